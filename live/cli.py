@@ -1,0 +1,229 @@
+"""Command line → Config → run; every LiveError is caught here once and becomes a sentence and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from live.config import Config
+from live.errors import LiveError, UsageError
+
+log = logging.getLogger("live")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, like every other bad argument
+        raise UsageError(f"{message} (see --help)")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from live.controls import ORDERS
+    from live.extractor import NORMALIZE_MODES
+    from models.loading import PREPROCESS_CHOICES, WEIGHTS_CHOICES
+
+    parser = _Parser(prog="run_live.py", description="Live CNN feature maps beside the camera picture.")
+    add = parser.add_argument
+    add("--source", default=None, help="camera index or device, video file, image, stream URL, or 'demo' "
+                                       "(default: camera 0, or 'demo' when there is no camera)")
+    add("--model", default="vgg16", help="a keras.applications name (vgg16, mobilenet_v2, resnet50, ...) "
+                                         "or a .keras / .h5 file (default: vgg16)")
+    add("--weights", default="auto", choices=WEIGHTS_CHOICES,
+        help="auto: bundled offline weights for vgg16, ImageNet for others; imagenet: Keras download; none: random")
+    add("--preprocess", default="auto", choices=PREPROCESS_CHOICES,
+        help="input scaling; auto: the model's own (model files get raw 0-255 RGB)")
+    add("--layer", default=None, help="layer to show (default: the first conv layer)")
+    add("--list-layers", action="store_true", help="print every layer with a 4-D feature map, then exit")
+    add("--channels", type=positive_int, default=64, help="channels per page (default: 64)")
+    add("--gap", type=non_negative_int, default=1, help="pixels between tiles (default: 1)")
+    add("--colormap", default="gray", help="gray or an OpenCV colormap name: viridis, jet, turbo, ...")
+    add("--normalize", default="channel", choices=NORMALIZE_MODES, help="how maps are scaled to 0-255")
+    add("--order", default="index", choices=ORDERS, help="channel order: by index or by mean activation")
+    add("--page", type=positive_int, default=1, help="page of channels to start on (from 1)")
+    add("--focus", type=non_negative_int, default=None, help="channel to show large and over the camera picture")
+    add("--mirror", default=None, action=argparse.BooleanOptionalAction,
+        help="mirror the camera picture (default: on for cameras)")
+    add("--fullscreen", action="store_true", help="start in fullscreen")
+    add("--labels", action="store_true", help="channel numbers on the tiles")
+    add("--device", default="auto", choices=("auto", "cpu", "gpu"), help="where the model runs (default: auto)")
+    add("--headless", action="store_true", help="run without a window")
+    add("--output", type=Path, default=None, help="record what the window shows to this .mp4 or .avi file")
+    add("--max-frames", type=positive_int, default=None, help="stop after this many frames")
+    add("--save-mosaics", type=Path, default=None, metavar="DIR", help="write each mosaic as a lossless PNG")
+    add("--snapshot-dir", type=Path, default=Path("snapshots"), help="folder for snapshots and recordings")
+    add("--panel-height", type=positive_int, default=720, help="height of the window's pictures in pixels")
+    add("--unpaced", action="store_true", help="feed file and demo frames as fast as they are taken, each one")
+    add("--loop", action="store_true", help="start a video file over at its end")
+    add("--debug", action="store_true", help="show tracebacks and debug messages")
+    return parser
+
+
+def parse_config(argv: list[str]) -> tuple[Config, argparse.Namespace]:
+    args = build_parser().parse_args(argv)
+    config = Config(source=args.source, model=args.model, weights=args.weights, preprocess=args.preprocess,
+                    layer=args.layer, channels=args.channels, gap=args.gap, colormap=args.colormap,
+                    normalize=args.normalize, order=args.order, page=args.page - 1, focus=args.focus,
+                    mirror=args.mirror, fullscreen=args.fullscreen, labels=args.labels, device=args.device,
+                    headless=args.headless, output=args.output, max_frames=args.max_frames,
+                    save_mosaics=args.save_mosaics, snapshot_dir=args.snapshot_dir, panel_height=args.panel_height,
+                    unpaced=args.unpaced, loop=args.loop)
+    return config, args
+
+
+@contextlib.contextmanager
+def _quiet_stderr(enabled: bool = True):
+    """Silence what C++ libraries write straight to file descriptor 2 (TensorFlow's start-up chatter)."""
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def import_tensorflow(debug: bool = False):
+    """Import TensorFlow without its start-up messages on the user's terminal."""
+    if not debug:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _quiet_stderr(not debug):
+        import tensorflow as tf
+        import keras  # noqa: F401
+    tf.get_logger().setLevel(logging.ERROR)
+    return tf
+
+
+def configure_device(tf, device: str) -> str:
+    """Make TensorFlow use the chosen device; return a description of it."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if device == "cpu" and gpus:
+        tf.config.set_visible_devices([], "GPU")
+        gpus = []
+    if device == "gpu" and not gpus:
+        raise UsageError("--device gpu: TensorFlow sees no GPU here; use --device cpu or auto")
+    if gpus and device != "cpu":
+        for gpu in gpus:
+            with contextlib.suppress(RuntimeError):
+                tf.config.experimental.set_memory_growth(gpu, True)
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return f"GPU ({details.get('device_name', gpus[0].name)})"
+    return "CPU"
+
+
+def _check_outputs(config: Config) -> None:
+    from live.outputs import check_writable
+
+    if config.output is not None:
+        if config.output.suffix.lower() not in (".mp4", ".avi"):
+            raise UsageError(f"--output '{config.output}': use a .mp4 or .avi file name")
+        check_writable(config.output, "--output")
+    if config.save_mosaics is not None:
+        try:
+            config.save_mosaics.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--save-mosaics '{config.save_mosaics}' cannot be created: {exc.strerror}") from None
+        check_writable(config.save_mosaics / "mosaic.png", "--save-mosaics")
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def run(config: Config, args) -> int:
+    from live.tiler import colormap_lut
+
+    colormap_lut(config.colormap)  # an unknown colormap fails before anything slow starts
+    _check_outputs(config)
+    from live.sources import open_source
+
+    tf = import_tensorflow(args.debug)
+    device = configure_device(tf, config.device)
+    from models import load_model
+
+    loaded = load_model(config.model, config.weights, config.preprocess)
+    if args.list_layers:
+        print(f"{'layer':32} {'output (height, width, channels)':34} channels")
+        for layer in loaded.layers:
+            print(f"{layer.name:32} {str((layer.height, layer.width, layer.channels)):34} {layer.channels}")
+        return 0
+    if config.layer is not None:
+        loaded.layer(config.layer)
+
+    from live.pipeline import Visualizer
+
+    window = None
+    if not config.headless:
+        from live.display import Window, display_available
+
+        if display_available():
+            try:
+                window = Window(fullscreen=config.fullscreen)
+            except Exception as exc:  # OpenCV raises cv2.error when no GUI backend can start
+                log.warning("no window could be opened (%s); running headless", str(exc).strip().splitlines()[-1])
+        else:
+            log.warning("no display available: running headless (add --headless to say so)")
+    source = open_source(config.source)
+    try:
+        visualizer = Visualizer(config, source, loaded, window)
+    except BaseException:
+        source.close()
+        if window is not None:
+            window.close()
+        raise
+    log.info("running %s on %s; %s", loaded.name, device, "q or Esc quits" if window else "Ctrl+C stops")
+    summary = visualizer.run()
+    log.info("processed %d frames in %.1f s: %.1f FPS", summary.frames, summary.seconds, summary.fps)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s", stream=sys.stderr)
+    for noisy in ("numba", "h5py", "matplotlib", "absl", "tensorflow", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        config, args = parse_config(argv)
+        return run(config, args)
+    except LiveError as exc:
+        if debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

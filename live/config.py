@@ -1,0 +1,34 @@
+"""The run's settings, frozen once the command line is parsed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Config:
+    source: str | None = None  # None: camera 0, or the demo scene when there is no camera
+    model: str = "vgg16"
+    weights: str = "auto"
+    preprocess: str = "auto"
+    layer: str | None = None  # None: the first conv layer
+    channels: int = 64
+    gap: int = 1
+    colormap: str = "gray"
+    normalize: str = "channel"
+    order: str = "index"
+    page: int = 0  # zero-based here; the command line counts from 1
+    focus: int | None = None
+    mirror: bool | None = None  # None: on for cameras
+    fullscreen: bool = False
+    labels: bool = False
+    device: str = "auto"
+    headless: bool = False
+    output: Path | None = None
+    max_frames: int | None = None
+    save_mosaics: Path | None = None
+    snapshot_dir: Path = Path("snapshots")
+    panel_height: int = 720
+    unpaced: bool = False
+    loop: bool = False

@@ -1,0 +1,180 @@
+"""Keys and clicks → view state: a plain object with no OpenCV in it, so every key can be tested without a window."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from live.errors import UsageError
+from live.extractor import NORMALIZE_MODES
+
+ORDERS = ("index", "mean")
+ESC = 27
+
+HELP = [
+    ("n / b", "next / previous layer"),
+    ("] / [", "next / previous page of channels"),
+    ("o", "order channels: by index / by mean activation"),
+    ("click", "focus a channel (click again or Esc to leave)"),
+    ("c", "next colormap"),
+    ("m", "normalization: channel / layer / steady / percentile"),
+    ("space", "freeze / unfreeze"),
+    ("s", "snapshot (PNG + activations + JSON)"),
+    ("r", "start / stop recording"),
+    ("v", "mirror the camera picture"),
+    ("f", "fullscreen"),
+    ("l", "channel labels on tiles"),
+    ("h", "show / hide this help"),
+    ("q / Esc", "quit"),
+]
+
+
+@dataclass
+class ViewState:
+    """Everything the user can change while it runs."""
+
+    layer_index: int = 0
+    page: int = 0
+    order: str = "index"
+    normalize: str = "channel"
+    colormap: str = "gray"
+    mirror: bool = False
+    fullscreen: bool = False
+    labels: bool = False
+    focus: int | None = None  # a channel index, shown large and over the camera picture
+    frozen: bool = False
+    help: bool = False
+
+
+@dataclass
+class Controls:
+    """The view state and the rules that change it; `press` and `click` return the actions for the pipeline.
+
+    Actions: "quit", "snapshot", "record", "rank" (order by mean needs the current activations),
+    "layer" (a new layer was chosen), "fullscreen".
+    """
+
+    layer_names: list[str]
+    layer_channels: list[int]
+    per_page: int
+    colormaps: list[str]
+    state: ViewState = field(default_factory=ViewState)
+    ranking: np.ndarray | None = None  # channel indices, most active first, when ordering by mean
+    message: str = ""
+
+    def __post_init__(self):
+        if self.per_page < 1:
+            raise UsageError(f"--channels must be at least 1, got {self.per_page}")
+        self.validate()
+
+    def validate(self) -> None:
+        """Check a state chosen on the command line, with the accepted values in the message."""
+        state = self.state
+        if state.normalize not in NORMALIZE_MODES:
+            raise UsageError(f"unknown normalization '{state.normalize}'; choose one of {', '.join(NORMALIZE_MODES)}")
+        if state.order not in ORDERS:
+            raise UsageError(f"unknown order '{state.order}'; choose one of {', '.join(ORDERS)}")
+        if state.colormap not in self.colormaps:
+            raise UsageError(f"unknown colormap '{state.colormap}'; choose one of {', '.join(self.colormaps)}")
+        if not 0 <= state.page < self.pages:
+            raise UsageError(f"--page {state.page + 1} is past the last page: layer {self.layer_name} has "
+                             f"{self.channels} channels, {self.pages} page(s) of {self.shown}")
+        if state.focus is not None and not 0 <= state.focus < self.channels:
+            raise UsageError(f"--focus {state.focus} is not a channel of {self.layer_name} (0..{self.channels - 1})")
+
+    @property
+    def layer_name(self) -> str:
+        return self.layer_names[self.state.layer_index]
+
+    @property
+    def channels(self) -> int:
+        return self.layer_channels[self.state.layer_index]
+
+    @property
+    def shown(self) -> int:
+        """Tiles per page: `--channels`, or all the layer has when it has fewer."""
+        return min(self.per_page, self.channels)
+
+    @property
+    def pages(self) -> int:
+        return math.ceil(self.channels / self.shown)
+
+    def visible_channels(self) -> np.ndarray:
+        """The channel indices on the current page, in tile order."""
+        order = self.ranking if self.state.order == "mean" and self.ranking is not None else np.arange(self.channels)
+        start = self.state.page * self.shown
+        return np.asarray(order[start:start + self.shown], np.int32)
+
+    def press(self, key: int) -> list[str]:
+        """Apply one key code (as from cv2.waitKey, -1 for none); return the actions it asks for."""
+        if key < 0:
+            return []
+        char = chr(key & 0xFF) if (key & 0xFF) < 128 else ""
+        state = self.state
+        if key == ESC and state.focus is not None:
+            state.focus = None
+            return self._say("focus off")
+        if char == "q" or key == ESC:
+            return ["quit"]
+        if char in "nb" and char:
+            step = 1 if char == "n" else -1
+            state.layer_index = (state.layer_index + step) % len(self.layer_names)
+            state.page, state.focus, self.ranking = 0, None, None
+            actions = ["layer"] + (["rank"] if state.order == "mean" else [])
+            return actions + self._say(f"layer {self.layer_name} ({self.channels} channels)")
+        if char in "][" and char:
+            state.page = (state.page + (1 if char == "]" else -1)) % self.pages
+            first = self.visible_channels()
+            return self._say(f"page {state.page + 1}/{self.pages}: channels {first.min()}-{first.max()}")
+        if char == "o":
+            state.order = ORDERS[(ORDERS.index(state.order) + 1) % len(ORDERS)]
+            state.page = 0
+            return (["rank"] if state.order == "mean" else []) + self._say(f"order: {state.order}")
+        if char == "c":
+            state.colormap = self.colormaps[(self.colormaps.index(state.colormap) + 1) % len(self.colormaps)]
+            return self._say(f"colormap: {state.colormap}")
+        if char == "m":
+            state.normalize = NORMALIZE_MODES[(NORMALIZE_MODES.index(state.normalize) + 1) % len(NORMALIZE_MODES)]
+            return self._say(f"normalization: {state.normalize}")
+        if char == " ":
+            state.frozen = not state.frozen
+            return self._say("frozen" if state.frozen else "live")
+        if char == "s":
+            return ["snapshot"]
+        if char == "r":
+            return ["record"]
+        if char == "v":
+            state.mirror = not state.mirror
+            return self._say(f"mirror {'on' if state.mirror else 'off'}")
+        if char == "f":
+            state.fullscreen = not state.fullscreen
+            return ["fullscreen"]
+        if char == "l":
+            state.labels = not state.labels
+            return []
+        if char == "h":
+            state.help = not state.help
+            return []
+        return []
+
+    def click(self, tile: int | None) -> list[str]:
+        """A left click on tile `tile` of the mosaic (None: outside any tile); focus, or leave focus."""
+        if self.state.focus is not None:
+            self.state.focus = None
+            return self._say("focus off")
+        channels = self.visible_channels()
+        if tile is None or tile >= len(channels):
+            return []
+        self.state.focus = int(channels[tile])
+        return self._say(f"focus: channel {self.state.focus}")
+
+    def set_ranking(self, means: np.ndarray) -> None:
+        """Order the layer's channels by mean activation, most active first (NaN last)."""
+        means = np.nan_to_num(np.asarray(means, np.float64), nan=-np.inf)
+        self.ranking = np.argsort(-means, kind="stable").astype(np.int32)
+
+    def _say(self, text: str) -> list[str]:
+        self.message = text
+        return ["message"]

@@ -1,0 +1,185 @@
+"""Camera picture + mosaic + overlay composed into one canvas, and the OpenCV window that shows it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import cv2
+import numpy as np
+
+from live.controls import HELP
+from live.tiler import MosaicLayout, Tiler
+
+log = logging.getLogger(__name__)
+
+SEPARATOR = 8  # pixels between camera picture and mosaic
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+HEAT_WEIGHT = 0.55
+
+
+class Composer:
+    """Owns the canvas: camera panel on the left, mosaic panel on the right, text on top.
+
+    The canvas and the tilers are made again only when the frame size, the layout or the screen
+    height changes, never per frame.
+    """
+
+    def __init__(self, panel_height: int = 720):
+        self.panel_height = panel_height
+        self.canvas: np.ndarray | None = None
+        self._key = None
+        self._tilers: dict = {}
+
+    def _prepare(self, frame_hw, layout: MosaicLayout) -> None:
+        key = (frame_hw, layout)
+        if key == self._key:
+            return
+        frame_h, frame_w = frame_hw
+        height = self.panel_height
+        self.camera_w = max(1, round(frame_w * height / frame_h))
+        self.mosaic_h, self.mosaic_w = layout.fit(height, max(height, round(height * layout.width / layout.height)))
+        width = self.camera_w + SEPARATOR + self.mosaic_w
+        if self.canvas is None or self.canvas.shape[:2] != (height, width):
+            self.canvas = np.zeros((height, width, 3), np.uint8)
+        self.canvas[:] = 0
+        self.mosaic_x = self.camera_w + SEPARATOR
+        self.mosaic_y = (height - self.mosaic_h) // 2
+        self.layout = layout
+        self._key = key
+        self._tilers = {}
+
+    def _tiler(self, layout: MosaicLayout) -> Tiler:
+        if layout not in self._tilers:
+            self._tilers[layout] = Tiler(layout, self.mosaic_h, self.mosaic_w)
+        return self._tilers[layout]
+
+    def compose(self, bgr: np.ndarray, maps_hwk: np.ndarray, columns: np.ndarray, layout: MosaicLayout,
+                lut: np.ndarray, lines: list[str], message: str = "", focus_column: int | None = None,
+                crop_box=None, labels: list[str] | None = None, show_help: bool = False) -> np.ndarray:
+        """Draw one frame into the canvas and return it (the same array every time)."""
+        self._prepare(bgr.shape[:2], layout)
+        canvas = self.canvas
+        camera = canvas[:, :self.camera_w]
+        cv2.resize(bgr, (self.camera_w, self.panel_height), dst=camera, interpolation=cv2.INTER_LINEAR)
+        mosaic = canvas[self.mosaic_y:self.mosaic_y + self.mosaic_h, self.mosaic_x:self.mosaic_x + self.mosaic_w]
+        if focus_column is None:
+            self._tiler(layout).draw(maps_hwk, columns, lut, mosaic)
+            if labels:
+                self._draw_labels(mosaic, layout, labels)
+        else:
+            single = MosaicLayout(1, 1, layout.tile_height, layout.tile_width, 0)
+            self._tiler(single).draw(maps_hwk, np.array([focus_column], np.int32), lut, mosaic)
+            self._overlay_heat(camera, maps_hwk[:, :, focus_column], lut, bgr.shape[:2], crop_box)
+        self._draw_text(canvas, lines, message)
+        if show_help:
+            self._draw_help(canvas)
+        return canvas
+
+    def tile_at(self, y: int, x: int) -> int | None:
+        """The tile under canvas pixel (y, x), or None outside the mosaic or over a gap."""
+        if self._key is None:
+            return None
+        y, x = y - self.mosaic_y, x - self.mosaic_x
+        if not (0 <= y < self.mosaic_h and 0 <= x < self.mosaic_w):
+            return None
+        return self.layout.tile_at(y, x, self.mosaic_h, self.mosaic_w)
+
+    def _overlay_heat(self, camera, map_hw, lut, frame_hw, crop_box) -> None:
+        """Blend one channel's map, colored, over the part of the camera picture the model sees."""
+        frame_h, frame_w = frame_hw
+        top, left, bottom, right = crop_box or (0, 0, frame_h, frame_w)
+        sy, sx = self.panel_height / frame_h, self.camera_w / frame_w
+        y0, y1, x0, x1 = int(top * sy), int(bottom * sy), int(left * sx), int(right * sx)
+        if y1 <= y0 or x1 <= x0:
+            return
+        heat = lut[cv2.resize(np.ascontiguousarray(map_hw), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)]
+        region = camera[y0:y1, x0:x1]
+        cv2.addWeighted(region, 1 - HEAT_WEIGHT, heat, HEAT_WEIGHT, 0, dst=region)
+
+    def _draw_labels(self, mosaic, layout: MosaicLayout, labels: list[str]) -> None:
+        cell_h = self.mosaic_h / layout.rows
+        cell_w = self.mosaic_w / layout.cols
+        scale = max(0.3, min(0.6, cell_h / 70))
+        for tile, text in enumerate(labels):
+            row, col = divmod(tile, layout.cols)
+            org = (int(col * cell_w) + 2, int(row * cell_h + 12 * scale / 0.4))
+            _outlined(mosaic, text, org, scale)
+
+    def _draw_text(self, canvas, lines: list[str], message: str) -> None:
+        y = 24
+        for line in lines:
+            _outlined(canvas, line, (10, y), 0.55)
+            y += 22
+        if message:
+            _outlined(canvas, message, (10, canvas.shape[0] - 14), 0.6, (80, 255, 80))
+
+    def _draw_help(self, canvas) -> None:
+        height = 30 + 22 * len(HELP)
+        top, left = max(0, (canvas.shape[0] - height) // 2), 40
+        box = canvas[top:top + height, left:left + 440]
+        box //= 4
+        for i, (key, what) in enumerate(HELP):
+            _outlined(box, key, (12, 28 + 22 * i), 0.55, (120, 220, 255))
+            _outlined(box, what, (110, 28 + 22 * i), 0.55)
+
+
+def _outlined(image, text: str, org, scale: float, color=(255, 255, 255)) -> None:
+    """Text on a darkened band, readable over any picture (an outline would change the glyphs' advance)."""
+    (width, height), baseline = cv2.getTextSize(text, FONT, scale, 1)
+    x, y = org
+    top, bottom = max(0, y - height - 4), min(image.shape[0], y + baseline + 2)
+    left, right = max(0, x - 3), min(image.shape[1], x + width + 3)
+    if bottom > top and right > left:
+        image[top:bottom, left:right] //= 3
+    cv2.putText(image, text, org, FONT, scale, color, 1, cv2.LINE_AA)
+
+
+def display_available() -> bool:
+    """Whether a window can be opened: on Linux an X or Wayland display must be set."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+class Window:
+    """The one OpenCV window: shows the canvas, returns key presses and left clicks, notices when it is closed."""
+
+    def __init__(self, title: str = "live feature maps", fullscreen: bool = False):
+        self.title = title
+        cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
+        self.clicks: list[tuple[int, int]] = []
+        self.pointer: tuple[int, int] | None = None
+        cv2.setMouseCallback(title, self._on_mouse)
+        self._sized = None
+        self.set_fullscreen(fullscreen)
+
+    def _on_mouse(self, event, x, y, flags, param) -> None:
+        self.pointer = (y, x)
+        if event == cv2.EVENT_LBUTTONDOWN:
+            self.clicks.append((y, x))
+
+    def set_fullscreen(self, on: bool) -> None:
+        cv2.setWindowProperty(self.title, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN if on else cv2.WINDOW_NORMAL)
+
+    def show(self, canvas: np.ndarray) -> int:
+        """Show the canvas; return the key pressed meanwhile (-1 for none)."""
+        if self._sized != canvas.shape[:2]:
+            cv2.resizeWindow(self.title, canvas.shape[1], canvas.shape[0])
+            self._sized = canvas.shape[:2]
+        cv2.imshow(self.title, canvas)
+        return cv2.waitKey(1)
+
+    def closed(self) -> bool:
+        try:
+            return cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1
+        except cv2.error:
+            return True
+
+    def close(self) -> None:
+        try:
+            cv2.destroyWindow(self.title)
+            cv2.waitKey(1)
+        except cv2.error:
+            pass

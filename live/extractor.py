@@ -1,0 +1,154 @@
+"""The sub-model up to one layer, called through one `tf.function` that also selects and normalizes channels.
+
+Normalization runs inside the graph so that, on a GPU, the activations stay on the device and only the
+uint8 maps that are shown cross to the host.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+NORMALIZE_MODES = ("channel", "layer", "steady", "percentile")
+STEADY_RATE = 0.15  # share of the new frame's range taken into the steady range each frame
+_PERCENTILE_SAMPLES = 4096  # pixels per channel sorted to estimate the 1st and 99th percentiles
+
+
+@dataclass
+class Extraction:
+    """One frame's output: the shown channels as uint8 maps (height, width, k) and their raw ranges."""
+
+    maps_hwk: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    columns: np.ndarray  # for each requested channel, its position along the last axis of maps_hwk
+
+
+def prepare_rgb(bgr: np.ndarray, input_hw: tuple[int, int]) -> np.ndarray:
+    """Centre-crop a BGR frame to the model's aspect ratio, resize it to (height, width) and convert to RGB."""
+    import cv2
+
+    height, width = bgr.shape[:2]
+    target_h, target_w = input_hw
+    if height * target_w > width * target_h:  # too tall: crop rows
+        crop_h = max(1, round(width * target_h / target_w))
+        top = (height - crop_h) // 2
+        bgr = bgr[top:top + crop_h]
+    elif height * target_w < width * target_h:  # too wide: crop columns
+        crop_w = max(1, round(height * target_w / target_h))
+        left = (width - crop_w) // 2
+        bgr = bgr[:, left:left + crop_w]
+    if bgr.shape[:2] != (target_h, target_w):
+        shrinking = bgr.shape[0] > target_h
+        bgr = cv2.resize(bgr, (target_w, target_h), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+class Extractor:
+    """Feature maps of one layer for one RGB frame; traces its graph once and reuses it for every frame."""
+
+    def __init__(self, loaded, layer_name: str, shown: int):
+        import keras
+        import tensorflow as tf
+
+        self.layer = loaded.layer(layer_name)
+        self.input_hw = loaded.input_hw
+        self.shown = max(1, min(shown, self.layer.channels))
+        self.trace_count = 0
+        self.submodel = keras.Model(loaded.model.inputs, loaded.model.get_layer(layer_name).output)
+        preprocess = self._preprocess = loaded.preprocess
+        height, width = self.input_hw
+        k = self.shown
+
+        def step(rgb, channels, gather, mode, steady_low, steady_high):
+            self.trace_count += 1
+            x = preprocess(tf.cast(rgb[None], tf.float32))
+            acts = self.submodel(x, training=False)[0]
+            # A contiguous block is a cheap slice; only an arbitrary set of channels needs the slower gather.
+            selected = tf.cond(gather, lambda: tf.gather(acts, channels, axis=-1),
+                               lambda: tf.slice(acts, tf.stack([0, 0, channels[0]]), [-1, -1, k]))
+            low = tf.reduce_min(selected, axis=(0, 1))
+            high = tf.reduce_max(selected, axis=(0, 1))
+            finite = tf.math.is_finite(low) & tf.math.is_finite(high)
+
+            def per_channel():
+                return low, high
+
+            def per_layer():
+                big = tf.float32.max
+                lo = tf.reduce_min(tf.where(finite, low, big))
+                hi = tf.reduce_max(tf.where(finite, high, -big))
+                return tf.fill([k], lo), tf.fill([k], hi)
+
+            def steady():
+                return steady_low, steady_high
+
+            def percentile():
+                stride = max(1, int(np.sqrt(int(acts.shape[0]) * int(acts.shape[1]) / _PERCENTILE_SAMPLES)))
+                sample = tf.reshape(tf.transpose(selected[::stride, ::stride, :], (2, 0, 1)), (k, -1))
+                ordered = tf.sort(sample, axis=-1)
+                count = tf.shape(ordered)[1]
+                top = count - 1
+                lo_at = tf.cast(tf.round(tf.cast(top, tf.float32) * 0.01), tf.int32)
+                hi_at = tf.cast(tf.round(tf.cast(top, tf.float32) * 0.99), tf.int32)
+                return ordered[:, lo_at], ordered[:, hi_at]
+
+            lo, hi = tf.switch_case(mode, [per_channel, per_layer, steady, percentile])
+            valid = finite & tf.math.is_finite(lo) & tf.math.is_finite(hi) & (hi > lo)
+            scale = tf.where(valid, 255.0 / tf.where(valid, hi - lo, 1.0), 0.0)
+            lo = tf.where(valid, lo, 0.0)
+            scaled = tf.clip_by_value((selected - lo) * scale + 0.5, 0.0, 255.0)
+            maps = tf.where(valid, tf.cast(scaled, tf.uint8), tf.zeros_like(scaled, tf.uint8))
+            return maps, low, high
+
+        signature = [
+            tf.TensorSpec([height, width, 3], tf.uint8),
+            tf.TensorSpec([k], tf.int32),
+            tf.TensorSpec([], tf.bool),
+            tf.TensorSpec([], tf.int32),
+            tf.TensorSpec([k], tf.float32),
+            tf.TensorSpec([k], tf.float32),
+        ]
+        self._step = tf.function(step, input_signature=signature, reduce_retracing=False)
+        self._no_range = np.zeros(k, np.float32)
+
+    def __call__(self, rgb: np.ndarray, channels: np.ndarray, mode: str = "channel",
+                 steady_low: np.ndarray | None = None, steady_high: np.ndarray | None = None) -> Extraction:
+        """Maps of up to k `channels` for one RGB frame of the model's input size.
+
+        `steady_low` / `steady_high` give the ranges for the `steady` mode, one per graph column.
+        """
+        block, columns, gather = self.plan(channels)
+        if steady_low is None or steady_high is None:
+            steady_low = steady_high = self._no_range
+        maps, low, high = self._step(rgb, block, np.bool_(gather), np.int32(NORMALIZE_MODES.index(mode)),
+                                     np.asarray(steady_low, np.float32), np.asarray(steady_high, np.float32))
+        return Extraction(maps.numpy(), low.numpy(), high.numpy(), columns)
+
+    def plan(self, channels) -> tuple[np.ndarray, np.ndarray, bool]:
+        """The k channels the graph computes for a request, where each requested one lands, and whether to gather.
+
+        Requests that fit in one block of k consecutive channels (every page in index order, and any
+        order of a layer with no more than k channels) use a slice; others gather.
+        """
+        channels = np.asarray(channels, np.int32)
+        k, total = self.shown, self.layer.channels
+        if not 1 <= len(channels) <= k or channels.min() < 0 or channels.max() >= total:
+            raise ValueError(f"channels must be 1..{k} indices in 0..{total - 1}, got {channels.tolist()}")
+        start = min(int(channels.min()), total - k)
+        if channels.max() < start + k:
+            return np.arange(start, start + k, dtype=np.int32), channels - start, False
+        block = np.zeros(k, np.int32)
+        block[:len(channels)] = channels
+        return block, np.arange(len(channels), dtype=np.int32), True
+
+    def activations(self, rgb: np.ndarray) -> np.ndarray:
+        """The layer's raw float32 activations (height, width, channels) for one RGB frame, for snapshots."""
+        import tensorflow as tf
+
+        x = self._preprocess(tf.cast(rgb[None], tf.float32))
+        return np.asarray(self.submodel(x, training=False)[0], np.float32)

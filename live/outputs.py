@@ -1,0 +1,121 @@
+"""What the user keeps: recordings of the window, snapshots, and saved mosaics, each written so none is lost."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from live.errors import OutputError
+
+log = logging.getLogger(__name__)
+
+RECORD_FPS = 30.0
+
+
+def check_writable(path: Path, what: str) -> None:
+    """Fail now, with a sentence, if `path` cannot be created later (missing or read-only folder)."""
+    folder = path.parent if path.parent != Path("") else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{what} '{path}': the folder '{folder}' does not exist")
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"{what} '{path}': the folder '{folder}' cannot be written")
+
+
+def _fourcc_for(path: Path) -> int:
+    return cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
+
+
+class Recorder:
+    """Writes canvases to a video file.
+
+    With `real_time` each canvas is written as often as the wall clock asks at a fixed frame rate, so the
+    file plays at the speed it was seen; otherwise each canvas is written once at `fps`.
+    """
+
+    def __init__(self, path: Path, fps: float = RECORD_FPS, real_time: bool = False):
+        self.path, self.fps, self.real_time = Path(path), fps, real_time
+        self._writer = None
+        self._size = None
+        self._start = None
+        self.frames_written = 0
+
+    def write(self, canvas: np.ndarray) -> None:
+        height, width = canvas.shape[:2]
+        if self._writer is None:
+            self._writer = cv2.VideoWriter(str(self.path), _fourcc_for(self.path), self.fps, (width, height))
+            if not self._writer.isOpened():
+                self._writer = None
+                raise OutputError(f"could not start recording to '{self.path}' (unsupported extension? use .mp4 or .avi)")
+            self._size, self._start = (height, width), time.monotonic()
+        if (height, width) != self._size:  # the canvas changed size: fit it to the file's frame size
+            canvas = cv2.resize(canvas, (self._size[1], self._size[0]), interpolation=cv2.INTER_AREA)
+        copies = 1
+        if self.real_time:
+            due = int((time.monotonic() - self._start) * self.fps) + 1
+            copies = max(0, due - self.frames_written)
+        for _ in range(copies):
+            self._writer.write(canvas)
+        self.frames_written += copies
+        if copies and not self.path.exists():
+            raise OutputError(f"recording to '{self.path}' failed: the file disappeared")
+
+    def close(self) -> None:
+        """Finish the file so it plays; safe to call twice."""
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
+            log.info("recording saved: %s (%d frames)", self.path, self.frames_written)
+
+
+def write_atomically(path: Path, write) -> None:
+    """Call write(temporary_path), then rename over `path`: a reader never sees half a file."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except Exception:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _write_png(path: Path, image: np.ndarray) -> None:
+    if not cv2.imwrite(str(path), image):
+        raise OutputError(f"could not write '{path}'")
+
+
+def save_png(path: Path, image: np.ndarray) -> None:
+    """A lossless PNG, written atomically."""
+    try:
+        write_atomically(path, lambda tmp: _write_png(tmp, image))
+    except OSError as exc:
+        raise OutputError(f"could not write '{path}': {exc.strerror or exc}") from exc
+
+
+def save_snapshot(folder: Path, canvas: np.ndarray, activations_hwc: np.ndarray, info: dict) -> Path:
+    """Write `<stem>.png` (the window), `<stem>.npy` (raw float32 activations) and `<stem>.json`; return the stem."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"could not create the snapshot folder '{folder}': {exc.strerror or exc}") from exc
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    stem = folder / f"snapshot_{stamp}_{info.get('frame', 0):06d}"
+    suffix = 1
+    while stem.with_suffix(".json").exists():
+        stem = folder / f"snapshot_{stamp}_{info.get('frame', 0):06d}_{suffix}"
+        suffix += 1
+    try:
+        save_png(stem.with_suffix(".png"), canvas)
+        write_atomically(stem.with_suffix(".npy"), lambda tmp: np.save(tmp, activations_hwc.astype(np.float32)))
+        text = json.dumps(info, indent=2)
+        write_atomically(stem.with_suffix(".json"), lambda tmp: tmp.write_text(text))
+    except OSError as exc:
+        raise OutputError(f"could not write the snapshot '{stem}': {exc.strerror or exc}") from exc
+    return stem

@@ -1,0 +1,507 @@
+"""The loop: capture thread → inference thread → main thread (tile, compose, show), and a clean stop.
+
+Each hand-over keeps only the newest item, so a slow model drops frames instead of delaying them.
+With `unpaced` the hand-overs block instead, so every frame of a file is processed (benchmarks).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from live.controls import Controls, ViewState
+from live.errors import OutputError
+from live.extractor import STEADY_RATE, Extractor, prepare_rgb
+from live.tiler import MosaicLayout, colormap_lut, colormap_names
+
+log = logging.getLogger(__name__)
+
+END = object()  # sent through the hand-overs when the source has no more frames
+RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0)  # back-off between attempts to reopen a lost camera or stream
+MESSAGE_SECONDS = 2.0
+
+
+class Handover:
+    """A one-item slot between two threads: `put` replaces (or, blocking, waits for) the item; `take` waits."""
+
+    def __init__(self, blocking: bool = False):
+        self.blocking = blocking
+        self._item = None
+        self._closed = False
+        self._cond = threading.Condition()
+
+    def put(self, item) -> bool:
+        with self._cond:
+            while self.blocking and self._item is not None and not self._closed:
+                self._cond.wait(0.1)
+            if self._closed:
+                return False
+            self._item = item
+            self._cond.notify_all()
+            return True
+
+    def take(self, timeout: float):
+        with self._cond:
+            if self._item is None:
+                self._cond.wait(timeout)
+            item, self._item = self._item, None
+            self._cond.notify_all()
+            return item
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+@dataclass
+class Frame:
+    index: int
+    bgr: np.ndarray
+    captured: float  # time.monotonic() when it was read
+    read_seconds: float = 0.0
+
+
+@dataclass
+class Request:
+    """What the inference thread should compute, as set by the main thread."""
+
+    layer: str
+    channels: np.ndarray
+    normalize: str
+    mirror: bool
+    frozen: bool
+    version: int = 0
+
+
+@dataclass
+class Result:
+    frame: Frame
+    bgr: np.ndarray  # the picture as shown (mirrored when asked)
+    rgb: np.ndarray  # the model's input
+    request: Request
+    extractor: Extractor
+    maps_hwk: np.ndarray
+    columns: np.ndarray
+    timings: dict = field(default_factory=dict)
+
+
+class Stats:
+    """Per-stage durations and frame times over a sliding window, for the overlay and the benchmark."""
+
+    def __init__(self, window: int = 60, keep_all: bool = False):
+        self.stages: dict[str, deque] = {}
+        self.shown = deque(maxlen=window)
+        self.keep_all = keep_all
+        self.window = window
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.stages.setdefault(stage, deque(maxlen=None if self.keep_all else self.window)).append(seconds)
+
+    def fps(self) -> float:
+        """Frames per second over the last N frames: N − 1 intervals."""
+        if len(self.shown) < 2 or self.shown[-1] <= self.shown[0]:
+            return 0.0
+        return (len(self.shown) - 1) / (self.shown[-1] - self.shown[0])
+
+    def median_ms(self, stage: str) -> float:
+        values = self.stages.get(stage)
+        return float(np.median(values) * 1000) if values else 0.0
+
+
+class Capture(threading.Thread):
+    """Reads the source, paced at its own frame rate unless unpaced or live; retries a lost live source."""
+
+    def __init__(self, source, out: Handover, paced: bool, loop: bool, stop: threading.Event, status):
+        super().__init__(name="capture", daemon=True)
+        self.source, self.out, self.paced, self.loop, self.stop, self.status = source, out, paced, loop, stop, status
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:  # handed to the main thread, which reports it once
+            self.error = exc
+            self.out.put(END)
+
+    def _run(self) -> None:
+        index, start = 0, time.monotonic()
+        while not self.stop.is_set():
+            began = time.monotonic()
+            bgr = self.source.read()
+            if bgr is None:
+                if self.source.live:
+                    if not self._reconnect():
+                        break
+                    continue
+                if self.loop and self.source.rewind():
+                    continue
+                break
+            if self.paced and not self.source.live:
+                due = start + index / self.source.fps
+                delay = due - time.monotonic()
+                if delay > 0:
+                    self.stop.wait(delay)
+                elif delay < -1.0:  # fell far behind (a stall): restart the clock instead of rushing
+                    start = time.monotonic() - index / self.source.fps
+            if not self.out.put(Frame(index, bgr, time.monotonic(), time.monotonic() - began)):
+                return
+            index += 1
+        self.out.put(END)
+
+    def _reconnect(self) -> bool:
+        """Keep trying to get frames back with growing delays, until they come or the run stops."""
+        attempt = 0
+        while not self.stop.is_set():
+            self.status(f"camera lost, retrying ({self.source})")
+            log.warning("%s stopped delivering frames; retrying", self.source)
+            self.stop.wait(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
+            attempt += 1
+            if self.source.reconnect():
+                self.status("camera back")
+                log.info("%s is back", self.source)
+                return True
+        return False
+
+
+class Inference(threading.Thread):
+    """Turns frames into uint8 maps with the extractor of the requested layer (built once per layer)."""
+
+    def __init__(self, loaded, per_page: int, frames: Handover, out: Handover, stop: threading.Event, request: Request):
+        super().__init__(name="inference", daemon=True)
+        self.loaded, self.per_page, self.frames, self.out, self.stop = loaded, per_page, frames, out, stop
+        self.extractors: dict[str, Extractor] = {}
+        self._request = request
+        self._changed = threading.Event()
+        self._steady: dict = {}
+        self.error: BaseException | None = None
+
+    def extractor(self, layer: str) -> Extractor:
+        if layer not in self.extractors:
+            began = time.monotonic()
+            self.extractors[layer] = Extractor(self.loaded, layer, self.per_page)
+            log.debug("built the sub-model up to %s in %.2f s", layer, time.monotonic() - began)
+        return self.extractors[layer]
+
+    def update(self, request: Request) -> None:
+        self._request = request
+        self._changed.set()
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:
+            self.error = exc
+            self.out.put(END)
+
+    def _run(self) -> None:
+        frozen_frame, last = None, None
+        done_version = -1
+        while not self.stop.is_set():
+            request = self._request
+            if request.frozen and last is not None:
+                frozen_frame = frozen_frame or last
+                if request.version == done_version:
+                    self._changed.wait(0.05)
+                    self._changed.clear()
+                    continue
+                frame = frozen_frame
+            else:
+                frozen_frame = None
+                frame = self.frames.take(0.1)
+                if frame is None:
+                    continue
+                if frame is END:
+                    self.out.put(END)
+                    return
+            last = frame
+            done_version = request.version
+            result = self.process(frame, request)
+            if not self.out.put(result):
+                return
+
+    def process(self, frame: Frame, request: Request) -> Result:
+        timings = {"capture": frame.read_seconds}
+        began = time.perf_counter()
+        bgr = cv2.flip(frame.bgr, 1) if request.mirror else frame.bgr
+        extractor = self.extractor(request.layer)
+        rgb = prepare_rgb(bgr, extractor.input_hw)
+        timings["preprocess"] = time.perf_counter() - began
+        began = time.perf_counter()
+        key = (request.layer, tuple(request.channels.tolist()))
+        if request.normalize == "steady" and key in self._steady:
+            low, high = self._steady[key]
+            extraction = extractor(rgb, request.channels, "steady", low, high)
+            self._steady[key] = (low + STEADY_RATE * (extraction.low - low), high + STEADY_RATE * (extraction.high - high))
+        else:
+            mode = "channel" if request.normalize == "steady" else request.normalize
+            extraction = extractor(rgb, request.channels, mode)
+            if request.normalize == "steady":
+                self._steady[key] = (extraction.low.copy(), extraction.high.copy())
+        timings["model"] = time.perf_counter() - began
+        return Result(frame, bgr, rgb, request, extractor, extraction.maps_hwk, extraction.columns, timings)
+
+
+def crop_box(frame_hw, input_hw) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) of the centre crop that the model sees."""
+    height, width = frame_hw
+    target_h, target_w = input_hw
+    if height * target_w > width * target_h:
+        crop_h = round(width * target_h / target_w)
+        top = (height - crop_h) // 2
+        return top, 0, top + crop_h, width
+    crop_w = round(height * target_w / target_h)
+    left = (width - crop_w) // 2
+    return 0, left, height, left + crop_w
+
+
+@dataclass
+class Summary:
+    frames: int
+    seconds: float
+    stats: Stats
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+class Visualizer:
+    """The main thread's side: results → canvas → window and files; keys and clicks → controls → requests."""
+
+    def __init__(self, config, source, loaded, window=None, stats: Stats | None = None):
+        from live.display import Composer
+        from live.tiler import colormap_lut as _lut  # noqa: F401  (validates names early through Controls)
+
+        self.config, self.source, self.loaded, self.window = config, source, loaded, window
+        self.stats = stats or Stats()
+        first_layer = config.layer or loaded.layers[0].name
+        names = [layer.name for layer in loaded.layers]
+        mirror = source.mirror_by_default if config.mirror is None else config.mirror
+        state = ViewState(layer_index=loaded.index_of(first_layer), page=config.page, order=config.order,
+                          normalize=config.normalize, colormap=config.colormap, mirror=mirror,
+                          fullscreen=config.fullscreen, labels=config.labels, focus=config.focus)
+        self.controls = Controls(names, [layer.channels for layer in loaded.layers], config.channels,
+                                 colormap_names(), state)
+        layer = loaded.layer(first_layer)
+        if layer.channels < config.channels:
+            log.warning("layer %s has %d channels, fewer than --channels %d: showing all %d",
+                        layer.name, layer.channels, config.channels, layer.channels)
+        self.composer = Composer(config.panel_height)
+        self.stop = threading.Event()
+        self.recorder = None
+        self.user_recorder = None
+        self.message, self.message_until = "", 0.0
+        self.version = 0
+        self.last: Result | None = None
+        self.frames = 0
+        self._lost_status = ""
+
+    # --- requests to the inference thread -------------------------------------------------------------
+    def request(self) -> Request:
+        state = self.controls.state
+        self.version += 1
+        return Request(self.controls.layer_name, self.controls.visible_channels(), state.normalize, state.mirror,
+                       state.frozen, self.version)
+
+    def say(self, text: str) -> None:
+        self.message, self.message_until = text, time.monotonic() + MESSAGE_SECONDS
+        log.info("%s", text)
+
+    def _status(self, text: str) -> None:
+        self._lost_status = "" if text == "camera back" else text
+        self.say(text)
+
+    # --- the loop ----------------------------------------------------------------------------------------
+    def run(self) -> Summary:
+        config = self.config
+        paced = not config.unpaced
+        frames, results = Handover(blocking=config.unpaced), Handover(blocking=config.unpaced)
+        capture = Capture(self.source, frames, paced, config.loop, self.stop, self._status)
+        inference = Inference(self.loaded, config.channels, frames, results, self.stop, self.request())
+        self.inference = inference
+        if config.output is not None:
+            self.recorder = _make_recorder(config.output, self.source, real_time=self.source.live)
+        started = time.monotonic()
+        first_shown = None
+        capture.start()
+        inference.start()
+        try:
+            while not self.stop.is_set():
+                result = results.take(0.02 if self.window is not None else 0.1)
+                if result is END:
+                    for thread in (capture, inference):
+                        if thread.error is not None:
+                            raise thread.error
+                    break
+                if result is not None:
+                    self.last = result
+                    self._show(result, new=True)
+                    first_shown = first_shown or time.monotonic()
+                    if config.max_frames is not None and self.frames >= config.max_frames:
+                        break
+                elif self.last is not None and self.window is not None:
+                    self._show(self.last, new=False)
+                if self.window is not None and self._handle_window():
+                    break
+        finally:
+            self.stop.set()
+            frames.close()
+            results.close()
+            for thread in (capture, inference):
+                thread.join(timeout=5)
+            self.source.close()
+            for recorder in (self.recorder, self.user_recorder):
+                if recorder is not None:
+                    recorder.close()
+            if self.window is not None:
+                self.window.close()
+        seconds = time.monotonic() - (first_shown or started)
+        return Summary(self.frames, seconds if self.frames > 1 else 0.0, self.stats)
+
+    def _show(self, result: Result, new: bool) -> None:
+        config, state = self.config, self.controls.state
+        began = time.perf_counter()
+        layer = result.extractor.layer
+        layout = MosaicLayout.for_count(len(result.columns), result.maps_hwk.shape[0], result.maps_hwk.shape[1], config.gap)
+        lut = colormap_lut(state.colormap)
+        focus_column = None
+        if state.focus is not None and result.request.layer == self.controls.layer_name:
+            hits = np.flatnonzero(result.request.channels == state.focus)
+            if hits.size:
+                focus_column = int(result.columns[hits[0]])
+        labels = [str(c) for c in result.request.channels] if state.labels else None
+        canvas = self.composer.compose(
+            result.bgr, result.maps_hwk, result.columns, layout, lut, self._overlay_lines(result), self._message(),
+            focus_column, crop_box(result.bgr.shape[:2], result.extractor.input_hw), labels, state.help)
+        now = time.monotonic()
+        if new:
+            self.frames += 1
+            self.stats.shown.append(now)
+            self.stats.add("compose", time.perf_counter() - began)
+            self.stats.add("latency", now - result.frame.captured)
+            for stage, seconds in result.timings.items():
+                self.stats.add(stage, seconds)
+            if config.save_mosaics is not None:
+                self._save_mosaic(result, layout, lut)
+            self._record(canvas)
+        if self.window is not None:
+            began = time.perf_counter()
+            self._key = self.window.show(canvas)
+            self.stats.add("display", time.perf_counter() - began)
+
+    def _overlay_lines(self, result: Result) -> list[str]:
+        state, layer = self.controls.state, result.extractor.layer
+        shape = f"{layer.height}x{layer.width}x{layer.channels}"
+        first = (f"{self.loaded.name} | {layer.name} {shape} | page {state.page + 1}/{self.controls.pages}"
+                 f" | {state.order} | {state.normalize} | {state.colormap}")
+        second = f"{self.stats.fps():5.1f} FPS | latency {self.stats.median_ms('latency'):4.0f} ms"
+        if state.frozen:
+            second += " | FROZEN"
+        if self.user_recorder is not None:
+            second += " | REC"
+        if state.focus is not None:
+            second += f" | focus: channel {state.focus}"
+        return [first, second, "h: help"] if not state.help else [first, second]
+
+    def _message(self) -> str:
+        if self._lost_status:
+            return self._lost_status
+        return self.message if time.monotonic() < self.message_until else ""
+
+    def _save_mosaic(self, result: Result, layout: MosaicLayout, lut: np.ndarray) -> None:
+        from live.outputs import save_png
+        from live.tiler import render_mosaic
+
+        mosaic = render_mosaic(result.maps_hwk, result.columns, layout, lut)
+        save_png(self.config.save_mosaics / f"mosaic_{self.frames - 1:06d}.png", mosaic)
+
+    def _record(self, canvas: np.ndarray) -> None:
+        for attr in ("recorder", "user_recorder"):
+            recorder = getattr(self, attr)
+            if recorder is None:
+                continue
+            try:
+                recorder.write(canvas)
+            except (OutputError, OSError, cv2.error) as exc:
+                recorder.close()
+                setattr(self, attr, None)
+                self.say(f"recording stopped: {exc}; the live view goes on")
+
+    # --- keys and clicks -------------------------------------------------------------------------------
+    def _handle_window(self) -> bool:
+        """Apply pending keys and clicks; True when the user asked to quit or closed the window."""
+        key, self._key = getattr(self, "_key", -1), -1
+        actions = self.controls.press(key)
+        for y, x in self.window.clicks:
+            actions += self.controls.click(self.composer.tile_at(y, x))
+        self.window.clicks.clear()
+        if "quit" in actions or self.window.closed():
+            return True
+        self.apply(actions)
+        return False
+
+    def apply(self, actions: list[str]) -> None:
+        """Carry out what the controls asked for, and pass the new state to the inference thread."""
+        if "message" in actions:
+            self.say(self.controls.message)
+        if "rank" in actions and self.last is not None:
+            extractor = self.inference.extractor(self.controls.layer_name)
+            means = extractor.activations(self.last.rgb).mean(axis=(0, 1))
+            self.controls.set_ranking(means)
+        if "fullscreen" in actions:
+            self.window.set_fullscreen(self.controls.state.fullscreen)
+        if "snapshot" in actions:
+            self.snapshot()
+        if "record" in actions:
+            self.toggle_recording()
+        self.inference.update(self.request())
+
+    def snapshot(self) -> None:
+        from live.outputs import save_snapshot
+
+        result = self.last
+        if result is None:
+            return
+        state = self.controls.state
+        info = {
+            "model": self.loaded.name, "weights": self.loaded.weights, "layer": result.extractor.layer.name,
+            "shape": [result.extractor.layer.height, result.extractor.layer.width, result.extractor.layer.channels],
+            "page": state.page + 1, "pages": self.controls.pages, "order": state.order,
+            "normalization": result.request.normalize, "colormap": state.colormap,
+            "channels": result.request.channels.tolist(), "focus": state.focus, "frame": result.frame.index,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        try:
+            stem = save_snapshot(self.config.snapshot_dir, self.composer.canvas,
+                                 result.extractor.activations(result.rgb), info)
+            self.say(f"snapshot saved: {stem}.png")
+        except OutputError as exc:
+            self.say(f"snapshot failed: {exc}")
+
+    def toggle_recording(self) -> None:
+        if self.user_recorder is not None:
+            self.user_recorder.close()
+            self.say(f"recording saved: {self.user_recorder.path}")
+            self.user_recorder = None
+            return
+        try:
+            self.config.snapshot_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.say(f"cannot record: {exc}")
+            return
+        path = self.config.snapshot_dir / f"recording_{time.strftime('%Y%m%d-%H%M%S')}.mp4"
+        self.user_recorder = _make_recorder(path, self.source, real_time=True)
+        self.say(f"recording {path}")
+
+
+def _make_recorder(path, source, real_time: bool):
+    from live.outputs import RECORD_FPS, Recorder
+
+    return Recorder(path, RECORD_FPS if real_time else source.fps, real_time=real_time)

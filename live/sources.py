@@ -1,0 +1,271 @@
+"""Every kind of frame source behind one interface: camera, video file, still image, stream URL and `demo`.
+
+A source is a context manager; `read()` returns the next frame as 8-bit BGR (height, width, 3), or
+None when there is none (end of a file, a camera that stopped delivering).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")  # OpenCV's own warnings stay out of the user's terminal.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+import cv2  # noqa: E402
+
+from live.errors import SourceError  # noqa: E402
+
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+log = logging.getLogger(__name__)
+
+STREAM_TIMEOUT_MS = 5000
+DEFAULT_FPS = 30.0
+
+
+def to_bgr8(frame: np.ndarray | None) -> np.ndarray | None:
+    """Any frame OpenCV can hand over (gray, BGRA, 16-bit, float) as contiguous 8-bit BGR, or None if empty."""
+    if frame is None or frame.size == 0:
+        return None
+    if frame.dtype == np.uint16:
+        frame = (frame >> 8).astype(np.uint8)
+    elif frame.dtype in (np.float32, np.float64):
+        peak = 1.0 if np.nanmax(frame) <= 1.0 else 255.0
+        frame = np.clip(np.nan_to_num(frame) * (255.0 / peak), 0, 255).astype(np.uint8)
+    elif frame.dtype != np.uint8:
+        frame = np.clip(frame, 0, 255).astype(np.uint8)
+    if frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 1):
+        return cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2BGR)
+    if frame.ndim == 3 and frame.shape[2] == 4:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    if frame.ndim == 3 and frame.shape[2] == 3:
+        return np.ascontiguousarray(frame)
+    return None
+
+
+class FrameSource:
+    """Base of all sources: a name for messages, a nominal frame rate, and whether it is a live device."""
+
+    kind = "source"
+    live = False  # a camera or stream: never paced by us, retried when it stops
+    mirror_by_default = False
+
+    def __init__(self, spec: str):
+        self.spec = spec
+        self.fps = DEFAULT_FPS
+
+    def open(self) -> "FrameSource":
+        return self
+
+    def read(self) -> np.ndarray | None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def rewind(self) -> bool:
+        """Start again from the first frame; False where that means nothing (cameras, streams)."""
+        return False
+
+    def __enter__(self) -> "FrameSource":
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.spec}"
+
+
+class CaptureSource(FrameSource):
+    """A `cv2.VideoCapture`: camera index or device, video file, or stream URL."""
+
+    def __init__(self, spec: str, kind: str):
+        super().__init__(spec)
+        self.kind = kind
+        self.live = kind in ("camera", "stream")
+        self.mirror_by_default = kind == "camera"
+        self._capture = None
+        self._first: np.ndarray | None = None
+
+    def _new_capture(self):
+        if self.kind == "camera":
+            target = int(self.spec) if self.spec.isdigit() else self.spec
+            return cv2.VideoCapture(target)
+        if self.kind == "stream":
+            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS]
+            return cv2.VideoCapture(self.spec, cv2.CAP_FFMPEG, params)
+        return cv2.VideoCapture(self.spec)
+
+    def open(self) -> "CaptureSource":
+        """Open and read the first frame now, so that a dead camera or a broken file fails at once."""
+        self._capture = self._new_capture()
+        if not self._capture.isOpened():
+            self.close()
+            raise SourceError(self._open_failure())
+        ok, frame = self._capture.read()
+        self._first = to_bgr8(frame) if ok else None
+        if self._first is None:
+            self.close()
+            raise SourceError(f"{self} opened but gave no frame"
+                              + (" (is the file truncated or corrupt?)" if self.kind == "video" else ""))
+        fps = self._capture.get(cv2.CAP_PROP_FPS)
+        self.fps = fps if math.isfinite(fps) and 1 <= fps <= 240 else DEFAULT_FPS
+        height, width = self._first.shape[:2]
+        log.info("opened %s: %dx%d at %.1f fps", self, width, height, self.fps)
+        return self
+
+    def _open_failure(self) -> str:
+        if self.kind == "camera":
+            return f"camera {self.spec} could not be opened (is it connected, and not used by another program?)"
+        if self.kind == "stream":
+            return f"stream {self.spec} did not answer within {STREAM_TIMEOUT_MS // 1000} s"
+        return f"'{self.spec}' is not a video or image that OpenCV can read"
+
+    def read(self) -> np.ndarray | None:
+        if self._first is not None:
+            frame, self._first = self._first, None
+            return frame
+        if self._capture is None:
+            return None
+        ok, frame = self._capture.read()
+        return to_bgr8(frame) if ok else None
+
+    def rewind(self) -> bool:
+        if self.kind != "video" or self._capture is None:
+            return False
+        return bool(self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0))
+
+    def reconnect(self) -> bool:
+        """Close and open again (a camera that was unplugged, a stream that dropped); True when it works."""
+        self.close()
+        try:
+            self.open()
+            return True
+        except SourceError:
+            return False
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+
+
+class ImageSource(FrameSource):
+    """A still image, repeated as a stream so the feature maps stay on screen."""
+
+    kind = "image"
+
+    def open(self) -> "ImageSource":
+        image = cv2.imread(self.spec, cv2.IMREAD_UNCHANGED)
+        self._image = to_bgr8(image)
+        if self._image is None:
+            raise SourceError(f"'{self.spec}' could not be read as an image (is it truncated or corrupt?)")
+        return self
+
+    def read(self) -> np.ndarray | None:
+        return self._image.copy()
+
+    def rewind(self) -> bool:
+        return True
+
+
+def _demo_photo() -> np.ndarray:
+    """Grace Hopper's portrait from matplotlib's sample data, or a synthetic texture if it is missing."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is not None and spec.origin:
+        path = Path(spec.origin).parent / "mpl-data" / "sample_data" / "grace_hopper.jpg"
+        image = cv2.imread(str(path))
+        if image is not None:
+            return image
+    y, x = np.mgrid[0:512, 0:512].astype(np.float32)
+    texture = np.stack([128 + 100 * np.sin(x / 17), 128 + 100 * np.sin(y / 23), 128 + 100 * np.sin((x + y) / 31)], -1)
+    return texture.astype(np.uint8)
+
+
+class DemoSource(FrameSource):
+    """A built-in animated scene: slow pan and zoom over a photo plus moving shapes; frame n is always the same."""
+
+    kind = "demo"
+
+    def __init__(self, spec: str = "demo", height: int = 480, width: int = 640, fps: float = DEFAULT_FPS):
+        super().__init__(spec)
+        self.height, self.width, self.fps = height, width, fps
+        self.index = 0
+
+    def open(self) -> "DemoSource":
+        self._photo = _demo_photo()
+        return self
+
+    def frame_at(self, index: int) -> np.ndarray:
+        """The scene at frame `index`, computed from the index alone."""
+        t = index / self.fps
+        photo_h, photo_w = self._photo.shape[:2]
+        zoom = max(self.height / photo_h, self.width / photo_w) * (1.08 + 0.12 * math.sin(t * 0.45))
+        center_x = photo_w / 2 + 0.12 * photo_w * math.sin(t * 0.31)
+        center_y = photo_h / 2.4 + 0.08 * photo_h * math.sin(t * 0.23 + 1.0)
+        matrix = np.array([[zoom, 0, self.width / 2 - zoom * center_x],
+                           [0, zoom, self.height / 2 - zoom * center_y]], np.float32)
+        frame = cv2.warpAffine(self._photo, matrix, (self.width, self.height), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REFLECT)
+        ball = (int(self.width * (0.5 + 0.38 * math.sin(t * 1.3))), int(self.height * (0.5 + 0.35 * math.sin(t * 0.9))))
+        cv2.circle(frame, ball, self.height // 12, (40, 200, 255), -1, cv2.LINE_AA)
+        box = ((self.width * 0.78, self.height * 0.25), (self.height / 5, self.height / 9), math.degrees(t) * 40)
+        cv2.fillPoly(frame, [cv2.boxPoints(box).astype(np.int32)], (220, 80, 40), cv2.LINE_AA)
+        for i in range(6):  # stripes sliding along the bottom: strong oriented edges
+            x0 = int((t * 60 + i * 40) % (self.width + 40)) - 40
+            cv2.rectangle(frame, (x0, self.height - 36), (x0 + 18, self.height - 8), (255, 255, 255), -1)
+        return frame
+
+    def read(self) -> np.ndarray | None:
+        frame = self.frame_at(self.index)
+        self.index += 1
+        return frame
+
+    def rewind(self) -> bool:
+        self.index = 0
+        return True
+
+
+def describe_kind(spec: str) -> str:
+    """Which kind of source a `--source` value names: camera, stream, demo, image or video."""
+    if spec == "demo":
+        return "demo"
+    if spec.isdigit() or spec.startswith("/dev/"):
+        return "camera"
+    if "://" in spec:
+        return "stream"
+    path = Path(spec)
+    if not path.exists():
+        raise SourceError(f"source '{spec}' is not a camera index, 'demo', a stream URL or an existing file")
+    if path.is_dir():
+        raise SourceError(f"source '{spec}' is a folder; give a video or image file")
+    if not os.access(path, os.R_OK):
+        raise SourceError(f"source '{spec}' cannot be read (permission denied)")
+    return "image" if cv2.haveImageReader(spec) else "video"
+
+
+def make_source(spec: str) -> FrameSource:
+    """An unopened source for a `--source` value."""
+    kind = describe_kind(spec)
+    if kind == "demo":
+        return DemoSource()
+    if kind == "image":
+        return ImageSource(spec)
+    return CaptureSource(spec, kind)
+
+
+def open_source(spec: str | None) -> FrameSource:
+    """Open `spec`; with no source named, the default camera 0, or the demo scene when it cannot be opened."""
+    if spec is None:
+        try:
+            return make_source("0").open()
+        except SourceError:
+            log.warning("no camera could be opened (camera 0); showing the built-in demo scene instead")
+            return DemoSource().open()
+    return make_source(spec).open()

@@ -1,0 +1,165 @@
+"""Channels → mosaic: the grid shape, colormaps, the fused numba kernel and its plain-numpy reference.
+
+The numba kernel goes in one pass from the uint8 maps (height, width, k) to the pixels on screen:
+tile placement, gaps, the colormap lookup and nearest-neighbour scaling, written straight into a
+view of the window's canvas. `reference_mosaic` computes the same bytes the obvious way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numba import njit, prange
+
+from live.errors import UsageError
+
+BACKGROUND = 40  # gray level of gaps and empty cells: visibly not a feature value of 0
+
+
+def _colormap_ids() -> dict[str, int]:
+    import cv2
+
+    return {name[len("COLORMAP_"):].lower(): getattr(cv2, name) for name in dir(cv2) if name.startswith("COLORMAP_")}
+
+
+def colormap_names() -> list[str]:
+    """`gray` followed by OpenCV's colormaps by name, the order in which `c` cycles through them."""
+    return ["gray"] + sorted(_colormap_ids())
+
+
+@lru_cache(maxsize=None)
+def colormap_lut(name: str) -> np.ndarray:
+    """A (256, 3) uint8 BGR table for a colormap name."""
+    if name == "gray":
+        ramp = np.arange(256, dtype=np.uint8)
+        return np.ascontiguousarray(np.stack([ramp, ramp, ramp], axis=1))
+    ids = _colormap_ids()
+    if name not in ids:
+        raise UsageError(f"unknown colormap '{name}'; choose one of {', '.join(colormap_names())}")
+    import cv2
+
+    ramp = np.arange(256, dtype=np.uint8).reshape(256, 1)
+    return np.ascontiguousarray(cv2.applyColorMap(ramp, ids[name]).reshape(256, 3))
+
+
+def grid_shape(count: int) -> tuple[int, int]:
+    """(rows, cols) for `count` tiles: as square as possible, filled row by row, at most one row short."""
+    if count < 1:
+        raise UsageError(f"the number of channels to show must be at least 1, got {count}")
+    cols = math.ceil(math.sqrt(count))
+    return math.ceil(count / cols), cols
+
+
+@dataclass(frozen=True)
+class MosaicLayout:
+    """Where each tile sits in a mosaic of `rows` × `cols` tiles of (tile_height, tile_width) with `gap` pixels."""
+
+    rows: int
+    cols: int
+    tile_height: int
+    tile_width: int
+    gap: int
+
+    @classmethod
+    def for_count(cls, count: int, tile_height: int, tile_width: int, gap: int) -> "MosaicLayout":
+        if gap < 0:
+            raise UsageError(f"--gap must be 0 or more pixels, got {gap}")
+        return cls(*grid_shape(count), tile_height, tile_width, gap)
+
+    @property
+    def height(self) -> int:
+        return self.rows * self.tile_height + (self.rows - 1) * self.gap
+
+    @property
+    def width(self) -> int:
+        return self.cols * self.tile_width + (self.cols - 1) * self.gap
+
+    def fit(self, max_height: int, max_width: int) -> tuple[int, int]:
+        """The largest (height, width) with the mosaic's aspect ratio inside the given box."""
+        scale = min(max_height / self.height, max_width / self.width)
+        return max(1, round(self.height * scale)), max(1, round(self.width * scale))
+
+    def tile_at(self, y: int, x: int, height: int, width: int) -> int | None:
+        """Index of the tile under pixel (y, x) of the mosaic drawn at (height, width), or None over a gap."""
+        sy, sx = y * self.height // height, x * self.width // width
+        row, iy = divmod(sy, self.tile_height + self.gap)
+        col, ix = divmod(sx, self.tile_width + self.gap)
+        if not (0 <= row < self.rows and 0 <= col < self.cols) or iy >= self.tile_height or ix >= self.tile_width:
+            return None
+        return row * self.cols + col
+
+    def axis_maps(self, height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For each output row and column: its tile row/col and the pixel inside the tile (-1 over a gap)."""
+        return (*_axis_map(height, self.height, self.tile_height, self.gap),
+                *_axis_map(width, self.width, self.tile_width, self.gap))
+
+
+def _axis_map(out_size: int, src_size: int, tile: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
+    source = np.arange(out_size, dtype=np.int64) * src_size // out_size
+    index, inside = np.divmod(source, tile + gap)
+    inside[inside >= tile] = -1
+    return index.astype(np.int32), inside.astype(np.int32)
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _render(maps_hwk, columns, cols, y_tile, y_in, x_tile, x_in, lut, background, out):
+    count = columns.shape[0]
+    for oy in prange(out.shape[0]):
+        iy = y_in[oy]
+        row_base = y_tile[oy] * cols
+        for ox in range(out.shape[1]):
+            ix = x_in[ox]
+            tile = row_base + x_tile[ox]
+            if iy < 0 or ix < 0 or tile >= count:
+                out[oy, ox, 0] = background
+                out[oy, ox, 1] = background
+                out[oy, ox, 2] = background
+            else:
+                value = maps_hwk[iy, ix, columns[tile]]
+                out[oy, ox, 0] = lut[value, 0]
+                out[oy, ox, 1] = lut[value, 1]
+                out[oy, ox, 2] = lut[value, 2]
+
+
+class Tiler:
+    """Draws mosaics of one layout at one on-screen size; the index maps are computed once per size."""
+
+    def __init__(self, layout: MosaicLayout, height: int, width: int):
+        self.layout = layout
+        self.height, self.width = height, width
+        self._maps = layout.axis_maps(height, width)
+
+    def draw(self, maps_hwk: np.ndarray, columns: np.ndarray, lut: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Write the mosaic of maps_hwk[..., columns] into `out` (height, width, 3), a view of the canvas."""
+        if out.shape[:2] != (self.height, self.width):
+            raise ValueError(f"out is {out.shape[:2]}, expected (height, width) {(self.height, self.width)}")
+        y_tile, y_in, x_tile, x_in = self._maps
+        _render(maps_hwk, columns, self.layout.cols, y_tile, y_in, x_tile, x_in, lut, np.uint8(BACKGROUND), out)
+        return out
+
+
+def render_mosaic(maps_hwk: np.ndarray, columns: np.ndarray, layout: MosaicLayout, lut: np.ndarray,
+                  height: int | None = None, width: int | None = None) -> np.ndarray:
+    """A new BGR mosaic image, at its natural size unless (height, width) is given."""
+    height, width = height or layout.height, width or layout.width
+    out = np.empty((height, width, 3), np.uint8)
+    return Tiler(layout, height, width).draw(maps_hwk, np.asarray(columns, np.int32), lut, out)
+
+
+def reference_mosaic(maps_hwk: np.ndarray, columns: np.ndarray, layout: MosaicLayout, lut: np.ndarray,
+                     height: int | None = None, width: int | None = None) -> np.ndarray:
+    """The same mosaic built the plain way: paste each tile, color it, then pick nearest rows and columns."""
+    th, tw, gap = layout.tile_height, layout.tile_width, layout.gap
+    mosaic = np.full((layout.height, layout.width), -1, np.int32)
+    for tile, column in enumerate(columns):
+        row, col = divmod(tile, layout.cols)
+        top, left = row * (th + gap), col * (tw + gap)
+        mosaic[top:top + th, left:left + tw] = maps_hwk[:, :, column]
+    colored = np.where(mosaic[..., None] >= 0, lut[np.clip(mosaic, 0, 255)], np.uint8(BACKGROUND)).astype(np.uint8)
+    height, width = height or layout.height, width or layout.width
+    rows = np.arange(height) * layout.height // height
+    cols = np.arange(width) * layout.width // width
+    return colored[rows][:, cols]

@@ -1,0 +1,6 @@
+"""Model loading: names and files → Keras models, their weights, preprocessing and feature layers."""
+
+from models.loading import FeatureLayer, LoadedModel, feature_layers, load_model
+from models.registry import list_models
+
+__all__ = ["FeatureLayer", "LoadedModel", "feature_layers", "load_model", "list_models"]

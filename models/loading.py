@@ -1,0 +1,183 @@
+"""Model names, files and weights → a Keras model with its preprocessing and its feature-map layers."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from live.errors import LayerError, ModelError
+from models import hed_weights
+from models.registry import close_names, find_spec, list_models
+
+log = logging.getLogger(__name__)
+
+WEIGHTS_CHOICES = ("auto", "hed", "imagenet", "none")
+PREPROCESS_CHOICES = ("auto", "none", "unit", "symmetric", "caffe", "torch")
+DEFAULT_INPUT_HW = (224, 224)
+
+
+@dataclass(frozen=True)
+class FeatureLayer:
+    """A layer whose output is a 4-D feature map (batch, height, width, channels)."""
+
+    name: str
+    height: int | None
+    width: int | None
+    channels: int
+
+
+@dataclass
+class LoadedModel:
+    """A built model, ready to cut at any feature layer, with what the user needs to know about it."""
+
+    name: str
+    model: object
+    weights: str
+    input_hw: tuple[int, int]
+    preprocess: Callable = field(repr=False)
+    layers: list[FeatureLayer] = field(default_factory=list)
+
+    def layer(self, name: str) -> FeatureLayer:
+        """The feature layer called `name`, or a LayerError that lists close names."""
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        try:
+            self.model.get_layer(name)
+            exists = True
+        except ValueError:
+            exists = False
+        if exists:
+            raise LayerError(f"layer '{name}' does not give a 4-D feature map (height, width, channels); "
+                             f"try --list-layers")
+        import difflib
+
+        close = difflib.get_close_matches(name, [layer.name for layer in self.layers], n=4, cutoff=0.4)
+        hint = f" Did you mean: {', '.join(close)}?" if close else " See --list-layers."
+        raise LayerError(f"model '{self.name}' has no layer '{name}'.{hint}")
+
+    def index_of(self, name: str) -> int:
+        return [layer.name for layer in self.layers].index(self.layer(name).name)
+
+
+def _preprocess_fn(mode: str) -> Callable:
+    """A graph-friendly function from RGB float32 in 0..255 to the model's expected input."""
+    import tensorflow as tf
+
+    if mode == "none":
+        return lambda rgb: rgb
+    if mode == "unit":
+        return lambda rgb: rgb / 255.0
+    if mode == "symmetric":
+        return lambda rgb: rgb / 127.5 - 1.0
+    if mode == "caffe":
+        mean = tf.constant([103.939, 116.779, 123.68], tf.float32)
+        return lambda rgb: rgb[..., ::-1] - mean
+    if mode == "hed":
+        mean = tf.constant(hed_weights.HED_BGR_MEAN, tf.float32)
+        return lambda rgb: rgb[..., ::-1] - mean
+    if mode == "torch":
+        mean = tf.constant([0.485, 0.456, 0.406], tf.float32)
+        std = tf.constant([0.229, 0.224, 0.225], tf.float32)
+        return lambda rgb: (rgb / 255.0 - mean) / std
+    raise ModelError(f"unknown preprocessing '{mode}'; choose one of {', '.join(PREPROCESS_CHOICES)}")
+
+
+def feature_layers(model) -> list[FeatureLayer]:
+    """Every layer of `model` whose output is 4-D, in model order, with its (height, width, channels)."""
+    found = []
+    for layer in model.layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        try:
+            shape = tuple(layer.output.shape)
+        except (AttributeError, ValueError):
+            continue  # a layer used several times has no single output
+        if len(shape) == 4 and shape[3]:
+            found.append(FeatureLayer(layer.name, shape[1], shape[2], int(shape[3])))
+    return found
+
+
+def _load_named(spec_name: str, weights: str) -> tuple[object, str, Callable]:
+    spec = find_spec(spec_name)
+    if spec is None:
+        close = close_names(spec_name)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise ModelError(f"unknown model '{spec_name}'.{hint} Known names: {', '.join(list_models())}, "
+                         f"or a path to a .keras or .h5 file.")
+    import keras
+
+    if weights == "auto":
+        weights = "hed" if spec.name == "vgg16" else "imagenet"
+    if weights == "hed" and spec.name != "vgg16":
+        raise ModelError(f"--weights hed is the bundled VGG16 backbone and fits only vgg16, not {spec.name}")
+    constructor = getattr(keras.applications, spec.class_name)
+    module = importlib.import_module(f"keras.applications.{spec.module}")
+    shape = (*spec.input_hw, 3)
+    try:
+        model = constructor(include_top=False, weights="imagenet" if weights == "imagenet" else None, input_shape=shape)
+    except Exception as exc:  # Keras raises bare Exceptions for failed downloads.
+        if weights == "imagenet":
+            raise ModelError(f"could not get the ImageNet weights of {spec.name} ({exc}). They download once into "
+                             f"~/.keras/models; offline, use --weights none"
+                             f"{' or the default bundled weights' if spec.name == 'vgg16' else ''}.") from exc
+        raise ModelError(f"could not build {spec.name}: {exc}") from exc
+    if weights == "hed":
+        hed_weights.load_into_vgg16(model)
+        description = hed_weights.DESCRIPTION
+        preprocess = _preprocess_fn("hed")
+    else:
+        description = "ImageNet (Keras)" if weights == "imagenet" else "random initialization"
+        preprocess = module.preprocess_input
+    return model, description, preprocess
+
+
+def _load_file(path: Path, weights: str, preprocess: str) -> tuple[object, str, Callable]:
+    if not path.is_file():
+        raise ModelError(f"model file '{path}' does not exist")
+    if weights not in ("auto",):
+        raise ModelError("--weights applies to models chosen by name; a model file brings its own weights")
+    import keras
+
+    try:
+        model = keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:
+        text = str(exc)
+        if "lambda" in text.lower() or "safe_mode" in text:
+            raise ModelError(f"'{path}' needs to run code stored in the file (a Lambda layer) to load; it is refused "
+                             f"because Keras' safe mode stays on. Rebuild the model without Lambda layers.") from exc
+        first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        raise ModelError(f"could not load the model file '{path}': {first}") from exc
+    if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:
+        raise ModelError(f"'{path}' must take one image input (batch, height, width, channels); "
+                         f"it takes {[tuple(i.shape) for i in model.inputs]}")
+    if model.inputs[0].shape[3] != 3:
+        raise ModelError(f"'{path}' must take 3-channel images; its input has {model.inputs[0].shape[3]} channels")
+    return model, f"from {path.name}", _preprocess_fn("none" if preprocess == "auto" else preprocess)
+
+
+def load_model(name: str, weights: str = "auto", preprocess: str = "auto") -> LoadedModel:
+    """Build a model by name (`vgg16`, `mobilenet_v2`, ...) or load one from a `.keras` / `.h5` file."""
+    if weights not in WEIGHTS_CHOICES:
+        raise ModelError(f"unknown weights '{weights}'; choose one of {', '.join(WEIGHTS_CHOICES)}")
+    if preprocess not in PREPROCESS_CHOICES:
+        raise ModelError(f"unknown preprocessing '{preprocess}'; choose one of {', '.join(PREPROCESS_CHOICES)}")
+    path = Path(name)
+    if path.suffix.lower() in (".keras", ".h5", ".hdf5"):
+        model, description, preprocess_fn = _load_file(path, weights, preprocess)
+        label = path.stem
+    else:
+        model, description, preprocess_fn = _load_named(name, weights)
+        if preprocess != "auto":
+            preprocess_fn = _preprocess_fn(preprocess)
+        label = find_spec(name).name
+    height, width = model.inputs[0].shape[1:3]
+    input_hw = (height or DEFAULT_INPUT_HW[0], width or DEFAULT_INPUT_HW[1])
+    layers = feature_layers(model)
+    if not layers:
+        raise ModelError(f"model '{label}' has no layer with a 4-D feature-map output")
+    log.info("model %s (%s), input %dx%d, %d feature layers", label, description, *input_hw, len(layers))
+    return LoadedModel(label, model, description, input_hw, preprocess_fn, layers)

@@ -1,0 +1,71 @@
+"""The table of models known by name: each name's Keras constructor and preprocessing module."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to build one `keras.applications` model: its class and the module holding its `preprocess_input`."""
+
+    name: str
+    class_name: str
+    module: str
+    input_hw: tuple[int, int] = (224, 224)
+
+
+_TABLE = [
+    ("vgg16", "VGG16", "vgg16"),
+    ("vgg19", "VGG19", "vgg19"),
+    ("resnet50", "ResNet50", "resnet50"),
+    ("resnet101", "ResNet101", "resnet"),
+    ("resnet152", "ResNet152", "resnet"),
+    ("resnet50_v2", "ResNet50V2", "resnet_v2"),
+    ("resnet101_v2", "ResNet101V2", "resnet_v2"),
+    ("resnet152_v2", "ResNet152V2", "resnet_v2"),
+    ("mobilenet", "MobileNet", "mobilenet"),
+    ("mobilenet_v2", "MobileNetV2", "mobilenet_v2"),
+    ("mobilenet_v3_small", "MobileNetV3Small", "mobilenet_v3"),
+    ("mobilenet_v3_large", "MobileNetV3Large", "mobilenet_v3"),
+    ("densenet121", "DenseNet121", "densenet"),
+    ("densenet169", "DenseNet169", "densenet"),
+    ("densenet201", "DenseNet201", "densenet"),
+    ("inception_v3", "InceptionV3", "inception_v3"),
+    ("inception_resnet_v2", "InceptionResNetV2", "inception_resnet_v2"),
+    ("xception", "Xception", "xception"),
+    ("nasnet_mobile", "NASNetMobile", "nasnet"),
+    ("convnext_tiny", "ConvNeXtTiny", "convnext"),
+    ("convnext_small", "ConvNeXtSmall", "convnext"),
+    ("convnext_base", "ConvNeXtBase", "convnext"),
+] + [(f"efficientnet_b{i}", f"EfficientNetB{i}", "efficientnet") for i in range(8)] + [
+    (f"efficientnet_v2_{v.lower()}", f"EfficientNetV2{v}", "efficientnet_v2") for v in ("B0", "B1", "B2", "B3", "S", "M", "L")
+]
+
+MODELS: dict[str, ModelSpec] = {name: ModelSpec(name, cls, module) for name, cls, module in _TABLE}
+
+
+def _squash(name: str) -> str:
+    return name.lower().replace("_", "").replace("-", "")
+
+
+def list_models() -> list[str]:
+    """Every model name that `--model` accepts besides a file path."""
+    return sorted(MODELS)
+
+
+def find_spec(name: str) -> ModelSpec | None:
+    """The spec for a model name, forgiving case, dashes and underscores (`MobileNetV2` is `mobilenet_v2`)."""
+    wanted = _squash(name)
+    for spec in MODELS.values():
+        if _squash(spec.name) == wanted or _squash(spec.class_name) == wanted:
+            return spec
+    return None
+
+
+def close_names(name: str, limit: int = 4) -> list[str]:
+    """Known model names that look like a mistyped one, for the error message."""
+    by_squash = {_squash(n): n for n in MODELS}
+    hits = difflib.get_close_matches(_squash(name), list(by_squash), n=limit, cutoff=0.5)
+    return [by_squash[h] for h in hits]
