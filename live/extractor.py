@@ -59,7 +59,7 @@ class Extractor:
         self.input_hw = loaded.input_hw
         self.shown = max(1, min(shown, self.layer.channels))
         self.trace_count = 0
-        self.submodel = keras.Model(loaded.model.inputs, loaded.model.get_layer(layer_name).output)
+        self.submodel = keras.Model(loaded.model.inputs[0], loaded.model.get_layer(layer_name).output)
         preprocess = self._preprocess = loaded.preprocess
         height, width = self.input_hw
         k = self.shown

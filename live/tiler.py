@@ -2,7 +2,8 @@
 
 The numba kernel goes in one pass from the uint8 maps (height, width, k) to the pixels on screen:
 tile placement, gaps, the colormap lookup and nearest-neighbour scaling, written straight into a
-view of the window's canvas. `reference_mosaic` computes the same bytes the obvious way.
+view of the window's canvas. `reference_mosaic` computes the same bytes the obvious way: paste
+the tiles at their natural size, color them, then pick the rows and columns to show.
 """
 
 from __future__ import annotations
@@ -84,23 +85,43 @@ class MosaicLayout:
 
     def tile_at(self, y: int, x: int, height: int, width: int) -> int | None:
         """Index of the tile under pixel (y, x) of the mosaic drawn at (height, width), or None over a gap."""
-        sy, sx = y * self.height // height, x * self.width // width
-        row, iy = divmod(sy, self.tile_height + self.gap)
-        col, ix = divmod(sx, self.tile_width + self.gap)
-        if not (0 <= row < self.rows and 0 <= col < self.cols) or iy >= self.tile_height or ix >= self.tile_width:
+        if not (0 <= y < height and 0 <= x < width):
             return None
-        return row * self.cols + col
+        row_tile, row_in, col_tile, col_in = self.axis_maps(height, width)
+        if row_in[y] < 0 or col_in[x] < 0:
+            return None
+        return int(row_tile[y]) * self.cols + int(col_tile[x])
 
     def axis_maps(self, height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """For each output row and column: its tile row/col and the pixel inside the tile (-1 over a gap)."""
-        return (*_axis_map(height, self.height, self.tile_height, self.gap),
-                *_axis_map(width, self.width, self.tile_width, self.gap))
+        return (*_axis_map(height, self.rows, self.tile_height, self.gap),
+                *_axis_map(width, self.cols, self.tile_width, self.gap))
 
 
-def _axis_map(out_size: int, src_size: int, tile: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
-    source = np.arange(out_size, dtype=np.int64) * src_size // out_size
-    index, inside = np.divmod(source, tile + gap)
-    inside[inside >= tile] = -1
+def source_positions(out_size: int, count: int, tile: int, gap: int) -> np.ndarray:
+    """For each of `out_size` output pixels along one axis, the pixel of the natural-size mosaic it shows (-1: gap).
+
+    At the natural size this is the identity. Scaled, the tiles share the space evenly and a gap stays at
+    least one pixel wide, so the grid is still visible when 1-pixel gaps are shrunk for the screen.
+    """
+    natural = count * tile + (count - 1) * gap
+    if out_size == natural:
+        return np.arange(natural, dtype=np.int64)
+    screen_gap = 0 if gap == 0 else max(1, round(gap * out_size / natural))
+    cell = (out_size - (count - 1) * screen_gap) / count
+    if cell <= 0:  # too small to show gaps at all: plain nearest-neighbour over the tiles
+        screen_gap, cell = 0, out_size / count
+    position = np.arange(out_size, dtype=np.float64)
+    index = np.minimum((position // (cell + screen_gap)).astype(np.int64), count - 1)
+    offset = position - index * (cell + screen_gap)
+    inside = np.minimum((offset * tile / cell).astype(np.int64), tile - 1)
+    return np.where(offset < cell, index * (tile + gap) + inside, -1)
+
+
+def _axis_map(out_size: int, count: int, tile: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
+    source = source_positions(out_size, count, tile, gap)
+    index, inside = np.divmod(np.maximum(source, 0), tile + gap)
+    inside[(inside >= tile) | (source < 0)] = -1
     return index.astype(np.int32), inside.astype(np.int32)
 
 
@@ -160,6 +181,9 @@ def reference_mosaic(maps_hwk: np.ndarray, columns: np.ndarray, layout: MosaicLa
         mosaic[top:top + th, left:left + tw] = maps_hwk[:, :, column]
     colored = np.where(mosaic[..., None] >= 0, lut[np.clip(mosaic, 0, 255)], np.uint8(BACKGROUND)).astype(np.uint8)
     height, width = height or layout.height, width or layout.width
-    rows = np.arange(height) * layout.height // height
-    cols = np.arange(width) * layout.width // width
-    return colored[rows][:, cols]
+    rows = source_positions(height, layout.rows, th, gap)
+    cols = source_positions(width, layout.cols, tw, gap)
+    scaled = colored[np.maximum(rows, 0)][:, np.maximum(cols, 0)]
+    scaled[rows < 0] = BACKGROUND
+    scaled[:, cols < 0] = BACKGROUND
+    return scaled

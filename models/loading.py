@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from live.errors import LayerError, ModelError
+from live.errors import LayerError, ModelError, UsageError
 from models import hed_weights
 from models.registry import close_names, find_spec, list_models
 
@@ -106,7 +106,7 @@ def _load_named(spec_name: str, weights: str) -> tuple[object, str, Callable]:
     if spec is None:
         close = close_names(spec_name)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise ModelError(f"unknown model '{spec_name}'.{hint} Known names: {', '.join(list_models())}, "
+        raise UsageError(f"unknown model '{spec_name}'.{hint} Known names: {', '.join(list_models())}, "
                          f"or a path to a .keras or .h5 file.")
     import keras
 

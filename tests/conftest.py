@@ -1,0 +1,82 @@
+"""Shared fixtures: real videos and images written with OpenCV, real Keras models, a real X server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: float = 25.0) -> Path:
+    """A lossless-enough AVI (MJPG) of BGR frames, read back later through the real source code."""
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (width, height))
+    assert writer.isOpened()
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def moving_frames(count: int, height: int = 224, width: int = 224) -> list[np.ndarray]:
+    """Smooth synthetic frames with a moving disc and gradients: plenty of structure for conv filters."""
+    y, x = np.mgrid[0:height, 0:width]
+    frames = []
+    for i in range(count):
+        frame = np.stack([(x * 255 // width), (y * 255 // height), np.full_like(x, 60 + 10 * i)], -1).astype(np.uint8)
+        cv2.circle(frame, (40 + 12 * i, height // 2), height // 6, (255, 255, 255), -1)
+        frames.append(frame)
+    return frames
+
+
+@pytest.fixture(scope="session")
+def video_224(tmp_path_factory) -> Path:
+    return write_video(tmp_path_factory.mktemp("video") / "moving.avi", moving_frames(8))
+
+
+@pytest.fixture(scope="session")
+def vgg16():
+    from models import load_model
+
+    return load_model("vgg16")
+
+
+def run_cli(*args: str, timeout: float = 240, env_extra: dict | None = None, cwd: Path | None = None):
+    """Run `python run_live.py ARGS` as a user would; return the CompletedProcess."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env.pop("DISPLAY", None)
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, str(ROOT / "run_live.py"), *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=cwd or ROOT)
+
+
+@pytest.fixture(scope="session")
+def xserver():
+    """A real X server (Xvfb) for window tests; skipped where Xvfb is not installed."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (apt-get install xvfb)")
+    for number in range(120, 140):
+        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
+            break
+    display = f":{number}"
+    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if Path(f"/tmp/.X11-unix/X{number}").exists():
+            break
+        time.sleep(0.05)
+    yield display
+    server.terminate()
+    server.wait(timeout=10)

@@ -1,0 +1,112 @@
+"""The command line end to end, as a user runs it: headless runs, saved mosaics checked independently, errors."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from models.hed_weights import HED_BGR_MEAN, bundled_weights_path
+from tests.conftest import moving_frames, run_cli, write_video
+
+
+def test_demo_headless_runs_100_frames():
+    done = run_cli("--source", "demo", "--headless", "--max-frames", "100")
+    assert done.returncode == 0, done.stderr
+    assert "processed 100 frames" in done.stderr
+    assert "Traceback" not in done.stderr and "I0000" not in done.stderr
+
+
+def _independent_mosaic(bgr):
+    """Keras' own VGG16 with the bundled weights copied in by hand, min-max per channel, tiled 8 x 8 with numpy."""
+    import h5py
+    import keras
+
+    model = keras.applications.VGG16(weights=None, include_top=False, input_shape=(224, 224, 3))
+    with h5py.File(bundled_weights_path(), "r") as f:
+        model.get_layer("block1_conv1").set_weights([f["block1/layers/conv2d/vars/0"][()],
+                                                     f["block1/layers/conv2d/vars/1"][()]])
+    layer_model = keras.Model(model.inputs[0], model.get_layer("block1_conv1").output)
+    x = bgr.astype(np.float32) - np.array(HED_BGR_MEAN, np.float32)  # Caffe style: BGR minus the mean
+    feature_map = layer_model.predict(np.array([x]), verbose=0)
+    tiles = []
+    for i in range(64):
+        fmap = feature_map[0, :, :, i]
+        span = fmap.max() - fmap.min()
+        tiles.append(((fmap - fmap.min()) / span * 255) if span > 0 else np.zeros_like(fmap))
+    rows = [np.hstack(tiles[r * 8:(r + 1) * 8]) for r in range(8)]
+    return np.vstack(rows)
+
+
+def test_saved_mosaics_match_an_independent_keras_computation(tmp_path):
+    video = write_video(tmp_path / "in.avi", moving_frames(4))
+    out = tmp_path / "mosaics"
+    done = run_cli("--source", str(video), "--model", "vgg16", "--layer", "block1_conv1", "--gap", "0",
+                   "--colormap", "gray", "--save-mosaics", str(out), "--headless", "--unpaced")
+    assert done.returncode == 0, done.stderr
+    saved = sorted(out.glob("mosaic_*.png"))
+    assert [p.name for p in saved] == [f"mosaic_{i:06d}.png" for i in range(4)]
+    capture = cv2.VideoCapture(str(video))
+    for path in saved:
+        ok, bgr = capture.read()
+        assert ok
+        mosaic = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        assert mosaic.shape == (1792, 1792, 3)
+        expected = _independent_mosaic(bgr)
+        assert np.abs(mosaic[:, :, 0].astype(float) - expected).max() <= 2.0
+
+
+def test_list_layers():
+    done = run_cli("--list-layers")
+    assert done.returncode == 0, done.stderr
+    assert "block1_conv1" in done.stdout and "(224, 224, 64)" in done.stdout and "block5_pool" in done.stdout
+
+
+def test_output_records_what_the_window_shows(tmp_path):
+    output = tmp_path / "out.mp4"
+    done = run_cli("--source", "demo", "--headless", "--max-frames", "12", "--unpaced", "--output", str(output))
+    assert done.returncode == 0, done.stderr
+    capture = cv2.VideoCapture(str(output))
+    count = 0
+    while capture.read()[0]:
+        count += 1
+    assert count == 12
+    assert capture.get(cv2.CAP_PROP_FRAME_WIDTH) > capture.get(cv2.CAP_PROP_FRAME_HEIGHT)  # camera beside mosaic
+
+
+def test_image_source_and_other_model(tmp_path):
+    image = tmp_path / "still.jpg"
+    cv2.imwrite(str(image), moving_frames(1, 300, 400)[0])
+    done = run_cli("--source", str(image), "--model", "mobilenet_v2", "--weights", "none", "--channels", "10",
+                   "--colormap", "viridis", "--headless", "--max-frames", "3", "--save-mosaics", str(tmp_path / "m"))
+    assert done.returncode == 0, done.stderr
+    mosaic = cv2.imread(str(tmp_path / "m" / "mosaic_000000.png"))
+    assert mosaic.shape == (3 * 112 + 2, 4 * 112 + 3, 3)  # 10 channels of Conv1 (112 x 112): 3 x 4 grid, gap 1
+
+
+def test_no_display_runs_headless_with_a_message():
+    done = run_cli("--source", "demo", "--max-frames", "2")
+    assert done.returncode == 0, done.stderr
+    assert "no display available: running headless" in done.stderr
+
+
+@pytest.mark.parametrize("args, code, phrase", [
+    (["--source", "/no/such.mp4"], 1, "not a camera index"),
+    (["--source", "9"], 1, "camera 9 could not be opened"),
+    (["--model", "vgg61"], 2, "unknown model 'vgg61'. Did you mean: vgg19, vgg16"),
+    (["--layer", "block1_conv9"], 2, "has no layer 'block1_conv9'. Did you mean: block1_conv2, block1_conv1"),
+    (["--layer", "block1_pool", "--page", "9"], 2, "--page 9 is past the last page"),
+    (["--channels", "0"], 2, "must be at least 1"),
+    (["--channels", "x"], 2, "'x' is not a whole number"),
+    (["--gap", "-1"], 2, "must be 0 or more"),
+    (["--colormap", "rainbowz"], 2, "unknown colormap 'rainbowz'"),
+    (["--normalize", "wild"], 2, "invalid choice: 'wild'"),
+    (["--output", "/no/such/folder/out.mp4"], 1, "does not exist"),
+    (["--output", "out.gif"], 2, "use a .mp4 or .avi"),
+    (["--device", "gpu"], 2, "sees no GPU"),
+])
+def test_bad_input_gets_one_clear_sentence(args, code, phrase):
+    done = run_cli(*args, "--headless", "--max-frames", "1")
+    assert done.returncode == code, done.stderr
+    assert phrase in done.stderr
+    assert "Traceback" not in done.stderr

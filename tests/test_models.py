@@ -1,0 +1,99 @@
+"""Model names, files and weights; feature layers; errors that name close alternatives."""
+
+import h5py
+import numpy as np
+import pytest
+
+from live.errors import LayerError, ModelError, UsageError
+from models import feature_layers, list_models, load_model
+from models.hed_weights import bundled_weights_path
+from models.registry import find_spec
+
+
+def test_vgg16_default_weights_are_the_bundled_ones(vgg16):
+    with h5py.File(bundled_weights_path(), "r") as f:
+        np.testing.assert_array_equal(vgg16.model.get_layer("block1_conv1").get_weights()[0],
+                                      f["block1/layers/conv2d/vars/0"][()])
+        np.testing.assert_array_equal(vgg16.model.get_layer("block5_conv3").get_weights()[1],
+                                      f["block5/layers/conv2d_2/vars/1"][()])
+    assert "HED" in vgg16.weights and vgg16.input_hw == (224, 224)
+
+
+def test_vgg16_feature_layers(vgg16):
+    names = [layer.name for layer in vgg16.layers]
+    assert names[0] == "block1_conv1" and "block5_pool" in names and "input_layer" not in names
+    assert vgg16.layer("block1_conv1").channels == 64
+    assert vgg16.layer("block3_conv3").channels == 256 and vgg16.layer("block3_conv3").height == 56
+
+
+def test_unknown_layer_lists_close_names(vgg16):
+    with pytest.raises(LayerError, match="no layer 'block1_conv9'.*block1_conv1"):
+        vgg16.layer("block1_conv9")
+
+
+def test_unknown_model_lists_close_names():
+    with pytest.raises(UsageError, match="unknown model 'mobilenetv9'.*mobilenet"):
+        load_model("mobilenetv9")
+
+
+@pytest.mark.parametrize("name, expected", [("MobileNetV2", "mobilenet_v2"), ("efficientnet-b0", "efficientnet_b0"),
+                                            ("resnet50", "resnet50")])
+def test_names_are_forgiving(name, expected):
+    assert find_spec(name).name == expected
+    assert expected in list_models()
+
+
+def test_other_application_with_random_weights():
+    loaded = load_model("mobilenet_v2", weights="none")
+    assert loaded.layers[0].name == "Conv1" and loaded.layers[0].channels == 32
+    assert loaded.weights == "random initialization"
+
+
+def test_hed_weights_only_fit_vgg16():
+    with pytest.raises(ModelError, match="only vgg16"):
+        load_model("resnet50", weights="hed")
+
+
+def _small_model():
+    import keras
+
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(5, 3, padding="same", name="conv_a")(inputs)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    return keras.Model(inputs, keras.layers.Dense(2, name="head")(x))
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_model_files_load(tmp_path, suffix):
+    path = tmp_path / f"small{suffix}"
+    _small_model().save(path)
+    loaded = load_model(str(path))
+    assert loaded.input_hw == (32, 32)
+    assert [layer.name for layer in loaded.layers] == ["conv_a"]
+    with pytest.raises(LayerError, match="not give a 4-D feature map"):
+        loaded.layer("pool")
+
+
+def test_lambda_model_is_refused_in_safe_mode(tmp_path):
+    import keras
+
+    inputs = keras.Input((8, 8, 3))
+    outputs = keras.layers.Lambda(lambda t: t * 2.0)(keras.layers.Conv2D(2, 1)(inputs))
+    path = tmp_path / "lambda.keras"
+    keras.Model(inputs, outputs).save(path)
+    with pytest.raises(ModelError, match="Lambda layer.*safe mode"):
+        load_model(str(path))
+
+
+def test_broken_and_missing_model_files(tmp_path):
+    broken = tmp_path / "broken.keras"
+    broken.write_bytes(b"not a zip file")
+    with pytest.raises(ModelError, match="could not load the model file"):
+        load_model(str(broken))
+    with pytest.raises(ModelError, match="does not exist"):
+        load_model(str(tmp_path / "missing.h5"))
+
+
+def test_feature_layers_skip_non_4d_outputs():
+    layers = feature_layers(_small_model())
+    assert [(layer.name, layer.height, layer.width, layer.channels) for layer in layers] == [("conv_a", 32, 32, 5)]

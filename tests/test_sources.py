@@ -1,0 +1,124 @@
+"""Every kind of source, read through the real OpenCV code on files written in the test."""
+
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from live.errors import SourceError
+from live.sources import CaptureSource, DemoSource, ImageSource, describe_kind, open_source, to_bgr8
+from tests.conftest import moving_frames, write_video
+
+
+def test_video_file_gives_every_frame_then_none(tmp_path):
+    frames = moving_frames(6, 120, 160)
+    path = write_video(tmp_path / "clip.avi", frames, fps=12)
+    with open_source(str(path)) as source:
+        assert isinstance(source, CaptureSource) and source.kind == "video" and not source.live
+        assert source.fps == pytest.approx(12)
+        read = []
+        while (frame := source.read()) is not None:
+            read.append(frame)
+    assert len(read) == 6
+    assert read[0].shape == (120, 160, 3) and read[0].dtype == np.uint8
+    assert np.abs(read[3].astype(int) - frames[3]).mean() < 6  # MJPG is lossy, but close
+
+
+def test_video_rewinds_for_loop(tmp_path):
+    path = write_video(tmp_path / "clip.avi", moving_frames(3, 64, 64))
+    with open_source(str(path)) as source:
+        first = source.read()
+        while source.read() is not None:
+            pass
+        assert source.rewind()
+        np.testing.assert_array_equal(source.read(), first)
+
+
+def test_image_repeats_as_a_stream(tmp_path):
+    path = tmp_path / "still.png"
+    image = moving_frames(1, 90, 70)[0]
+    cv2.imwrite(str(path), image)
+    with open_source(str(path)) as source:
+        assert isinstance(source, ImageSource)
+        for _ in range(3):
+            np.testing.assert_array_equal(source.read(), image)
+
+
+def test_demo_is_deterministic_moving_and_natural():
+    with open_source("demo") as source:
+        first = [source.read() for _ in range(3)]
+    with DemoSource().open() as again:
+        np.testing.assert_array_equal(again.read(), first[0])
+        assert not np.array_equal(again.frame_at(0), again.frame_at(30))  # it moves
+    assert first[0].shape == (480, 640, 3)
+    assert first[0].std() > 30  # a photo, not a flat color
+
+
+def test_missing_camera_fails_clearly():
+    with pytest.raises(SourceError, match="camera 7 could not be opened"):
+        open_source("7")
+
+
+def test_default_source_falls_back_to_demo_without_a_camera(caplog):
+    source = open_source(None)
+    assert isinstance(source, DemoSource)
+    assert "demo" in caplog.text
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("/no/such/file.mp4", "not a camera index, 'demo', a stream URL or an existing file"),
+])
+def test_bad_paths_fail_clearly(spec, message):
+    with pytest.raises(SourceError, match=message):
+        open_source(spec)
+
+
+def test_folder_text_file_and_truncated_video_fail_clearly(tmp_path):
+    with pytest.raises(SourceError, match="is a folder"):
+        open_source(str(tmp_path))
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(SourceError, match="not a video or image"):
+        open_source(str(text))
+    video = write_video(tmp_path / "clip.avi", moving_frames(5, 64, 64))
+    broken = tmp_path / "broken.avi"
+    broken.write_bytes(video.read_bytes()[:300])
+    with pytest.raises(SourceError):
+        open_source(str(broken))
+    fake_png = tmp_path / "fake.png"
+    fake_png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+    with pytest.raises(SourceError):
+        open_source(str(fake_png))
+
+
+def test_unanswered_stream_fails_within_seconds():
+    began = time.monotonic()
+    with pytest.raises(SourceError, match="stream"):
+        open_source("rtsp://127.0.0.1:9/none")
+    assert time.monotonic() - began < 15
+
+
+@pytest.mark.parametrize("spec, kind", [("demo", "demo"), ("0", "camera"), ("/dev/video3", "camera"),
+                                        ("http://127.0.0.1:8080/x.mjpg", "stream")])
+def test_kinds(spec, kind):
+    assert describe_kind(spec) == kind
+
+
+@pytest.mark.parametrize("frame", [
+    np.full((5, 7), 90, np.uint8),                      # gray
+    np.full((5, 7, 1), 90, np.uint8),                   # gray with a channel axis
+    np.full((5, 7, 4), 90, np.uint8),                   # BGRA
+    np.full((5, 7, 3), 90 * 257, np.uint16),            # 16-bit
+    np.full((5, 7, 3), 90 / 255, np.float32),           # float 0..1
+])
+def test_any_frame_becomes_8bit_bgr(frame):
+    bgr = to_bgr8(frame)
+    assert bgr.shape == (5, 7, 3) and bgr.dtype == np.uint8
+    assert abs(int(bgr[0, 0, 0]) - 90) <= 1
+
+
+def test_tiny_and_empty_frames():
+    assert to_bgr8(np.zeros((1, 1, 3), np.uint8)).shape == (1, 1, 3)
+    assert to_bgr8(np.zeros((0, 0, 3), np.uint8)) is None
+    assert to_bgr8(None) is None

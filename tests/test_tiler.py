@@ -1,0 +1,101 @@
+"""The numba mosaic kernel against its plain-numpy reference, byte for byte, and the grid rules."""
+
+import numpy as np
+import pytest
+
+from live.errors import UsageError
+from live.tiler import (BACKGROUND, MosaicLayout, Tiler, colormap_lut, colormap_names, grid_shape, reference_mosaic,
+                        render_mosaic)
+
+
+@pytest.mark.parametrize("count, expected", [(1, (1, 1)), (3, (2, 2)), (4, (2, 2)), (10, (3, 4)), (64, (8, 8)),
+                                             (100, (10, 10)), (256, (16, 16))])
+def test_grid_shape_is_as_square_as_possible(count, expected):
+    rows, cols = grid_shape(count)
+    assert (rows, cols) == expected
+    assert rows * cols >= count > (rows - 1) * cols
+
+
+@pytest.mark.parametrize("count", [0, -3])
+def test_grid_shape_rejects_no_channels(count):
+    with pytest.raises(UsageError, match="at least 1"):
+        grid_shape(count)
+
+
+@pytest.mark.parametrize("count", [1, 3, 10, 64, 100])
+@pytest.mark.parametrize("gap", [0, 1, 3])
+@pytest.mark.parametrize("colormap", ["gray", "viridis", "jet"])
+def test_numba_equals_reference_at_natural_size(count, gap, colormap):
+    rng = np.random.default_rng(count * 10 + gap)
+    maps = rng.integers(0, 256, (17, 23, count), dtype=np.uint8)
+    columns = rng.permutation(count).astype(np.int32)
+    layout = MosaicLayout.for_count(count, 17, 23, gap)
+    lut = colormap_lut(colormap)
+    fast = render_mosaic(maps, columns, layout, lut)
+    slow = reference_mosaic(maps, columns, layout, lut)
+    assert fast.shape == (layout.height, layout.width, 3)
+    np.testing.assert_array_equal(fast, slow)
+
+
+@pytest.mark.parametrize("out_hw", [(720, 720), (333, 777), (50, 40), (1000, 1300)])
+def test_numba_equals_reference_when_scaled(out_hw):
+    rng = np.random.default_rng(1)
+    maps = rng.integers(0, 256, (56, 56, 80), dtype=np.uint8)
+    columns = np.arange(64, dtype=np.int32) + 16  # a page that starts inside the block
+    layout = MosaicLayout.for_count(64, 56, 56, 2)
+    lut = colormap_lut("turbo")
+    np.testing.assert_array_equal(render_mosaic(maps, columns, layout, lut, *out_hw),
+                                  reference_mosaic(maps, columns, layout, lut, *out_hw))
+
+
+def test_tiles_are_in_channel_order_row_major_with_blank_cells_and_gaps():
+    maps = np.zeros((4, 4, 3), np.uint8)
+    for channel in range(3):
+        maps[:, :, channel] = 100 + channel
+    layout = MosaicLayout.for_count(3, 4, 4, 1)  # 2 x 2 grid, one empty cell
+    mosaic = render_mosaic(maps, np.arange(3, dtype=np.int32), layout, colormap_lut("gray"))
+    assert mosaic.shape == (9, 9, 3)
+    assert mosaic[0, 0, 0] == 100 and mosaic[0, 5, 0] == 101 and mosaic[5, 0, 0] == 102
+    assert (mosaic[5:, 5:] == BACKGROUND).all()  # empty cell
+    assert (mosaic[4, :] == BACKGROUND).all() and (mosaic[:, 4] == BACKGROUND).all()  # the gaps
+
+
+def test_zero_gap_keeps_every_pixel():
+    maps = np.arange(2 * 2 * 4, dtype=np.uint8).reshape(2, 2, 4)
+    layout = MosaicLayout.for_count(4, 2, 2, 0)
+    mosaic = render_mosaic(maps, np.arange(4, dtype=np.int32), layout, colormap_lut("gray"))[:, :, 0]
+    np.testing.assert_array_equal(mosaic[:2, :2], maps[:, :, 0])
+    np.testing.assert_array_equal(mosaic[2:, 2:], maps[:, :, 3])
+
+
+def test_draw_writes_into_a_view_of_a_larger_canvas():
+    maps = np.full((8, 8, 4), 200, np.uint8)
+    layout = MosaicLayout.for_count(4, 8, 8, 0)
+    canvas = np.zeros((40, 100, 3), np.uint8)
+    view = canvas[5:37, 50:82]
+    Tiler(layout, 32, 32).draw(maps, np.arange(4, dtype=np.int32), colormap_lut("gray"), view)
+    assert (canvas[5:37, 50:82] == 200).all()
+    assert canvas[:5].sum() == 0 and canvas[:, :50].sum() == 0
+
+
+def test_tile_at_finds_the_tile_under_a_pixel_and_none_over_gaps():
+    layout = MosaicLayout.for_count(64, 10, 10, 2)  # natural size 94 x 94
+    assert layout.tile_at(0, 0, 94, 94) == 0
+    assert layout.tile_at(0, 12, 94, 94) == 1
+    assert layout.tile_at(12, 0, 94, 94) == 8
+    assert layout.tile_at(10, 5, 94, 94) is None
+    assert layout.tile_at(188 - 1, 188 - 1, 188, 188) == 63
+
+
+def test_colormaps_include_gray_and_opencv_names():
+    names = colormap_names()
+    assert names[0] == "gray" and "viridis" in names and "turbo" in names
+    assert colormap_lut("jet").shape == (256, 3)
+    assert not np.array_equal(colormap_lut("jet"), colormap_lut("gray"))
+    with pytest.raises(UsageError, match="unknown colormap 'nope'.*viridis"):
+        colormap_lut("nope")
+
+
+def test_negative_gap_is_refused():
+    with pytest.raises(UsageError, match="--gap"):
+        MosaicLayout.for_count(4, 2, 2, -1)

@@ -1,0 +1,102 @@
+"""The real OpenCV window under Xvfb: what a person sees, and keys and clicks driving it."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from live.tiler import BACKGROUND
+from tests.conftest import ROOT
+
+needs_tools = pytest.mark.skipif(shutil.which("import") is None or shutil.which("xdotool") is None,
+                                 reason="needs ImageMagick's import and xdotool (apt-get install imagemagick xdotool)")
+
+
+def gap_lines(mask: np.ndarray, axis: int, min_share: float = 0.5) -> list[int]:
+    """Groups of rows (axis=1) or columns (axis=0) where at least min_share of the pixels are gap-colored."""
+    share = mask.mean(axis=axis)
+    hits = np.flatnonzero(share >= min_share)
+    groups = []
+    for index in hits:
+        if not groups or index > groups[-1][-1] + 1:
+            groups.append([index])
+        else:
+            groups[-1].append(index)
+    return [int(np.mean(g)) for g in groups]
+
+
+class LiveWindow:
+    """run_live.py in a real window on the test's X server, with xdotool for keys and clicks."""
+
+    def __init__(self, display: str, *args: str):
+        self.env = dict(os.environ, DISPLAY=display, PYTHONUNBUFFERED="1")
+        self.process = subprocess.Popen([sys.executable, str(ROOT / "run_live.py"), *args], env=self.env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+        self.window_id = None
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and self.window_id is None:
+            found = subprocess.run(["xdotool", "search", "--name", "live feature maps"], env=self.env,
+                                   capture_output=True, text=True)
+            ids = found.stdout.split()
+            if ids:
+                self.window_id = ids[-1]
+            elif self.process.poll() is not None:
+                break
+            else:
+                time.sleep(0.3)
+        assert self.window_id, f"no window appeared: {self.process.communicate()[0] if self.process.poll() is not None else ''}"
+        time.sleep(3)  # the first mosaics
+
+    def screenshot(self, path: Path) -> np.ndarray:
+        subprocess.run(["import", "-window", "root", str(path)], env=self.env, check=True, timeout=30)
+        return cv2.imread(str(path))
+
+    def key(self, *names: str, pause: float = 0.8) -> None:
+        for name in names:
+            subprocess.run(["xdotool", "key", "--window", self.window_id, name], env=self.env, check=True)
+            time.sleep(pause)
+
+    def geometry(self) -> tuple[int, int, int, int]:
+        """(x, y, width, height) of the window on the screen."""
+        out = subprocess.run(["xdotool", "getwindowgeometry", "--shell", self.window_id], env=self.env,
+                             capture_output=True, text=True, check=True).stdout
+        values = dict(line.split("=") for line in out.split())
+        return int(values["X"]), int(values["Y"]), int(values["WIDTH"]), int(values["HEIGHT"])
+
+    def click(self, x: int, y: int) -> None:
+        subprocess.run(["xdotool", "mousemove", "--sync", str(x), str(y), "click", "1"], env=self.env, check=True)
+        time.sleep(0.8)
+
+    def quit(self) -> str:
+        self.key("q", pause=0)
+        try:
+            output, _ = self.process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            output, _ = self.process.communicate()
+        return output
+
+
+@needs_tools
+def test_window_shows_camera_beside_an_8x8_mosaic(xserver, tmp_path):
+    window = LiveWindow(xserver, "--source", "demo")
+    try:
+        shot = window.screenshot(tmp_path / "shot.png")
+        x, y, width, height = window.geometry()
+    finally:
+        output = window.quit()
+    assert window.process.returncode == 0, output
+    canvas = shot[y:y + height, x:x + width]
+    gap = np.all(canvas == BACKGROUND, axis=2)
+    right = gap[:, width // 2:]
+    columns = gap_lines(right, axis=0)
+    rows = gap_lines(right, axis=1)
+    assert len(columns) == 7 and len(rows) == 7, (columns, rows)  # 8 x 8 tiles between 7 + 7 gap lines
+    camera = canvas[:, :columns[0] + width // 2 - 60]
+    assert camera.std() > 30 and np.abs(camera[..., 2].astype(int) - camera[..., 0]).mean() > 10  # a color picture
