@@ -59,7 +59,8 @@ class LiveWindow:
 
     def key(self, *names: str, pause: float = 0.8) -> None:
         for name in names:
-            subprocess.run(["xdotool", "key", "--window", self.window_id, name], env=self.env, check=True)
+            subprocess.run(["xdotool", "key", "--window", self.window_id, name], env=self.env, check=True,
+                           stderr=subprocess.DEVNULL)
             time.sleep(pause)
 
     def geometry(self) -> tuple[int, int, int, int]:
@@ -100,3 +101,69 @@ def test_window_shows_camera_beside_an_8x8_mosaic(xserver, tmp_path):
     assert len(columns) == 7 and len(rows) == 7, (columns, rows)  # 8 x 8 tiles between 7 + 7 gap lines
     camera = canvas[:, :columns[0] + width // 2 - 60]
     assert camera.std() > 30 and np.abs(camera[..., 2].astype(int) - camera[..., 0]).mean() > 10  # a color picture
+
+
+def snapshots(folder: Path) -> list[Path]:
+    return sorted(folder.glob("snapshot_*.json"), key=lambda p: p.stat().st_mtime_ns)
+
+
+def snap(window: LiveWindow, folder: Path) -> Path:
+    """Press `s` and wait for the new snapshot (pressing again if the first key press was not delivered)."""
+    before = len(snapshots(folder)) if folder.exists() else 0
+    for _ in range(3):
+        window.key("s", pause=0)
+        deadline = time.monotonic() + 4
+        while time.monotonic() < deadline:
+            if folder.exists() and len(snapshots(folder)) > before:
+                time.sleep(0.2)
+                return snapshots(folder)[-1]
+            time.sleep(0.1)
+    raise AssertionError("no snapshot appeared after pressing s")
+
+
+@needs_tools
+def test_keys_and_a_click_drive_the_real_window(xserver, tmp_path):
+    import json
+
+    folder = tmp_path / "snaps"
+    window = LiveWindow(xserver, "--source", "demo", "--layer", "block2_conv2", "--snapshot-dir", str(folder))
+    try:
+        first = json.loads(snap(window, folder).read_text())
+        window.key("bracketright", pause=1.2)
+        paged = json.loads(snap(window, folder).read_text())
+        window.key("n", pause=2.5)
+        next_snapshot = snap(window, folder)
+        next_layer = json.loads(next_snapshot.read_text())
+        window.key("space", pause=1.2)
+        frozen_a = snap(window, folder)
+        time.sleep(1)
+        frozen_b = snap(window, folder)
+        window.key("space", "c", pause=1.2)
+        colored = snap(window, folder)
+        x, y, width, height = window.geometry()
+        mosaic_left = x + width - height  # the 8 x 8 mosaic is square, at the right of the canvas
+        window.click(mosaic_left + int(2.5 * height / 8), y + int(0.5 * height / 8))
+        focused = json.loads(snap(window, folder).read_text())
+        window.key("r", pause=3)
+        window.key("r")
+    finally:
+        output = window.quit()
+    assert window.process.returncode == 0, output
+    assert first["layer"] == "block2_conv2" and first["channels"] == list(range(64))
+    assert paged["page"] == 2 and paged["channels"] == list(range(64, 128))
+    assert next_layer["layer"] == "block2_pool"
+    assert np.load(next_snapshot.with_suffix('.npy')).shape == (56, 56, 128)
+    np.testing.assert_array_equal(np.load(frozen_a.with_suffix(".npy")), np.load(frozen_b.with_suffix(".npy")))
+    assert json.loads(frozen_a.read_text())["frame"] == json.loads(frozen_b.read_text())["frame"]
+    assert json.loads(colored.read_text())["colormap"] != "gray"
+    picture = cv2.imread(str(colored.with_suffix(".png")))
+    mosaic = picture[:, picture.shape[1] - picture.shape[0]:]
+    assert np.abs(mosaic[..., 0].astype(int) - mosaic[..., 2]).mean() > 10  # no longer gray
+    assert focused["focus"] == 2
+    videos = list(folder.glob("recording_*.mp4"))
+    assert len(videos) == 1
+    capture = cv2.VideoCapture(str(videos[0]))
+    frames = 0
+    while capture.read()[0]:
+        frames += 1
+    assert frames >= 30  # about 3 s at 30 frames per second of wall-clock time

@@ -1,0 +1,127 @@
+"""Every key and click on the plain controls object, with no window."""
+
+import numpy as np
+import pytest
+
+from live.controls import ESC, Controls, ViewState
+from live.errors import UsageError
+
+
+def make(**state) -> Controls:
+    return Controls(["block1_conv1", "block3_conv3", "block5_pool"], [64, 256, 512], 64,
+                    ["gray", "jet", "viridis"], ViewState(**state))
+
+
+def press(controls: Controls, keys: str) -> list[str]:
+    actions = []
+    for key in keys:
+        actions += controls.press(ord(key))
+    return actions
+
+
+def test_n_and_b_switch_layers_and_wrap():
+    controls = make()
+    assert "layer" in press(controls, "n") and controls.layer_name == "block3_conv3"
+    press(controls, "nn")
+    assert controls.layer_name == "block1_conv1"  # wrapped around
+    press(controls, "b")
+    assert controls.layer_name == "block5_pool"
+    assert "block5_pool (512 channels)" in controls.message
+
+
+def test_pages_of_channels():
+    controls = make(layer_index=1)
+    assert controls.pages == 4
+    press(controls, "]")
+    assert controls.visible_channels().tolist() == list(range(64, 128))
+    assert controls.message == "page 2/4: channels 64-127"
+    press(controls, "[[")
+    assert controls.state.page == 3  # wraps to the last page
+    press(controls, "n")
+    assert controls.state.page == 0  # a new layer starts on its first page
+
+
+def test_order_by_mean_asks_for_a_ranking_and_uses_it():
+    controls = make(layer_index=1)
+    assert "rank" in press(controls, "o") and controls.state.order == "mean"
+    means = np.arange(256, dtype=float)
+    controls.set_ranking(means)
+    assert controls.visible_channels()[:3].tolist() == [255, 254, 253]
+    press(controls, "o")
+    assert controls.visible_channels()[:3].tolist() == [0, 1, 2]
+
+
+def test_ranking_puts_nan_last():
+    controls = make()
+    means = np.ones(64)
+    means[0] = np.nan
+    means[5] = 9
+    controls.set_ranking(means)
+    assert controls.ranking[0] == 5 and controls.ranking[-1] == 0
+
+
+def test_click_focuses_the_channel_under_the_pointer_and_again_leaves():
+    controls = make(layer_index=1, page=1)
+    controls.click(3)
+    assert controls.state.focus == 67
+    controls.click(5)
+    assert controls.state.focus is None
+    controls.click(None)
+    assert controls.state.focus is None
+
+
+def test_esc_leaves_focus_first_then_quits():
+    controls = make(focus=4)
+    assert controls.press(ESC) == ["message"] and controls.state.focus is None
+    assert controls.press(ESC) == ["quit"]
+    assert press(make(), "q") == ["quit"]
+
+
+def test_colormap_and_normalization_cycle():
+    controls = make()
+    press(controls, "c")
+    assert controls.state.colormap == "jet"
+    press(controls, "cc")
+    assert controls.state.colormap == "gray"
+    seen = []
+    for _ in range(4):
+        press(controls, "m")
+        seen.append(controls.state.normalize)
+    assert seen == ["layer", "steady", "percentile", "channel"]
+
+
+@pytest.mark.parametrize("key, field", [(" ", "frozen"), ("v", "mirror"), ("f", "fullscreen"), ("l", "labels"),
+                                        ("h", "help")])
+def test_toggles(key, field):
+    controls = make()
+    before = getattr(controls.state, field)
+    press(controls, key)
+    assert getattr(controls.state, field) is not before
+    press(controls, key)
+    assert getattr(controls.state, field) is before
+
+
+def test_snapshot_record_and_fullscreen_are_actions():
+    controls = make()
+    assert press(controls, "s") == ["snapshot"]
+    assert press(controls, "r") == ["record"]
+    assert press(controls, "f") == ["fullscreen"]
+    assert controls.press(-1) == [] and press(controls, "z") == []
+
+
+def test_layer_with_fewer_channels_than_a_page():
+    controls = Controls(["tiny"], [10], 64, ["gray"])
+    assert controls.shown == 10 and controls.pages == 1
+    assert controls.visible_channels().tolist() == list(range(10))
+
+
+@pytest.mark.parametrize("state, message", [
+    ({"normalize": "wild"}, "unknown normalization 'wild'"),
+    ({"order": "random"}, "unknown order 'random'"),
+    ({"colormap": "nope"}, "unknown colormap 'nope'"),
+    ({"page": 1}, "--page 2 is past the last page: layer block1_conv1 has 64 channels, 1 page"),
+    ({"focus": 64}, "--focus 64 is not a channel of block1_conv1"),
+])
+def test_start_states_are_validated(state, message):
+    with pytest.raises(UsageError, match=message):
+        make(**state)
