@@ -154,8 +154,22 @@ def _check_outputs(config: Config) -> None:
         check_writable(config.save_mosaics / "mosaic.png", "--save-mosaics")
 
 
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
+class _Stopper:
+    """Ctrl+C and SIGTERM: before the loop runs they interrupt; once it runs they ask it to stop after the
+    current frame, so threads are joined, the camera released and a recording finished whole."""
+
+    def __init__(self):
+        self.event = None
+        self.signal_name = ""
+
+    def __call__(self, signum, frame):
+        self.signal_name = signal.Signals(signum).name
+        if self.event is None:
+            raise KeyboardInterrupt
+        self.event.set()
+
+
+_stopper = _Stopper()
 
 
 def run(config: Config, args) -> int:
@@ -200,7 +214,13 @@ def run(config: Config, args) -> int:
             window.close()
         raise
     log.info("running %s on %s; %s", loaded.name, device, "q or Esc quits" if window else "Ctrl+C stops")
-    summary = visualizer.run()
+    _stopper.event = visualizer.stop
+    try:
+        summary = visualizer.run()
+    finally:
+        _stopper.event = None
+    if _stopper.signal_name:
+        log.info("stopped by %s", _stopper.signal_name)
     log.info("processed %d frames in %.1f s: %.1f FPS", summary.frames, summary.seconds, summary.fps)
     return 0
 
@@ -211,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s", stream=sys.stderr)
     for noisy in ("numba", "h5py", "matplotlib", "absl", "tensorflow", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGTERM, _stopper)
+    signal.signal(signal.SIGINT, _stopper)
     try:
         config, args = parse_config(argv)
         return run(config, args)
@@ -221,8 +242,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("stopped", file=sys.stderr)
+        print("stopped before it started", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, not bad input: still one sentence, the traceback only with --debug
+        if debug:
+            raise
+        print(f"error: unexpected failure: {type(exc).__name__}: {exc} (run again with --debug for details)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

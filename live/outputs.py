@@ -16,6 +16,7 @@ from live.errors import OutputError
 log = logging.getLogger(__name__)
 
 RECORD_FPS = 30.0
+DISK_RESERVE_BYTES = 64 * 1024 * 1024  # stop recording while this much is still free, so the file can be finished
 
 
 def check_writable(path: Path, what: str) -> None:
@@ -38,8 +39,10 @@ class Recorder:
     file plays at the speed it was seen; otherwise each canvas is written once at `fps`.
     """
 
-    def __init__(self, path: Path, fps: float = RECORD_FPS, real_time: bool = False):
+    def __init__(self, path: Path, fps: float = RECORD_FPS, real_time: bool = False,
+                 reserve_bytes: int = DISK_RESERVE_BYTES):
         self.path, self.fps, self.real_time = Path(path), fps, real_time
+        self.reserve_bytes = reserve_bytes
         self._writer = None
         self._size = None
         self._start = None
@@ -59,11 +62,21 @@ class Recorder:
         if self.real_time:
             due = int((time.monotonic() - self._start) * self.fps) + 1
             copies = max(0, due - self.frames_written)
+        if copies and self._free_bytes() < self.reserve_bytes:
+            raise OutputError(f"the disk holding '{self.path}' is nearly full; recording stopped and the file kept")
         for _ in range(copies):
-            self._writer.write(canvas)
+            if self._writer.write(canvas) is False:  # OpenCV 5 reports a failed write
+                raise OutputError(f"writing to '{self.path}' failed (disk full?); recording stopped")
         self.frames_written += copies
         if copies and not self.path.exists():
             raise OutputError(f"recording to '{self.path}' failed: the file disappeared")
+
+    def _free_bytes(self) -> int:
+        try:
+            stats = os.statvfs(self.path.parent)
+        except OSError:
+            return 0
+        return stats.f_bavail * stats.f_frsize
 
     def close(self) -> None:
         """Finish the file so it plays; safe to call twice."""

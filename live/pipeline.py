@@ -189,6 +189,11 @@ class Inference(threading.Thread):
             log.debug("built the sub-model up to %s in %.2f s", layer, time.monotonic() - began)
         return self.extractors[layer]
 
+    def warm_up(self, request: Request) -> None:
+        """Build and trace the requested layer's extractor on a blank frame."""
+        extractor = self.extractor(request.layer)
+        extractor(np.zeros((*extractor.input_hw, 3), np.uint8), request.channels)
+
     def update(self, request: Request) -> None:
         self._request = request
         self._changed.set()
@@ -328,6 +333,7 @@ class Visualizer:
         self.inference = inference
         if config.output is not None:
             self.recorder = _make_recorder(config.output, self.source, real_time=self.source.live)
+        inference.warm_up(self.request())  # trace before the first frame arrives, so none is dropped for it
         started = time.monotonic()
         first_shown = None
         capture.start()

@@ -1,0 +1,115 @@
+"""Recordings, snapshots and mosaics: written whole, and a full disk stops a recording without losing it."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from live.errors import OutputError
+from live.outputs import Recorder, check_writable, save_png, save_snapshot, write_atomically
+
+
+def count_frames(path: Path) -> int:
+    capture = cv2.VideoCapture(str(path))
+    count = 0
+    while capture.read()[0]:
+        count += 1
+    return count
+
+
+def canvas(i: int) -> np.ndarray:
+    image = np.zeros((120, 200, 3), np.uint8)
+    cv2.putText(image, str(i), (20, 90), cv2.FONT_HERSHEY_SIMPLEX, 2, (255, 255, 255), 3)
+    return image
+
+
+@pytest.mark.parametrize("name", ["out.mp4", "out.avi"])
+def test_recorder_writes_each_canvas_once(tmp_path, name):
+    recorder = Recorder(tmp_path / name, fps=20)
+    for i in range(15):
+        recorder.write(canvas(i))
+    recorder.close()
+    recorder.close()  # twice is harmless
+    assert count_frames(tmp_path / name) == 15
+
+
+def test_real_time_recording_follows_the_clock(tmp_path):
+    import time
+
+    recorder = Recorder(tmp_path / "rt.mp4", fps=30, real_time=True)
+    began = time.monotonic()
+    while time.monotonic() - began < 1.0:
+        recorder.write(canvas(0))
+        time.sleep(0.1)  # a slow pipeline: 10 canvases a second
+    recorder.close()
+    assert 27 <= count_frames(tmp_path / "rt.mp4") <= 34  # about one second at 30 fps
+
+
+def test_snapshot_writes_three_files_with_one_stem(tmp_path):
+    activations = np.random.default_rng(0).normal(size=(8, 8, 5)).astype(np.float32)
+    stem = save_snapshot(tmp_path / "snaps", canvas(1), activations, {"layer": "x", "frame": 7})
+    assert cv2.imread(str(stem.with_suffix(".png"))).shape == (120, 200, 3)
+    np.testing.assert_array_equal(np.load(stem.with_suffix(".npy")), activations)
+    assert json.loads(stem.with_suffix(".json").read_text())["frame"] == 7
+    again = save_snapshot(tmp_path / "snaps", canvas(1), activations, {"layer": "x", "frame": 7})
+    assert again != stem  # never overwrites
+    assert not list((tmp_path / "snaps").glob(".*partial*"))
+
+
+def test_a_failed_write_leaves_no_half_file(tmp_path):
+    target = tmp_path / "kept.png"
+    save_png(target, canvas(1))
+    before = target.read_bytes()
+
+    def broken(temporary):
+        temporary.write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        write_atomically(target, broken)
+    assert target.read_bytes() == before
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_check_writable_names_the_folder(tmp_path):
+    with pytest.raises(OutputError, match="folder .* does not exist"):
+        check_writable(tmp_path / "missing" / "out.mp4", "--output")
+    check_writable(tmp_path / "out.mp4", "--output")
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A real 3 MB file system (tmpfs), so that a recording fills it; skipped where mounting is not allowed."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+def noisy_canvas(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (240, 320, 3), dtype=np.uint8)  # incompressible
+
+
+def test_full_disk_stops_recording_and_keeps_a_playable_file(tiny_disk):
+    recorder = Recorder(tiny_disk / "talk.avi", fps=30, reserve_bytes=1024 * 1024)
+    with pytest.raises(OutputError, match="nearly full"):
+        for i in range(500):
+            recorder.write(noisy_canvas(i))
+    written = recorder.frames_written
+    recorder.close()
+    assert written > 0
+    assert count_frames(tiny_disk / "talk.avi") == written
+
+
+def test_write_failure_is_reported_not_ignored(tiny_disk):
+    recorder = Recorder(tiny_disk / "talk.mp4", fps=30, reserve_bytes=0)
+    with pytest.raises(OutputError, match="failed"):
+        for i in range(500):
+            recorder.write(noisy_canvas(i))
+    recorder.close()

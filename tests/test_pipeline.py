@@ -1,0 +1,161 @@
+"""The threaded loop: newest frame wins, every frame when unpaced, a lost camera comes back, clean stops."""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from live.config import Config
+from live.pipeline import Handover, Visualizer
+from live.sources import FrameSource
+from tests.conftest import ROOT, moving_frames, write_video
+
+
+class FlakyCamera(FrameSource):
+    """Stands in for a camera that is unplugged after a while and plugged in again.
+
+    It delivers `before` frames, then nothing; reconnecting fails `failures` times, then frames come back.
+    """
+
+    kind = "camera"
+    live = True
+
+    def __init__(self, before: int = 5, failures: int = 2):
+        super().__init__("flaky")
+        self.before, self.failures = before, failures
+        self.delivered, self.reconnects, self.closed = 0, 0, False
+        self.frames = moving_frames(4, 120, 160)
+        self.unplugged = False
+
+    def read(self):
+        if self.unplugged:
+            return None
+        if self.delivered == self.before and self.reconnects == 0:
+            self.unplugged = True
+            return None
+        self.delivered += 1
+        time.sleep(0.01)
+        return self.frames[self.delivered % 4]
+
+    def reconnect(self) -> bool:
+        self.reconnects += 1
+        if self.reconnects <= self.failures:
+            return False
+        self.unplugged = False
+        return True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_lost_camera_is_retried_and_the_run_goes_on(vgg16, caplog, monkeypatch):
+    monkeypatch.setattr("live.pipeline.RETRY_DELAYS", (0.05, 0.1))
+    source = FlakyCamera(before=5, failures=2)
+    visualizer = Visualizer(Config(max_frames=12, channels=16), source, vgg16)
+    with caplog.at_level(logging.INFO):
+        summary = visualizer.run()
+    assert summary.frames == 12
+    assert source.reconnects == 3 and source.closed
+    assert "camera lost, retrying" in caplog.text and "is back" in caplog.text
+
+
+def test_handover_keeps_only_the_newest_item():
+    slot = Handover()
+    for item in range(5):
+        slot.put(item)
+    assert slot.take(0.1) == 4
+    assert slot.take(0.01) is None
+
+
+def test_blocking_handover_loses_nothing():
+    slot = Handover(blocking=True)
+    got = []
+    reader = threading.Thread(target=lambda: got.extend(slot.take(1) for _ in range(20)))
+    reader.start()
+    for item in range(20):
+        slot.put(item)
+    reader.join(5)
+    assert got == list(range(20))
+
+
+def test_unpaced_file_processes_every_frame_and_stops_at_its_end(vgg16, tmp_path):
+    from live.sources import open_source
+
+    video = write_video(tmp_path / "clip.avi", moving_frames(9, 96, 128))
+    source = open_source(str(video))
+    summary = Visualizer(Config(source=str(video), unpaced=True, channels=8), source, vgg16).run()
+    assert summary.frames == 9
+    assert not [t for t in threading.enumerate() if t.name in ("capture", "inference")]
+
+
+def test_loop_starts_the_file_over(vgg16, tmp_path):
+    from live.sources import open_source
+
+    video = write_video(tmp_path / "clip.avi", moving_frames(4, 96, 128))
+    source = open_source(str(video))
+    summary = Visualizer(Config(unpaced=True, loop=True, max_frames=10, channels=8), source, vgg16).run()
+    assert summary.frames == 10
+
+
+def test_paced_file_plays_at_its_own_frame_rate(vgg16, tmp_path):
+    from live.sources import open_source
+
+    video = write_video(tmp_path / "clip.avi", moving_frames(10, 96, 128), fps=10)
+    source = open_source(str(video))
+    began = time.monotonic()
+    summary = Visualizer(Config(channels=8), source, vgg16).run()
+    assert summary.frames >= 8  # paced playback may drop a frame on a busy machine, never queue
+    assert time.monotonic() - began >= 0.85  # 10 frames at 10 fps: about a second, not as fast as possible
+
+
+def test_a_slow_model_drops_frames_instead_of_queueing_them(vgg16, monkeypatch):
+    from live.pipeline import Inference
+    from live.sources import DemoSource
+
+    original = Inference.process
+
+    def slow(self, frame, request):
+        time.sleep(0.1)
+        return original(self, frame, request)
+
+    monkeypatch.setattr(Inference, "process", slow)
+    source = DemoSource(fps=100).open()
+    visualizer = Visualizer(Config(max_frames=8, channels=8), source, vgg16)
+    summary = visualizer.run()
+    assert summary.frames == 8
+    assert source.index > 30  # the camera ran on; frames were skipped, not queued
+    assert np.median(visualizer.stats.stages["latency"]) < 0.2  # shown fresh: about one model step old
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_during_recording_leaves_a_whole_file(tmp_path, signum):
+    output = tmp_path / "talk.mp4"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env.pop("DISPLAY", None)
+    process = subprocess.Popen([sys.executable, str(ROOT / "run_live.py"), "--source", "demo", "--headless",
+                                "--output", str(output)], env=env, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and (not output.exists() or output.stat().st_size < 20000):
+        time.sleep(0.2)
+    time.sleep(1)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr and f"stopped by {signum.name}" in stderr
+    processed = int(stderr.split("processed ")[1].split(" frames")[0])
+    capture = cv2.VideoCapture(str(output))
+    frames = 0
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        assert frame.shape[1] > frame.shape[0]
+        frames += 1
+    assert frames == processed > 10
