@@ -57,7 +57,7 @@ class Composer:
 
     def compose(self, bgr: np.ndarray, maps_hwk: np.ndarray, columns: np.ndarray, layout: MosaicLayout,
                 lut: np.ndarray, lines: list[str], message: str = "", focus_column: int | None = None,
-                crop_box=None, labels: list[str] | None = None, show_help: bool = False) -> np.ndarray:
+                crop_box=None, labels: dict[int, str] | None = None, show_help: bool = False) -> np.ndarray:
         """Draw one frame into the canvas and return it (the same array every time)."""
         self._prepare(bgr.shape[:2], layout)
         canvas = self.canvas
@@ -98,11 +98,11 @@ class Composer:
         region = camera[y0:y1, x0:x1]
         cv2.addWeighted(region, 1 - HEAT_WEIGHT, heat, HEAT_WEIGHT, 0, dst=region)
 
-    def _draw_labels(self, mosaic, layout: MosaicLayout, labels: list[str]) -> None:
+    def _draw_labels(self, mosaic, layout: MosaicLayout, labels: dict[int, str]) -> None:
         cell_h = self.mosaic_h / layout.rows
         cell_w = self.mosaic_w / layout.cols
         scale = max(0.3, min(0.6, cell_h / 70))
-        for tile, text in enumerate(labels):
+        for tile, text in labels.items():
             row, col = divmod(tile, layout.cols)
             org = (int(col * cell_w) + 2, int(row * cell_h + 12 * scale / 0.4))
             _outlined(mosaic, text, org, scale)

@@ -382,7 +382,10 @@ class Visualizer:
             hits = np.flatnonzero(result.request.channels == state.focus)
             if hits.size:
                 focus_column = int(result.columns[hits[0]])
-        labels = [str(c) for c in result.request.channels] if state.labels else None
+        labels = dict(enumerate(str(c) for c in result.request.channels)) if state.labels else {}
+        hover = self._hovered_tile(len(result.request.channels))
+        if hover is not None:
+            labels[hover] = f"channel {result.request.channels[hover]}"
         canvas = self.composer.compose(
             result.bgr, result.maps_hwk, result.columns, layout, lut, self._overlay_lines(result), self._message(),
             focus_column, crop_box(result.bgr.shape[:2], result.extractor.input_hw), labels, state.help)
@@ -401,6 +404,13 @@ class Visualizer:
             began = time.perf_counter()
             self._key = self.window.show(canvas)
             self.stats.add("display", time.perf_counter() - began)
+
+    def _hovered_tile(self, count: int) -> int | None:
+        """The tile under the mouse pointer, if any, so that it can show its channel index."""
+        if self.window is None or self.window.pointer is None:
+            return None
+        tile = self.composer.tile_at(*self.window.pointer)
+        return tile if tile is not None and tile < count else None
 
     def _overlay_lines(self, result: Result) -> list[str]:
         state, layer = self.controls.state, result.extractor.layer

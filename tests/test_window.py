@@ -167,3 +167,36 @@ def test_keys_and_a_click_drive_the_real_window(xserver, tmp_path):
     while capture.read()[0]:
         frames += 1
     assert frames >= 30  # about 3 s at 30 frames per second of wall-clock time
+
+
+def close_like_a_window_manager(display: str, window_id: str) -> None:
+    """Send WM_DELETE_WINDOW, what a window manager sends when the user clicks the close button."""
+    from Xlib import X, protocol
+    from Xlib import display as xdisplay
+
+    connection = xdisplay.Display(display)
+    window = connection.create_resource_object("window", int(window_id))
+    event = protocol.event.ClientMessage(window=window, client_type=connection.intern_atom("WM_PROTOCOLS"),
+                                         data=(32, [connection.intern_atom("WM_DELETE_WINDOW"), X.CurrentTime, 0, 0, 0]))
+    window.send_event(event, event_mask=X.NoEventMask)
+    connection.flush()
+    connection.close()
+
+
+@needs_tools
+def test_closing_the_window_quits_cleanly(xserver, tmp_path):
+    output = tmp_path / "shown.avi"
+    window = LiveWindow(xserver, "--source", "demo", "--output", str(output))
+    close_like_a_window_manager(xserver, window.window_id)
+    try:
+        stdout, _ = window.process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        window.process.kill()
+        raise
+    assert window.process.returncode == 0, stdout
+    processed = int(stdout.split("processed ")[1].split(" frames")[0])
+    capture = cv2.VideoCapture(str(output))
+    frames = 0
+    while capture.read()[0]:
+        frames += 1
+    assert frames == processed > 0
