@@ -21,24 +21,24 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see --help)")
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _whole_number(minimum: int, rule: str):
+    """An argparse type for whole numbers of at least `minimum`, with `rule` in the message."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {value}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+positive_int = _whole_number(1, "at least 1")
+non_negative_int = _whole_number(0, "0 or more")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--gap", type=non_negative_int, default=1, help="pixels between tiles (default: 1)")
     add("--colormap", default="gray", help="gray or an OpenCV colormap name: viridis, jet, turbo, ...")
     add("--normalize", default="channel", choices=NORMALIZE_MODES, help="how maps are scaled to 0-255")
+    add("--normalize-in", default="auto", choices=("auto", "graph", "host"),
+        help="where maps are scaled: in the TensorFlow graph, or fused into the tiler (auto: graph on a GPU)")
     add("--order", default="index", choices=ORDERS, help="channel order: by index or by mean activation")
     add("--page", type=positive_int, default=1, help="page of channels to start on (from 1)")
     add("--focus", type=non_negative_int, default=None, help="channel to show large and over the camera picture")
@@ -86,7 +88,7 @@ def parse_config(argv: list[str]) -> tuple[Config, argparse.Namespace]:
     args = build_parser().parse_args(argv)
     config = Config(source=args.source, model=args.model, weights=args.weights, preprocess=args.preprocess,
                     layer=args.layer, channels=args.channels, gap=args.gap, colormap=args.colormap,
-                    normalize=args.normalize, order=args.order, page=args.page - 1, focus=args.focus,
+                    normalize=args.normalize, normalize_in=args.normalize_in, order=args.order, page=args.page - 1, focus=args.focus,
                     mirror=args.mirror, fullscreen=args.fullscreen, labels=args.labels, device=args.device,
                     headless=args.headless, output=args.output, max_frames=args.max_frames,
                     save_mosaics=args.save_mosaics, snapshot_dir=args.snapshot_dir, panel_height=args.panel_height,

@@ -17,6 +17,7 @@ class Config:
     gap: int = 1
     colormap: str = "gray"
     normalize: str = "channel"
+    normalize_in: str = "auto"  # graph | host | auto (graph on a GPU, host on a CPU)
     order: str = "index"
     page: int = 0  # zero-based here; the command line counts from 1
     focus: int | None = None

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 
 import cv2
 import numpy as np
 
 from live.controls import HELP
-from live.tiler import MosaicLayout, Tiler
+from live.tiler import MosaicLayout, Tiler, to_levels
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class Composer:
         self.canvas: np.ndarray | None = None
         self._key = None
         self._tilers: dict = {}
+        self.tile_seconds = 0.0  # the last mosaic's time in the tiler, for the benchmark
 
     def _prepare(self, frame_hw, layout: MosaicLayout) -> None:
         key = (frame_hw, layout)
@@ -55,7 +57,7 @@ class Composer:
             self._tilers[layout] = Tiler(layout, self.mosaic_h, self.mosaic_w)
         return self._tilers[layout]
 
-    def compose(self, bgr: np.ndarray, maps_hwk: np.ndarray, columns: np.ndarray, layout: MosaicLayout,
+    def compose(self, bgr: np.ndarray, extraction, layout: MosaicLayout,
                 lut: np.ndarray, lines: list[str], message: str = "", focus_column: int | None = None,
                 crop_box=None, labels: dict[int, str] | None = None, show_help: bool = False) -> np.ndarray:
         """Draw one frame into the canvas and return it (the same array every time)."""
@@ -64,14 +66,21 @@ class Composer:
         camera = canvas[:, :self.camera_w]
         cv2.resize(bgr, (self.camera_w, self.panel_height), dst=camera, interpolation=cv2.INTER_LINEAR)
         mosaic = canvas[self.mosaic_y:self.mosaic_y + self.mosaic_h, self.mosaic_x:self.mosaic_x + self.mosaic_w]
+        began = time.perf_counter()
         if focus_column is None:
-            self._tiler(layout).draw(maps_hwk, columns, lut, mosaic)
+            self._tiler(layout).draw(extraction.maps_hwk, extraction.columns, lut, mosaic, extraction.offset,
+                                     extraction.scale)
+            self.tile_seconds = time.perf_counter() - began
             if labels:
                 self._draw_labels(mosaic, layout, labels)
         else:
             single = MosaicLayout(1, 1, layout.tile_height, layout.tile_width, 0)
-            self._tiler(single).draw(maps_hwk, np.array([focus_column], np.int32), lut, mosaic)
-            self._overlay_heat(camera, maps_hwk[:, :, focus_column], lut, bgr.shape[:2], crop_box)
+            self._tiler(single).draw(extraction.maps_hwk, np.array([focus_column], np.int32), lut, mosaic,
+                                     extraction.offset, extraction.scale)
+            self.tile_seconds = time.perf_counter() - began
+            column = slice(focus_column, focus_column + 1)
+            levels = to_levels(extraction.maps_hwk[:, :, column], extraction.offset[column], extraction.scale[column])
+            self._overlay_heat(camera, levels[:, :, 0].astype(np.uint8), lut, bgr.shape[:2], crop_box)
         self._draw_text(canvas, lines, message)
         if show_help:
             self._draw_help(canvas)

@@ -1,7 +1,9 @@
 """The sub-model up to one layer, called through one `tf.function` that also selects and normalizes channels.
 
-Normalization runs inside the graph so that, on a GPU, the activations stay on the device and only the
-uint8 maps that are shown cross to the host.
+With `in_graph` (the default on a GPU) normalization runs inside the graph, so the activations stay on
+the device and only the uint8 maps that are shown cross to the host. On a CPU nothing crosses anything:
+the graph hands its float activations over without a copy, one numba pass finds each channel's range
+(`live.normalize`), and the tiler scales only the pixels it shows, which is several times cheaper.
 """
 
 from __future__ import annotations
@@ -11,21 +13,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from live.normalize import PERCENTILE_SAMPLES
+
 log = logging.getLogger(__name__)
 
 NORMALIZE_MODES = ("channel", "layer", "steady", "percentile")
 STEADY_RATE = 0.15  # share of the new frame's range taken into the steady range each frame
-_PERCENTILE_SAMPLES = 4096  # pixels per channel sorted to estimate the 1st and 99th percentiles
 
 
 @dataclass
 class Extraction:
-    """One frame's output: the shown channels as uint8 maps (height, width, k) and their raw ranges."""
+    """One frame's output: maps (height, width, k) and, per map, its raw range and how to scale it to 0..255.
+
+    A pixel's gray level is `(value - offset) * scale + 0.5` clipped to 0..255 (uint8 maps from the graph
+    come with offset 0 and scale 1); scale 0 means a blank channel.
+    """
 
     maps_hwk: np.ndarray
     low: np.ndarray
     high: np.ndarray
     columns: np.ndarray  # for each requested channel, its position along the last axis of maps_hwk
+    offset: np.ndarray
+    scale: np.ndarray
 
 
 def prepare_rgb(bgr: np.ndarray, input_hw: tuple[int, int]) -> np.ndarray:
@@ -51,26 +60,32 @@ def prepare_rgb(bgr: np.ndarray, input_hw: tuple[int, int]) -> np.ndarray:
 class Extractor:
     """Feature maps of one layer for one RGB frame; traces its graph once and reuses it for every frame."""
 
-    def __init__(self, loaded, layer_name: str, shown: int):
+    def __init__(self, loaded, layer_name: str, shown: int, in_graph: bool = True):
         import keras
         import tensorflow as tf
 
         self.layer = loaded.layer(layer_name)
         self.input_hw = loaded.input_hw
         self.shown = max(1, min(shown, self.layer.channels))
+        self.in_graph = in_graph
         self.trace_count = 0
         self.submodel = keras.Model(loaded.model.inputs[0], loaded.model.get_layer(layer_name).output)
         preprocess = self._preprocess = loaded.preprocess
         height, width = self.input_hw
         k = self.shown
 
-        def step(rgb, channels, gather, mode, steady_low, steady_high):
+        def select(rgb, channels, gather):
             self.trace_count += 1
             x = preprocess(tf.cast(rgb[None], tf.float32))
             acts = self.submodel(x, training=False)[0]
+            if k == self.layer.channels:
+                return acts, acts  # every channel is shown: nothing to select
             # A contiguous block is a cheap slice; only an arbitrary set of channels needs the slower gather.
-            selected = tf.cond(gather, lambda: tf.gather(acts, channels, axis=-1),
-                               lambda: tf.slice(acts, tf.stack([0, 0, channels[0]]), [-1, -1, k]))
+            return acts, tf.cond(gather, lambda: tf.gather(acts, channels, axis=-1),
+                                 lambda: tf.slice(acts, tf.stack([0, 0, channels[0]]), [-1, -1, k]))
+
+        def step(rgb, channels, gather, mode, steady_low, steady_high):
+            acts, selected = select(rgb, channels, gather)
             low = tf.reduce_min(selected, axis=(0, 1))
             high = tf.reduce_max(selected, axis=(0, 1))
             finite = tf.math.is_finite(low) & tf.math.is_finite(high)
@@ -88,7 +103,7 @@ class Extractor:
                 return steady_low, steady_high
 
             def percentile():
-                stride = max(1, int(np.sqrt(int(acts.shape[0]) * int(acts.shape[1]) / _PERCENTILE_SAMPLES)))
+                stride = max(1, int(np.sqrt(int(acts.shape[0]) * int(acts.shape[1]) / PERCENTILE_SAMPLES)))
                 sample = tf.reshape(tf.transpose(selected[::stride, ::stride, :], (2, 0, 1)), (k, -1))
                 ordered = tf.sort(sample, axis=-1)
                 count = tf.shape(ordered)[1]
@@ -113,8 +128,13 @@ class Extractor:
             tf.TensorSpec([k], tf.float32),
             tf.TensorSpec([k], tf.float32),
         ]
-        self._step = tf.function(step, input_signature=signature, reduce_retracing=False)
+        if in_graph:
+            self._step = tf.function(step, input_signature=signature, reduce_retracing=False)
+        else:
+            self._select = tf.function(lambda rgb, channels, gather: select(rgb, channels, gather)[1],
+                                       input_signature=signature[:3], reduce_retracing=False)
         self._no_range = np.zeros(k, np.float32)
+        self._unit_scale = (np.zeros(k, np.float32), np.ones(k, np.float32))
 
     def __call__(self, rgb: np.ndarray, channels: np.ndarray, mode: str = "channel",
                  steady_low: np.ndarray | None = None, steady_high: np.ndarray | None = None) -> Extraction:
@@ -125,9 +145,25 @@ class Extractor:
         block, columns, gather = self.plan(channels)
         if steady_low is None or steady_high is None:
             steady_low = steady_high = self._no_range
+        if not self.in_graph:
+            return self._on_host(rgb, block, columns, gather, mode, steady_low, steady_high)
         maps, low, high = self._step(rgb, block, np.bool_(gather), np.int32(NORMALIZE_MODES.index(mode)),
                                      np.asarray(steady_low, np.float32), np.asarray(steady_high, np.float32))
-        return Extraction(maps.numpy(), low.numpy(), high.numpy(), columns)
+        return Extraction(maps.numpy(), low.numpy(), high.numpy(), columns, *self._unit_scale)
+
+    def _on_host(self, rgb, block, columns, gather, mode, steady_low, steady_high) -> Extraction:
+        from live import normalize
+
+        maps = np.asarray(self._select(rgb, block, np.bool_(gather)))  # a view of the graph's output: no copy
+        low, high = normalize.channel_ranges(maps)
+        if mode == "steady":
+            range_low, range_high = np.asarray(steady_low, np.float32), np.asarray(steady_high, np.float32)
+        elif mode == "percentile":
+            range_low, range_high = normalize.percentile_ranges(maps)
+        else:
+            range_low, range_high = low, high
+        offset, scale = normalize.offsets_and_scales(range_low, range_high, mode, low, high)
+        return Extraction(maps, low, high, columns, offset, scale)
 
     def plan(self, channels) -> tuple[np.ndarray, np.ndarray, bool]:
         """The k channels the graph computes for a request, where each requested one lands, and whether to gather.

@@ -17,7 +17,7 @@ import numpy as np
 
 from live.controls import Controls, ViewState
 from live.errors import OutputError
-from live.extractor import STEADY_RATE, Extractor, prepare_rgb
+from live.extractor import STEADY_RATE, Extraction, Extractor, prepare_rgb
 from live.tiler import MosaicLayout, colormap_lut, colormap_names
 
 log = logging.getLogger(__name__)
@@ -87,32 +87,32 @@ class Result:
     rgb: np.ndarray  # the model's input
     request: Request
     extractor: Extractor
-    maps_hwk: np.ndarray
-    columns: np.ndarray
+    extraction: Extraction
     timings: dict = field(default_factory=dict)
 
 
 class Stats:
-    """Per-stage durations and frame times over a sliding window, for the overlay and the benchmark."""
+    """Per-stage durations and the times frames were shown, for the overlay (a sliding window) and the
+    benchmark (`keep_all`: everything, to drop the warm-up and take medians afterwards)."""
 
     def __init__(self, window: int = 60, keep_all: bool = False):
+        self.window = None if keep_all else window
         self.stages: dict[str, deque] = {}
-        self.shown = deque(maxlen=window)
-        self.keep_all = keep_all
-        self.window = window
+        self.shown = deque(maxlen=self.window)
 
     def add(self, stage: str, seconds: float) -> None:
-        self.stages.setdefault(stage, deque(maxlen=None if self.keep_all else self.window)).append(seconds)
+        self.stages.setdefault(stage, deque(maxlen=self.window)).append(seconds)
 
-    def fps(self) -> float:
-        """Frames per second over the last N frames: N − 1 intervals."""
-        if len(self.shown) < 2 or self.shown[-1] <= self.shown[0]:
+    def fps(self, last: int = 60) -> float:
+        """Frames per second over the last `last` frames: N − 1 intervals."""
+        count = min(last, len(self.shown))
+        if count < 2 or self.shown[-1] <= self.shown[-count]:
             return 0.0
-        return (len(self.shown) - 1) / (self.shown[-1] - self.shown[0])
+        return (count - 1) / (self.shown[-1] - self.shown[-count])
 
-    def median_ms(self, stage: str) -> float:
+    def median_ms(self, stage: str, last: int = 60) -> float:
         values = self.stages.get(stage)
-        return float(np.median(values) * 1000) if values else 0.0
+        return float(np.median(list(values)[-last:]) * 1000) if values else 0.0
 
 
 class Capture(threading.Thread):
@@ -173,9 +173,11 @@ class Capture(threading.Thread):
 class Inference(threading.Thread):
     """Turns frames into uint8 maps with the extractor of the requested layer (built once per layer)."""
 
-    def __init__(self, loaded, per_page: int, frames: Handover, out: Handover, stop: threading.Event, request: Request):
+    def __init__(self, loaded, per_page: int, frames: Handover, out: Handover, stop: threading.Event, request: Request,
+                 in_graph: bool = False):
         super().__init__(name="inference", daemon=True)
         self.loaded, self.per_page, self.frames, self.out, self.stop = loaded, per_page, frames, out, stop
+        self.in_graph = in_graph
         self.extractors: dict[str, Extractor] = {}
         self._request = request
         self._changed = threading.Event()
@@ -185,7 +187,7 @@ class Inference(threading.Thread):
     def extractor(self, layer: str) -> Extractor:
         if layer not in self.extractors:
             began = time.monotonic()
-            self.extractors[layer] = Extractor(self.loaded, layer, self.per_page)
+            self.extractors[layer] = Extractor(self.loaded, layer, self.per_page, self.in_graph)
             log.debug("built the sub-model up to %s in %.2f s", layer, time.monotonic() - began)
         return self.extractors[layer]
 
@@ -250,7 +252,16 @@ class Inference(threading.Thread):
             if request.normalize == "steady":
                 self._steady[key] = (extraction.low.copy(), extraction.high.copy())
         timings["model"] = time.perf_counter() - began
-        return Result(frame, bgr, rgb, request, extractor, extraction.maps_hwk, extraction.columns, timings)
+        return Result(frame, bgr, rgb, request, extractor, extraction, timings)
+
+
+def normalize_in_graph(choice: str) -> bool:
+    """Where maps are normalized: `graph`, `host`, or `auto` (in the graph when TensorFlow has a GPU)."""
+    if choice != "auto":
+        return choice == "graph"
+    import tensorflow as tf
+
+    return bool(tf.config.list_logical_devices("GPU"))
 
 
 def crop_box(frame_hw, input_hw) -> tuple[int, int, int, int]:
@@ -329,7 +340,8 @@ class Visualizer:
         paced = not config.unpaced
         frames, results = Handover(blocking=config.unpaced), Handover(blocking=config.unpaced)
         capture = Capture(self.source, frames, paced, config.loop, self.stop, self._status)
-        inference = Inference(self.loaded, config.channels, frames, results, self.stop, self.request())
+        inference = Inference(self.loaded, config.channels, frames, results, self.stop, self.request(),
+                              normalize_in_graph(config.normalize_in))
         self.inference = inference
         if config.output is not None:
             self.recorder = _make_recorder(config.output, self.source, real_time=self.source.live)
@@ -375,25 +387,27 @@ class Visualizer:
         config, state = self.config, self.controls.state
         began = time.perf_counter()
         layer = result.extractor.layer
-        layout = MosaicLayout.for_count(len(result.columns), result.maps_hwk.shape[0], result.maps_hwk.shape[1], config.gap)
+        extraction = result.extraction
+        layout = MosaicLayout.for_count(len(extraction.columns), *extraction.maps_hwk.shape[:2], config.gap)
         lut = colormap_lut(state.colormap)
         focus_column = None
         if state.focus is not None and result.request.layer == self.controls.layer_name:
             hits = np.flatnonzero(result.request.channels == state.focus)
             if hits.size:
-                focus_column = int(result.columns[hits[0]])
+                focus_column = int(extraction.columns[hits[0]])
         labels = dict(enumerate(str(c) for c in result.request.channels)) if state.labels else {}
         hover = self._hovered_tile(len(result.request.channels))
         if hover is not None:
             labels[hover] = f"channel {result.request.channels[hover]}"
         canvas = self.composer.compose(
-            result.bgr, result.maps_hwk, result.columns, layout, lut, self._overlay_lines(result), self._message(),
+            result.bgr, extraction, layout, lut, self._overlay_lines(result), self._message(),
             focus_column, crop_box(result.bgr.shape[:2], result.extractor.input_hw), labels, state.help)
         now = time.monotonic()
         if new:
             self.frames += 1
             self.stats.shown.append(now)
-            self.stats.add("compose", time.perf_counter() - began)
+            self.stats.add("compose", time.perf_counter() - began - self.composer.tile_seconds)
+            self.stats.add("tile", self.composer.tile_seconds)
             self.stats.add("latency", now - result.frame.captured)
             for stage, seconds in result.timings.items():
                 self.stats.add(stage, seconds)
@@ -435,7 +449,9 @@ class Visualizer:
         from live.outputs import save_png
         from live.tiler import render_mosaic
 
-        mosaic = render_mosaic(result.maps_hwk, result.columns, layout, lut)
+        extraction = result.extraction
+        mosaic = render_mosaic(extraction.maps_hwk, extraction.columns, layout, lut, offset=extraction.offset,
+                               scale=extraction.scale)
         save_png(self.config.save_mosaics / f"mosaic_{self.frames - 1:06d}.png", mosaic)
 
     def _record(self, canvas: np.ndarray) -> None:

@@ -126,8 +126,9 @@ def _axis_map(out_size: int, count: int, tile: int, gap: int) -> tuple[np.ndarra
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _render(maps_hwk, columns, cols, y_tile, y_in, x_tile, x_in, lut, background, out):
+def _render(maps_hwk, columns, offset, scale, cols, y_tile, y_in, x_tile, x_in, lut, background, out):
     count = columns.shape[0]
+    half = np.float32(0.5)
     for oy in prange(out.shape[0]):
         iy = y_in[oy]
         row_base = y_tile[oy] * cols
@@ -138,11 +139,22 @@ def _render(maps_hwk, columns, cols, y_tile, y_in, x_tile, x_in, lut, background
                 out[oy, ox, 0] = background
                 out[oy, ox, 1] = background
                 out[oy, ox, 2] = background
-            else:
-                value = maps_hwk[iy, ix, columns[tile]]
-                out[oy, ox, 0] = lut[value, 0]
-                out[oy, ox, 1] = lut[value, 1]
-                out[oy, ox, 2] = lut[value, 2]
+                continue
+            column = columns[tile]
+            level = 0
+            if scale[column] != 0:
+                value = (np.float32(maps_hwk[iy, ix, column]) - offset[column]) * scale[column] + half
+                if value >= 255:
+                    level = 255
+                elif value > 0:
+                    level = int(value)
+            out[oy, ox, 0] = lut[level, 0]
+            out[oy, ox, 1] = lut[level, 1]
+            out[oy, ox, 2] = lut[level, 2]
+
+
+def _unit(count: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(count, np.float32), np.ones(count, np.float32)
 
 
 class Tiler:
@@ -153,32 +165,54 @@ class Tiler:
         self.height, self.width = height, width
         self._maps = layout.axis_maps(height, width)
 
-    def draw(self, maps_hwk: np.ndarray, columns: np.ndarray, lut: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Write the mosaic of maps_hwk[..., columns] into `out` (height, width, 3), a view of the canvas."""
+    def draw(self, maps_hwk: np.ndarray, columns: np.ndarray, lut: np.ndarray, out: np.ndarray,
+             offset: np.ndarray | None = None, scale: np.ndarray | None = None) -> np.ndarray:
+        """Write the mosaic of maps_hwk[..., columns] into `out` (height, width, 3), a view of the canvas.
+
+        Each map's gray level is (value - offset) * scale + 0.5, clipped to 0..255 (default: the uint8 value
+        as it is); a scale of 0 draws the tile blank.
+        """
         if out.shape[:2] != (self.height, self.width):
             raise ValueError(f"out is {out.shape[:2]}, expected (height, width) {(self.height, self.width)}")
+        if offset is None or scale is None:
+            offset, scale = _unit(maps_hwk.shape[2])
         y_tile, y_in, x_tile, x_in = self._maps
-        _render(maps_hwk, columns, self.layout.cols, y_tile, y_in, x_tile, x_in, lut, np.uint8(BACKGROUND), out)
+        _render(maps_hwk, columns, offset, scale, self.layout.cols, y_tile, y_in, x_tile, x_in, lut,
+                np.uint8(BACKGROUND), out)
         return out
 
 
 def render_mosaic(maps_hwk: np.ndarray, columns: np.ndarray, layout: MosaicLayout, lut: np.ndarray,
-                  height: int | None = None, width: int | None = None) -> np.ndarray:
+                  height: int | None = None, width: int | None = None, offset: np.ndarray | None = None,
+                  scale: np.ndarray | None = None) -> np.ndarray:
     """A new BGR mosaic image, at its natural size unless (height, width) is given."""
     height, width = height or layout.height, width or layout.width
     out = np.empty((height, width, 3), np.uint8)
-    return Tiler(layout, height, width).draw(maps_hwk, np.asarray(columns, np.int32), lut, out)
+    return Tiler(layout, height, width).draw(maps_hwk, np.asarray(columns, np.int32), lut, out, offset, scale)
+
+
+def to_levels(maps_hwk: np.ndarray, offset: np.ndarray | None = None, scale: np.ndarray | None = None) -> np.ndarray:
+    """Gray levels 0..255 of every map, computed with numpy: the reference for the kernel's arithmetic."""
+    if offset is None or scale is None:
+        offset, scale = _unit(maps_hwk.shape[2])
+    with np.errstate(invalid="ignore", over="ignore"):
+        value = (maps_hwk.astype(np.float32) - offset) * scale + np.float32(0.5)
+        levels = np.where(value >= 255, 255, np.where(value > 0, value, 0))
+        levels = np.nan_to_num(levels, nan=0.0).astype(np.int32)
+    return np.where(scale != 0, levels, 0)
 
 
 def reference_mosaic(maps_hwk: np.ndarray, columns: np.ndarray, layout: MosaicLayout, lut: np.ndarray,
-                     height: int | None = None, width: int | None = None) -> np.ndarray:
-    """The same mosaic built the plain way: paste each tile, color it, then pick nearest rows and columns."""
+                     height: int | None = None, width: int | None = None, offset: np.ndarray | None = None,
+                     scale: np.ndarray | None = None) -> np.ndarray:
+    """The same mosaic built the plain way: scale, paste each tile, color it, then pick rows and columns."""
     th, tw, gap = layout.tile_height, layout.tile_width, layout.gap
+    levels = to_levels(maps_hwk, offset, scale)
     mosaic = np.full((layout.height, layout.width), -1, np.int32)
     for tile, column in enumerate(columns):
         row, col = divmod(tile, layout.cols)
         top, left = row * (th + gap), col * (tw + gap)
-        mosaic[top:top + th, left:left + tw] = maps_hwk[:, :, column]
+        mosaic[top:top + th, left:left + tw] = levels[:, :, column]
     colored = np.where(mosaic[..., None] >= 0, lut[np.clip(mosaic, 0, 255)], np.uint8(BACKGROUND)).astype(np.uint8)
     height, width = height or layout.height, width or layout.width
     rows = source_positions(height, layout.rows, th, gap)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from live.extractor import Extractor, prepare_rgb
+from live.tiler import to_levels
 from models.hed_weights import HED_BGR_MEAN
 from tests.conftest import moving_frames
 
@@ -17,24 +18,35 @@ def direct_feature_map(loaded, layer, rgb):
     return np.asarray(sub(x, training=False))[0]
 
 
+def levels(out):
+    """Gray levels 0..255 of an extraction, whichever side normalized it."""
+    return to_levels(out.maps_hwk, out.offset, out.scale)
+
+
+both_sides = pytest.mark.parametrize("in_graph", [True, False], ids=["graph", "host"])
+
+
 def minmax_uint8(fmap):
     low, high = fmap.min(axis=(0, 1)), fmap.max(axis=(0, 1))
     span = np.where(high > low, high - low, 1)
     return np.where(high > low, (fmap - low) / span * 255, 0)
 
 
-def test_matches_a_direct_keras_call(vgg16):
+@both_sides
+def test_matches_a_direct_keras_call(vgg16, in_graph):
     rgb = prepare_rgb(moving_frames(1)[0], vgg16.input_hw)
-    extractor = Extractor(vgg16, "block1_conv1", 64)
+    extractor = Extractor(vgg16, "block1_conv1", 64, in_graph)
     out = extractor(rgb, np.arange(64))
-    assert out.maps_hwk.shape == (224, 224, 64) and out.maps_hwk.dtype == np.uint8
+    assert out.maps_hwk.shape == (224, 224, 64)
+    assert out.maps_hwk.dtype == (np.uint8 if in_graph else np.float32)
     expected = minmax_uint8(direct_feature_map(vgg16, "block1_conv1", rgb))
-    assert np.abs(out.maps_hwk.astype(float) - expected).max() <= 1.0
+    assert np.abs(levels(out) - expected).max() <= 1.0
     np.testing.assert_allclose(extractor.activations(rgb), direct_feature_map(vgg16, "block1_conv1", rgb), atol=1e-3)
 
 
-def test_traces_once_across_frames_pages_and_modes(vgg16):
-    extractor = Extractor(vgg16, "block3_conv3", 64)
+@both_sides
+def test_traces_once_across_frames_pages_and_modes(vgg16, in_graph):
+    extractor = Extractor(vgg16, "block3_conv3", 64, in_graph)
     frames = [prepare_rgb(f, vgg16.input_hw) for f in moving_frames(4)]
     pages = [np.arange(64) + 64 * p for p in range(4)]
     for frame in frames:
@@ -47,13 +59,14 @@ def test_traces_once_across_frames_pages_and_modes(vgg16):
     assert extractor.trace_count == 1
 
 
-def test_pages_show_the_requested_channels(vgg16):
+@both_sides
+def test_pages_show_the_requested_channels(vgg16, in_graph):
     rgb = prepare_rgb(moving_frames(1)[0], vgg16.input_hw)
-    extractor = Extractor(vgg16, "block3_conv3", 64)
+    extractor = Extractor(vgg16, "block3_conv3", 64, in_graph)
     whole = minmax_uint8(extractor.activations(rgb))
     for channels in (np.arange(64, 128), np.array([255, 0, 130])):
         out = extractor(rgb, channels)
-        shown = out.maps_hwk[:, :, out.columns]
+        shown = levels(out)[:, :, out.columns]
         assert np.abs(shown.astype(float) - whole[:, :, channels]).max() <= 1.0
 
 
@@ -67,39 +80,42 @@ def test_plan_slices_contiguous_pages_and_gathers_the_rest(vgg16):
         extractor.plan(np.array([256]))
 
 
-def test_layer_mode_keeps_the_ratio_between_channels(vgg16):
+@both_sides
+def test_layer_mode_keeps_the_ratio_between_channels(vgg16, in_graph):
     rgb = prepare_rgb(moving_frames(1)[0], vgg16.input_hw)
-    extractor = Extractor(vgg16, "block1_conv1", 64)
+    extractor = Extractor(vgg16, "block1_conv1", 64, in_graph)
     raw = extractor.activations(rgb)
-    out = extractor(rgb, np.arange(64), "layer").maps_hwk.astype(float)
+    out = levels(extractor(rgb, np.arange(64), "layer")).astype(float)
     low, high = raw.min(), raw.max()
     np.testing.assert_allclose(out, (raw - low) / (high - low) * 255, atol=1.0)
     strong, weak = np.argmax(raw.max(axis=(0, 1))), np.argmin(raw.max(axis=(0, 1)))
     assert out[:, :, strong].max() == 255 and out[:, :, weak].max() < 255
 
 
-def test_percentile_mode_clips_outliers(vgg16):
+@both_sides
+def test_percentile_mode_clips_outliers(vgg16, in_graph):
     rgb = prepare_rgb(moving_frames(1)[0], vgg16.input_hw)
-    extractor = Extractor(vgg16, "block1_conv1", 64)
-    channel = extractor(rgb, np.arange(64), "channel").maps_hwk
-    clipped = extractor(rgb, np.arange(64), "percentile").maps_hwk
+    extractor = Extractor(vgg16, "block1_conv1", 64, in_graph)
+    channel = levels(extractor(rgb, np.arange(64), "channel"))
+    clipped = levels(extractor(rgb, np.arange(64), "percentile"))
     # Clipping 1 % at each end saturates more pixels than a plain min-max does.
     assert (clipped == 255).sum() > (channel == 255).sum()
 
 
-def test_steady_mode_varies_less_than_channel_mode_on_a_noisy_still_scene(vgg16):
+@both_sides
+def test_steady_mode_varies_less_than_channel_mode_on_a_noisy_still_scene(vgg16, in_graph):
     from live.pipeline import Frame, Inference, Request
 
     rng = np.random.default_rng(0)
     still = moving_frames(1)[0].astype(np.int16)
-    inference = Inference(vgg16, 64, None, None, None, None)
+    inference = Inference(vgg16, 64, None, None, None, None, in_graph=in_graph)
     changes = {}
     for mode in ("channel", "steady"):
         request = Request("block1_conv1", np.arange(64, dtype=np.int32), mode, False, False)
         previous, diffs = None, []
         for i in range(12):
             noisy = np.clip(still + rng.normal(0, 6, still.shape), 0, 255).astype(np.uint8)
-            maps = inference.process(Frame(i, noisy, 0.0), request).maps_hwk.astype(float)
+            maps = levels(inference.process(Frame(i, noisy, 0.0), request).extraction).astype(float)
             if previous is not None and i >= 4:
                 diffs.append(np.abs(maps - previous).mean())
             previous = maps
@@ -107,7 +123,8 @@ def test_steady_mode_varies_less_than_channel_mode_on_a_noisy_still_scene(vgg16)
     assert changes["steady"] < changes["channel"]
 
 
-def test_constant_nan_and_inf_channels_are_blank():
+@both_sides
+def test_constant_nan_and_inf_channels_are_blank(in_graph):
     import keras
 
     inputs = keras.Input((16, 16, 3))
@@ -117,18 +134,18 @@ def test_constant_nan_and_inf_channels_are_blank():
 
     nan_pre = lambda rgb: rgb * np.float32(np.nan)  # noqa: E731
     loaded = LoadedModel("tiny", model, "none", (16, 16), lambda rgb: rgb, feature_layers(model))
-    out = Extractor(loaded, "flat", 4)(np.full((16, 16, 3), 9, np.uint8), np.arange(4))
-    assert (out.maps_hwk == 0).all()
+    out = Extractor(loaded, "flat", 4, in_graph)(np.full((16, 16, 3), 9, np.uint8), np.arange(4))
+    assert (levels(out) == 0).all()
     loaded_nan = LoadedModel("tiny", keras.Model(inputs, keras.layers.Conv2D(2, 1, name="c")(inputs)), "none",
                              (16, 16), nan_pre, [])
     loaded_nan.layers = feature_layers(loaded_nan.model)
     for mode in ("channel", "layer", "percentile"):
-        out = Extractor(loaded_nan, "c", 2)(np.full((16, 16, 3), 9, np.uint8), np.arange(2), mode)
-        assert (out.maps_hwk == 0).all()
+        out = Extractor(loaded_nan, "c", 2, in_graph)(np.full((16, 16, 3), 9, np.uint8), np.arange(2), mode)
+        assert (levels(out) == 0).all()
     inf_pre = lambda rgb: rgb * np.float32(np.inf)  # noqa: E731
     loaded_inf = LoadedModel("tiny", loaded_nan.model, "none", (16, 16), inf_pre, loaded_nan.layers)
-    out = Extractor(loaded_inf, "c", 2)(np.full((16, 16, 3), 9, np.uint8), np.arange(2))
-    assert (out.maps_hwk == 0).all()
+    out = Extractor(loaded_inf, "c", 2, in_graph)(np.full((16, 16, 3), 9, np.uint8), np.arange(2))
+    assert (levels(out) == 0).all()
 
 
 @pytest.mark.parametrize("frame_hw", [(480, 640), (640, 480), (224, 224), (1, 1), (2160, 3840)])

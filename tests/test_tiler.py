@@ -99,3 +99,25 @@ def test_colormaps_include_gray_and_opencv_names():
 def test_negative_gap_is_refused():
     with pytest.raises(UsageError, match="--gap"):
         MosaicLayout.for_count(4, 2, 2, -1)
+
+
+@pytest.mark.parametrize("out_hw", [None, (300, 410)])
+def test_float_maps_scaled_in_the_kernel_equal_the_reference(out_hw):
+    rng = np.random.default_rng(7)
+    maps = rng.normal(0, 50, (20, 30, 12)).astype(np.float32)
+    maps[3, 4, 5] = 1e30  # far above the range: clipped to 255
+    maps[:, :, 7] = np.nan  # a channel marked blank by a scale of 0
+    low, high = maps.min(axis=(0, 1)), maps.max(axis=(0, 1))
+    offset = low.astype(np.float32)
+    scale = np.where(high > low, 255 / (high - low), 0).astype(np.float32)
+    scale[5], scale[7] = 255 / 100, 0  # channel 5 clips; channel 7 is blank
+    columns = np.array([5, 7, 0, 11, 3], np.int32)
+    layout = MosaicLayout.for_count(5, 20, 30, 2)
+    lut = colormap_lut("inferno")
+    size = out_hw or (None, None)
+    fast = render_mosaic(maps, columns, layout, lut, *size, offset=offset, scale=scale)
+    slow = reference_mosaic(maps, columns, layout, lut, *size, offset=offset, scale=scale)
+    np.testing.assert_array_equal(fast, slow)
+    blank = render_mosaic(maps, np.array([7], np.int32), MosaicLayout.for_count(1, 20, 30, 0), lut,
+                          offset=offset, scale=scale)
+    assert (blank == lut[0]).all()

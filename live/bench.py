@@ -1,0 +1,320 @@
+"""Benchmark: FPS and latency per stage, with the references it is judged against, measured in one run.
+
+`python -m live.bench` (`--quick`: under a minute on 2 cores). Each case runs the real pipeline headless
+and unpaced, drops a warm-up, and reports median and p95 per stage. In the same run it measures the model
+alone, the tiler against the numpy reference and a plain copy, and the lesson's way (`model.predict`, then
+64 matplotlib subplots). `--json FILE` writes every figure with the device and library versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger("live.bench")
+
+STAGES = ("capture", "preprocess", "model", "tile", "compose", "display", "latency")
+CASES = [("vgg16", "block1_conv1"), ("vgg16", "block1_conv2"), ("vgg16", "block3_conv3"), ("mobilenet_v2", "Conv1")]
+TARGET_RATIOS = {"block1_conv1": 0.6, "block1_conv2": 0.85, "block3_conv3": 0.85}
+
+
+def _ms(values) -> dict:
+    values = np.asarray(values, np.float64) * 1000
+    if values.size == 0:
+        return {"median_ms": 0.0, "p95_ms": 0.0}
+    return {"median_ms": round(float(np.median(values)), 3), "p95_ms": round(float(np.percentile(values, 95)), 3)}
+
+
+def resident_mb() -> float:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def write_bench_video(folder: Path, frames: int = 150) -> Path:
+    """The demo scene written to an MJPG file, read back through the real video source."""
+    import cv2
+
+    from live.sources import DemoSource
+
+    demo = DemoSource().open()
+    path = folder / "bench.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (demo.width, demo.height))
+    for index in range(frames):
+        writer.write(demo.frame_at(index))
+    writer.release()
+    return path
+
+
+def run_case(loaded, layer: str, source_spec: str, frames: int, warm_up: int) -> dict:
+    """The whole pipeline, headless and unpaced, on one layer and one source."""
+    from live.config import Config
+    from live.pipeline import Stats, Visualizer
+    from live.sources import open_source
+
+    source = open_source(source_spec)
+    stats = Stats(keep_all=True)
+    config = Config(source=source_spec, layer=layer, unpaced=True, loop=True, max_frames=warm_up + frames)
+    visualizer = Visualizer(config, source, loaded, stats=stats)
+    visualizer.run()
+    shown = list(stats.shown)[warm_up:]
+    fps = (len(shown) - 1) / (shown[-1] - shown[0]) if len(shown) > 1 and shown[-1] > shown[0] else 0.0
+    result = {"model": loaded.name, "layer": layer, "source": "demo" if source_spec == "demo" else "video",
+              "frames": len(shown), "fps": round(fps, 2)}
+    result["stages"] = {stage: _ms(list(stats.stages.get(stage, []))[warm_up:]) for stage in STAGES}
+    return result
+
+
+def model_alone(loaded, layer: str, repeats: int) -> dict:
+    """The sub-model through one tf.function and the transfer of its output to the host, back to back."""
+    import keras
+    import tensorflow as tf
+
+    sub = keras.Model(loaded.model.inputs[0], loaded.model.get_layer(layer).output)
+    height, width = loaded.input_hw
+    step = tf.function(lambda x: sub(x, training=False), input_signature=[tf.TensorSpec([1, height, width, 3])])
+    x = tf.constant(np.random.default_rng(0).uniform(-100, 100, (1, height, width, 3)).astype(np.float32))
+    for _ in range(5):
+        step(x).numpy()
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        step(x).numpy()
+        times.append(time.perf_counter() - began)
+    out = _ms(times)
+    out["fps"] = round(1000 / out["median_ms"], 2)
+    return out
+
+
+def tiler_alone(repeats: int, height: int = 720, width: int = 720) -> dict:
+    """64 channels of 224 × 224 to a 720 × 720 on-screen mosaic: numba, the numpy reference, and a plain copy."""
+    from live.tiler import MosaicLayout, Tiler, colormap_lut, reference_mosaic
+
+    maps = np.random.default_rng(0).integers(0, 256, (224, 224, 64), dtype=np.uint8)
+    columns = np.arange(64, dtype=np.int32)
+    layout = MosaicLayout.for_count(64, 224, 224, 1)
+    lut = colormap_lut("viridis")
+    canvas = np.zeros((height, width + 968, 3), np.uint8)
+    view = canvas[:, 968:]
+    tiler = Tiler(layout, height, width)
+    tiler.draw(maps, columns, lut, view)  # compiled or loaded from the cache before timing
+
+    def timed(fn, count):
+        times = []
+        for _ in range(count):
+            began = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - began)
+        return _ms(times)
+
+    source, target = np.ones((height, width, 3), np.uint8), np.empty((height, width, 3), np.uint8)
+    result = {"numba": timed(lambda: tiler.draw(maps, columns, lut, view), repeats),
+              "numpy_reference": timed(lambda: reference_mosaic(maps, columns, layout, lut, height, width),
+                                       max(3, repeats // 20)),
+              "numpy_copy": timed(lambda: np.copyto(target, source), repeats)}
+    result["speedup_vs_reference"] = round(result["numpy_reference"]["median_ms"] / result["numba"]["median_ms"], 1)
+    result["vs_copy"] = round(result["numba"]["median_ms"] / result["numpy_copy"]["median_ms"], 2)
+    return result
+
+
+def lessons_way(loaded, frames: int) -> dict:
+    """The original lesson: `model.predict` per frame, then the 64 maps as 8 × 8 matplotlib subplots."""
+    import keras
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from live.extractor import prepare_rgb
+    from live.sources import DemoSource
+
+    sub = keras.Model(loaded.model.inputs[0], loaded.model.get_layer("block1_conv1").output)
+    demo = DemoSource().open()
+    times = []
+    for index in range(frames + 1):
+        rgb = prepare_rgb(demo.frame_at(index), loaded.input_hw).astype(np.float32)
+        began = time.perf_counter()
+        feature_map = sub.predict(np.array([rgb[..., ::-1] - 110.0]), verbose=0)
+        figure, axes = plt.subplots(8, 8, figsize=(8, 8))
+        for i, axis in enumerate(axes.flat):
+            axis.imshow(feature_map[0, :, :, i], cmap="gray")
+            axis.axis("off")
+        figure.canvas.draw()
+        np.asarray(figure.canvas.buffer_rgba())
+        plt.close(figure)
+        if index:  # the first call builds predict's graph: warm-up
+            times.append(time.perf_counter() - began)
+    out = _ms(times)
+    out["fps"] = round(1000 / out["median_ms"], 3)
+    return out
+
+
+def start_up(runs: int = 2) -> dict:
+    """Seconds from `python run_live.py` to exit after the first mosaic, against importing TensorFlow alone."""
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ)
+    env.pop("DISPLAY", None)
+
+    def wall(command):
+        began = time.perf_counter()
+        subprocess.run(command, env=env, cwd=root, capture_output=True, check=True)
+        return time.perf_counter() - began
+
+    first_mosaic = [wall([sys.executable, "run_live.py", "--source", "demo", "--headless", "--max-frames", "1"])
+                    for _ in range(runs)]
+    import_tf = wall([sys.executable, "-c", "import tensorflow"])
+    return {"first_start_s": round(first_mosaic[0], 2), "later_start_s": round(min(first_mosaic[1:]), 2),
+            "import_tensorflow_s": round(import_tf, 2),
+            "margin_s": round(min(first_mosaic[1:]) - import_tf, 2)}
+
+
+def stability(loaded, frames: int = 3000, warm_up: int = 200, window: int = 500) -> dict:
+    """FPS of the first and last `window` frames of a long run, and resident memory growth."""
+    from live.config import Config
+    from live.pipeline import Stats, Visualizer
+    from live.sources import DemoSource
+
+    stats = Stats(keep_all=True)
+    visualizer = Visualizer(Config(unpaced=True, max_frames=warm_up + frames), DemoSource().open(), loaded, stats=stats)
+    memory = {}
+
+    import threading
+
+    def watch():
+        while visualizer.frames < warm_up and not visualizer.stop.is_set():
+            time.sleep(0.05)
+        memory["after_warm_up"] = resident_mb()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    visualizer.run()
+    watcher.join(5)
+    shown = list(stats.shown)[warm_up:]
+    first, last = shown[:window], shown[-window:]
+    first_fps = (len(first) - 1) / (first[-1] - first[0])
+    last_fps = (len(last) - 1) / (last[-1] - last[0])
+    return {"frames": len(shown), "first_fps": round(first_fps, 2), "last_fps": round(last_fps, 2),
+            "last_over_first": round(last_fps / first_fps, 3),
+            "memory_growth_mb": round(resident_mb() - memory.get("after_warm_up", float("nan")), 1)}
+
+
+def machine(device: str) -> dict:
+    import cv2
+    import numba
+    import tensorflow as tf
+
+    return {"device": device, "cpu_count": os.cpu_count(), "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "numba": numba.__version__,
+                         "opencv": cv2.__version__, "numpy": np.__version__}}
+
+
+def print_table(report: dict) -> None:
+    lines = [f"device: {report['machine']['device']}, {report['machine']['cpu_count']} CPU cores", ""]
+    header = f"{'case':36} {'FPS':>7} {'model-alone FPS':>15} {'ratio':>6} " + " ".join(f"{s[:8]:>9}" for s in STAGES)
+    lines += [header, " " * 67 + "(median ms per stage; p95 in the JSON)"]
+    for case in report["cases"]:
+        alone = report["model_alone"].get(f"{case['model']}/{case['layer']}", {})
+        ratio = case.get("ratio_to_model_alone", 0)
+        name = f"{case['model']} {case['layer']} ({case['source']})"
+        lines.append(f"{name:36} {case['fps']:7.1f} {alone.get('fps', 0):15.1f} {ratio:6.2f} "
+                     + " ".join(f"{case['stages'][s]['median_ms']:9.2f}" for s in STAGES))
+    tiler = report["tiler"]
+    lines += ["", f"tiler, 64 x 224x224 -> 720x720: numba {tiler['numba']['median_ms']:.2f} ms, numpy reference "
+                  f"{tiler['numpy_reference']['median_ms']:.1f} ms ({tiler['speedup_vs_reference']}x), plain copy "
+                  f"{tiler['numpy_copy']['median_ms']:.2f} ms (numba = {tiler['vs_copy']}x a copy)"]
+    lesson = report["lesson"]
+    lines.append(f"lesson's way (predict + 64 matplotlib subplots): {lesson['median_ms']:.0f} ms per frame, "
+                 f"{lesson['fps']:.2f} FPS; block1_conv1 end to end is {report.get('speedup_vs_lesson', 0):.0f}x faster")
+    if "start_up" in report:
+        start = report["start_up"]
+        lines.append(f"start to first mosaic (second start): {start['later_start_s']} s; import tensorflow alone "
+                     f"{start['import_tensorflow_s']} s; margin {start['margin_s']} s")
+    if "stability" in report:
+        stable = report["stability"]
+        lines.append(f"long run, {stable['frames']} frames: first 500 {stable['first_fps']} FPS, last 500 "
+                     f"{stable['last_fps']} FPS (x{stable['last_over_first']}), memory +{stable['memory_growth_mb']} MB")
+    print("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m live.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer frames and cases: under a minute on 2 cores")
+    parser.add_argument("--frames", type=int, default=None, help="measured frames per case (after warm-up)")
+    parser.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    for name in ("live", "models"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    log.setLevel(logging.INFO)
+
+    from live.cli import configure_device, import_tensorflow
+
+    tf = import_tensorflow()
+    device = configure_device(tf, args.device)
+    from models import load_model
+
+    frames = args.frames or (60 if args.quick else 300)
+    warm_up = 10 if args.quick else 30
+    cases = [(m, layer, s) for m, layer in CASES for s in ("demo", "video")]
+    if args.quick:
+        cases = [(m, layer, "demo") for m, layer in CASES] + [("vgg16", "block1_conv1", "video")]
+    steps = len(cases) + 3 + (0 if args.quick else 2)
+    step = 0
+
+    def progress(what: str) -> None:
+        nonlocal step
+        step += 1
+        log.info("[%d/%d] %s", step, steps, what)
+
+    report = {"machine": machine(device), "quick": args.quick, "cases": [], "model_alone": {}}
+    models = {}
+    with tempfile.TemporaryDirectory() as folder:
+        video = str(write_bench_video(Path(folder)))
+        for model_name, layer, source in cases:
+            progress(f"{model_name} {layer} on {source}")
+            if model_name not in models:
+                models[model_name] = load_model(model_name, "auto" if model_name == "vgg16" else "none")
+            loaded = models[model_name]
+            key = f"{model_name}/{layer}"
+            if key not in report["model_alone"]:
+                report["model_alone"][key] = model_alone(loaded, layer, max(30, frames // 2))
+            case = run_case(loaded, layer, "demo" if source == "demo" else video, frames, warm_up)
+            case["ratio_to_model_alone"] = round(case["fps"] / report["model_alone"][key]["fps"], 3)
+            report["cases"].append(case)
+    progress("tiler alone against numpy")
+    report["tiler"] = tiler_alone(100 if args.quick else 300)
+    progress("the lesson's way (model.predict + matplotlib)")
+    report["lesson"] = lessons_way(models["vgg16"], 2 if args.quick else 5)
+    first = next(c for c in report["cases"] if c["layer"] == "block1_conv1" and c["source"] == "demo")
+    report["speedup_vs_lesson"] = round(first["fps"] / report["lesson"]["fps"], 1)
+    progress("done measuring" if args.quick else "start-up time")
+    if not args.quick:
+        report["start_up"] = start_up()
+        progress("3,000-frame stability run")
+        report["stability"] = stability(models["vgg16"])
+    print_table(report)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+        log.info("figures written to %s", args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

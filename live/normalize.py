@@ -1,0 +1,65 @@
+"""Channel ranges on the host: min-max and percentiles → an offset and a scale per channel.
+
+On a CPU it is cheaper to read the float activations once here (numba, one pass) and let the tiler
+scale the few pixels it shows than to normalize every pixel in the graph. Both ways give the same
+bytes: `(value - offset) * scale + 0.5`, clipped to 0..255; a scale of 0 marks a blank channel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+PERCENTILE_SAMPLES = 4096  # pixels per channel used to estimate the 1st and 99th percentiles
+
+
+@njit(cache=True, nogil=True)
+def channel_ranges(maps_hwk):
+    """Per-channel min and max of float maps (height, width, k); NaN where a channel holds NaN or Inf."""
+    height, width, count = maps_hwk.shape
+    low = np.full(count, np.inf, np.float32)
+    high = np.full(count, -np.inf, np.float32)
+    bad = np.zeros(count, np.bool_)
+    for y in range(height):
+        for x in range(width):
+            for c in range(count):
+                value = maps_hwk[y, x, c]
+                if value < low[c]:
+                    low[c] = value
+                if value > high[c]:
+                    high[c] = value
+                if not np.isfinite(value):
+                    bad[c] = True
+    for c in range(count):
+        if bad[c]:
+            low[c] = np.nan
+            high[c] = np.nan
+    return low, high
+
+
+def percentile_ranges(maps_hwk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 1st and 99th percentile of each channel, from an even grid of about PERCENTILE_SAMPLES pixels."""
+    height, width, count = maps_hwk.shape
+    stride = max(1, int(np.sqrt(height * width / PERCENTILE_SAMPLES)))
+    sample = maps_hwk[::stride, ::stride, :].reshape(-1, count)
+    with np.errstate(invalid="ignore"):
+        low, high = np.percentile(sample, [1, 99], axis=0, method="nearest")
+    return low.astype(np.float32), high.astype(np.float32)
+
+
+def offsets_and_scales(low: np.ndarray, high: np.ndarray, mode: str, channel_low: np.ndarray,
+                       channel_high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Offset and scale per channel for a mode's range (low, high); blank (scale 0) where it is unusable.
+
+    `channel_low` / `channel_high` are the plain min-max: a channel with NaN or Inf there stays blank.
+    """
+    if mode == "layer":
+        finite = np.isfinite(channel_low) & np.isfinite(channel_high)
+        if finite.any():
+            low = np.full_like(low, channel_low[finite].min())
+            high = np.full_like(high, channel_high[finite].max())
+    valid = np.isfinite(channel_low) & np.isfinite(channel_high) & np.isfinite(low) & np.isfinite(high) & (high > low)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(valid, np.float32(255.0) / np.where(valid, high - low, 1), 0).astype(np.float32)
+    offset = np.where(valid, low, 0).astype(np.float32)
+    return offset, scale
