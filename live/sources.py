@@ -206,13 +206,16 @@ class DemoSource(FrameSource):
         """The scene at frame `index`, computed from the index alone."""
         t = index / self.fps
         photo_h, photo_w = self._photo.shape[:2]
-        zoom = max(self.height / photo_h, self.width / photo_w) * (1.08 + 0.12 * math.sin(t * 0.45))
-        center_x = photo_w / 2 + 0.12 * photo_w * math.sin(t * 0.31)
-        center_y = photo_h / 2.4 + 0.08 * photo_h * math.sin(t * 0.23 + 1.0)
-        matrix = np.array([[zoom, 0, self.width / 2 - zoom * center_x],
-                           [0, zoom, self.height / 2 - zoom * center_y]], np.float32)
-        frame = cv2.warpAffine(self._photo, matrix, (self.width, self.height), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REFLECT)
+        # A window of the photo that drifts and breathes, scaled to the frame: a slow pan and zoom.
+        zoom = 1.15 + 0.12 * math.sin(t * 0.45)  # never below 1: the view stays inside the photo
+        view_w = min(photo_w, photo_h * self.width / self.height) / zoom
+        view_h = view_w * self.height / self.width
+        center_x = photo_w / 2 + (photo_w - view_w) / 2 * math.sin(t * 0.31)
+        center_y = photo_h / 2.4 + (photo_h - view_h) / 3 * math.sin(t * 0.23 + 1.0)
+        left = int(min(max(center_x - view_w / 2, 0), photo_w - view_w))
+        top = int(min(max(center_y - view_h / 2, 0), photo_h - view_h))
+        view = self._photo[top:top + int(view_h), left:left + int(view_w)]
+        frame = cv2.resize(view, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
         ball = (int(self.width * (0.5 + 0.38 * math.sin(t * 1.3))), int(self.height * (0.5 + 0.35 * math.sin(t * 0.9))))
         cv2.circle(frame, ball, self.height // 12, (40, 200, 255), -1, cv2.LINE_AA)
         box = ((self.width * 0.78, self.height * 0.25), (self.height / 5, self.height / 9), math.degrees(t) * 40)

@@ -127,23 +127,47 @@ def _axis_map(out_size: int, count: int, tile: int, gap: int) -> tuple[np.ndarra
 
 @njit(parallel=True, cache=True, nogil=True)
 def _render(maps_hwk, columns, offset, scale, cols, y_tile, y_in, x_tile, x_in, lut, background, out):
+    height, width, depth = maps_hwk.shape
     count = columns.shape[0]
+    rows = y_tile.max() + 1
+    out_w = out.shape[1]
+    # Per tile row and output column: where the value sits inside a map row (-1: gap or empty cell), and
+    # its channel's offset and scale. A few thousand entries, so the pixel loop below only looks up.
+    source = np.full((rows, out_w), -1, np.int64)
+    shift = np.zeros((rows, out_w), np.float32)
+    gain = np.zeros((rows, out_w), np.float32)
+    for row in range(rows):
+        for ox in range(out_w):
+            tile = row * cols + x_tile[ox]
+            if x_in[ox] >= 0 and tile < count:
+                column = columns[tile]
+                source[row, ox] = x_in[ox] * depth + column
+                shift[row, ox] = offset[column]
+                gain[row, ox] = scale[column]
+    flat = maps_hwk.reshape(height, width * depth) if maps_hwk.flags.c_contiguous else maps_hwk.copy().reshape(
+        height, width * depth)
     half = np.float32(0.5)
     for oy in prange(out.shape[0]):
         iy = y_in[oy]
-        row_base = y_tile[oy] * cols
-        for ox in range(out.shape[1]):
-            ix = x_in[ox]
-            tile = row_base + x_tile[ox]
-            if iy < 0 or ix < 0 or tile >= count:
+        if iy < 0:
+            for ox in range(out_w):
+                out[oy, ox, 0] = background
+                out[oy, ox, 1] = background
+                out[oy, ox, 2] = background
+            continue
+        row = y_tile[oy]
+        line = flat[iy]
+        for ox in range(out_w):
+            at = source[row, ox]
+            if at < 0:
                 out[oy, ox, 0] = background
                 out[oy, ox, 1] = background
                 out[oy, ox, 2] = background
                 continue
-            column = columns[tile]
             level = 0
-            if scale[column] != 0:
-                value = (np.float32(maps_hwk[iy, ix, column]) - offset[column]) * scale[column] + half
+            factor = gain[row, ox]
+            if factor != 0:
+                value = (np.float32(line[at]) - shift[row, ox]) * factor + half
                 if value >= 255:
                     level = 255
                 elif value > 0:
