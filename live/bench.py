@@ -61,15 +61,15 @@ def write_bench_video(folder: Path, frames: int = 150) -> Path:
     return path
 
 
-def run_case(loaded, layer: str, source_spec: str, frames: int, warm_up: int) -> dict:
-    """The whole pipeline, headless and unpaced, on one layer and one source."""
+def run_case(loaded, layer: str, source_spec: str, frames: int, warm_up: int, paced: bool = False) -> dict:
+    """The whole pipeline, headless, on one layer and one source: unpaced (throughput) or paced like a camera."""
     from live.config import Config
     from live.pipeline import Stats, Visualizer
     from live.sources import open_source
 
     source = open_source(source_spec)
     stats = Stats(keep_all=True)
-    config = Config(source=source_spec, layer=layer, unpaced=True, loop=True, max_frames=warm_up + frames)
+    config = Config(source=source_spec, layer=layer, unpaced=not paced, loop=True, max_frames=warm_up + frames)
     visualizer = Visualizer(config, source, loaded, stats=stats)
     visualizer.run()
     shown = list(stats.shown)[warm_up:]
@@ -77,7 +77,15 @@ def run_case(loaded, layer: str, source_spec: str, frames: int, warm_up: int) ->
     result = {"model": loaded.name, "layer": layer, "source": "demo" if source_spec == "demo" else "video",
               "frames": len(shown), "fps": round(fps, 2)}
     result["stages"] = {stage: _ms(list(stats.stages.get(stage, []))[warm_up:]) for stage in STAGES}
+    processing = sum(result["stages"][stage]["median_ms"] for stage in ("preprocess", "model", "tile", "compose"))
+    result["processing_ms"] = round(processing, 3)
+    result["latency_over_processing"] = round(result["stages"]["latency"]["median_ms"] / processing, 2)
     return result
+
+
+def latency_like_a_camera(loaded, frames: int) -> list[dict]:
+    """Capture-to-screen latency with frames arriving at 30 FPS, as from a camera: no queue may build up."""
+    return [run_case(loaded, layer, "demo", frames, 10, paced=True) for layer in ("block1_conv1", "block3_conv3")]
 
 
 def model_alone(loaded, layer: str, repeats: int) -> dict:
@@ -234,6 +242,10 @@ def print_table(report: dict) -> None:
         name = f"{case['model']} {case['layer']} ({case['source']})"
         lines.append(f"{name:36} {case['fps']:7.1f} {alone.get('fps', 0):15.1f} {ratio:6.2f} "
                      + " ".join(f"{case['stages'][s]['median_ms']:9.2f}" for s in STAGES))
+    for case in report["latency"]:
+        lines.append(f"paced at 30 FPS, {case['layer']}: latency {case['stages']['latency']['median_ms']:.1f} ms, "
+                     f"processing {case['processing_ms']:.1f} ms per frame (x{case['latency_over_processing']}), "
+                     f"{case['fps']:.1f} FPS shown")
     tiler = report["tiler"]
     lines += ["", f"tiler, 64 x 224x224 -> 720x720: numba {tiler['numba']['median_ms']:.2f} ms, numpy reference "
                   f"{tiler['numpy_reference']['median_ms']:.1f} ms ({tiler['speedup_vs_reference']}x), plain copy "
@@ -275,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = [(m, layer, s) for m, layer in CASES for s in ("demo", "video")]
     if args.quick:
         cases = [(m, layer, "demo") for m, layer in CASES] + [("vgg16", "block1_conv1", "video")]
-    steps = len(cases) + 3 + (0 if args.quick else 2)
+    steps = len(cases) + 4 + (0 if args.quick else 2)
     step = 0
 
     def progress(what: str) -> None:
@@ -298,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
             case = run_case(loaded, layer, "demo" if source == "demo" else video, frames, warm_up)
             case["ratio_to_model_alone"] = round(case["fps"] / report["model_alone"][key]["fps"], 3)
             report["cases"].append(case)
+    progress("latency with frames arriving at 30 FPS, like a camera")
+    report["latency"] = latency_like_a_camera(models["vgg16"], 30 if args.quick else 90)
     progress("tiler alone against numpy")
     report["tiler"] = tiler_alone(100 if args.quick else 300)
     progress("the lesson's way (model.predict + matplotlib)")

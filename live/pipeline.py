@@ -46,6 +46,12 @@ class Handover:
             self._cond.notify_all()
             return True
 
+    def wait_empty(self) -> None:
+        """Block until the item was taken (or the hand-over closed): read the next frame only when it is wanted."""
+        with self._cond:
+            while self._item is not None and not self._closed:
+                self._cond.wait(0.1)
+
     def take(self, timeout: float):
         with self._cond:
             if self._item is None:
@@ -133,6 +139,8 @@ class Capture(threading.Thread):
     def _run(self) -> None:
         index, start = 0, time.monotonic()
         while not self.stop.is_set():
+            if self.out.blocking:
+                self.out.wait_empty()  # unpaced: a frame read now would only wait in the hand-over
             began = time.monotonic()
             bgr = self.source.read()
             if bgr is None:
