@@ -191,7 +191,7 @@ def start_up(runs: int = 2) -> dict:
             "margin_s": round(min(first_mosaic[1:]) - import_tf, 2)}
 
 
-def stability(loaded, frames: int = 3000, warm_up: int = 200, window: int = 500) -> dict:
+def stability(loaded, frames: int = 3000, warm_up: int = 500, window: int = 500) -> dict:
     """FPS of the first and last `window` frames of a long run, and resident memory growth."""
     from live.config import Config
     from live.pipeline import Stats, Visualizer
@@ -226,8 +226,13 @@ def machine(device: str) -> dict:
     import numba
     import tensorflow as tf
 
-    return {"device": device, "cpu_count": os.cpu_count(), "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
+    processor = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            processor = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"device": device, "cpu_count": os.cpu_count(), "platform": platform.platform(), "processor": processor,
             "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "numba": numba.__version__,
                          "opencv": cv2.__version__, "numpy": np.__version__}}
 

@@ -11,13 +11,10 @@ import math
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 
-os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")  # OpenCV's own warnings stay out of the user's terminal.
-os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
-import cv2  # noqa: E402
-
-from live.errors import SourceError  # noqa: E402
+from live.errors import SourceError
 
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 log = logging.getLogger(__name__)
