@@ -83,6 +83,8 @@ class Controls:
                              f"{self.channels} channels, {self.pages} page(s) of {self.shown}")
         if state.focus is not None and not 0 <= state.focus < self.channels:
             raise UsageError(f"--focus {state.focus} is not a channel of {self.layer_name} (0..{self.channels - 1})")
+        if state.focus is not None and state.order == "index":
+            state.page = state.focus // self.shown  # the page that holds the focused channel
 
     @property
     def layer_name(self) -> str:

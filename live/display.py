@@ -127,7 +127,7 @@ class Composer:
     def _draw_help(self, canvas) -> None:
         height = 30 + 22 * len(HELP)
         top, left = max(0, (canvas.shape[0] - height) // 2), 40
-        box = canvas[top:top + height, left:left + 440]
+        box = canvas[top:top + height, left:left + 560]
         box //= 4
         for i, (key, what) in enumerate(HELP):
             _outlined(box, key, (12, 28 + 22 * i), 0.55, (120, 220, 255))

@@ -301,7 +301,6 @@ class Visualizer:
 
     def __init__(self, config, source, loaded, window=None, stats: Stats | None = None):
         from live.display import Composer
-        from live.tiler import colormap_lut as _lut  # noqa: F401  (validates names early through Controls)
 
         self.config, self.source, self.loaded, self.window = config, source, loaded, window
         self.stats = stats or Stats()
@@ -326,6 +325,7 @@ class Visualizer:
         self.last: Result | None = None
         self.frames = 0
         self._lost_status = ""
+        self._key = -1
 
     # --- requests to the inference thread -------------------------------------------------------------
     def request(self) -> Request:
@@ -477,7 +477,7 @@ class Visualizer:
     # --- keys and clicks -------------------------------------------------------------------------------
     def _handle_window(self) -> bool:
         """Apply pending keys and clicks; True when the user asked to quit or closed the window."""
-        key, self._key = getattr(self, "_key", -1), -1
+        key, self._key = self._key, -1
         actions = self.controls.press(key)
         for y, x in self.window.clicks:
             actions += self.controls.click(self.composer.tile_at(y, x))

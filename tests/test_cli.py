@@ -112,3 +112,16 @@ def test_bad_input_gets_one_clear_sentence(args, code, phrase):
     assert done.returncode == code, done.stderr
     assert phrase in done.stderr
     assert "Traceback" not in done.stderr and "WARN" not in done.stderr and "I0000" not in done.stderr
+
+
+@pytest.mark.parametrize("name, image", [
+    ("gray16.png", (np.arange(40 * 50, dtype=np.uint16).reshape(40, 50) * 30)),
+    ("tiny.png", np.full((1, 1, 3), 200, np.uint8)),
+    ("bgra.png", np.dstack([moving_frames(1, 60, 80)[0], np.full((60, 80), 128, np.uint8)])),
+])
+def test_odd_images_run_end_to_end(tmp_path, name, image):
+    path = tmp_path / name
+    cv2.imwrite(str(path), image)
+    done = run_cli("--source", str(path), "--headless", "--max-frames", "2", "--channels", "4")
+    assert done.returncode == 0, done.stderr
+    assert "processed 2 frames" in done.stderr

@@ -125,3 +125,8 @@ def test_layer_with_fewer_channels_than_a_page():
 def test_start_states_are_validated(state, message):
     with pytest.raises(UsageError, match=message):
         make(**state)
+
+
+def test_focus_from_the_command_line_opens_its_page():
+    controls = make(layer_index=1, focus=130)
+    assert controls.state.page == 2 and 130 in controls.visible_channels()
