@@ -190,53 +190,66 @@ class _Stopper:
 _stopper = _Stopper()
 
 
-def run(config: Config, args) -> int:
-    from live.tiler import colormap_lut
-
-    colormap_lut(config.colormap)  # an unknown colormap fails before anything slow starts
-    _check_outputs(config)
-    from live.sources import open_source
-
+def _load(config: Config, args):
+    """TensorFlow, the device and the model: the slow part of starting."""
     tf = import_tensorflow(args.debug)
     device = configure_device(tf, config.device)
     from models import load_model
 
     loaded = load_model(config.model, config.weights, config.preprocess)
-    if args.list_layers:
-        print(f"{'layer':32} {'output (height, width, channels)':34} channels")
-        for layer in loaded.layers:
-            print(f"{layer.name:32} {str((layer.height, layer.width, layer.channels)):34} {layer.channels}")
-        return 0
     if config.layer is not None:
         loaded.layer(config.layer)
+    return loaded, device
 
+
+def _list_layers(loaded) -> int:
+    print(f"{'layer':32} {'output (height, width, channels)':34} channels")
+    for layer in loaded.layers:
+        print(f"{layer.name:32} {str((layer.height, layer.width, layer.channels)):34} {layer.channels}")
+    return 0
+
+
+def _open_window(config: Config):
+    """The window, or None (with a message) where none can be opened."""
+    if config.headless:
+        return None
+    from live.display import Window, display_available
+
+    if not display_available():
+        log.warning("no display available: running headless (add --headless to say so)")
+        return None
+    try:
+        return Window(fullscreen=config.fullscreen)
+    except Exception as exc:  # OpenCV raises cv2.error when no GUI backend can start
+        log.warning("no window could be opened (%s); running headless", str(exc).strip().splitlines()[-1])
+        return None
+
+
+def run(config: Config, args) -> int:
+    from live.tiler import colormap_lut
+
+    colormap_lut(config.colormap)  # bad values fail before anything slow starts
+    _check_outputs(config)
+    if args.list_layers:
+        return _list_layers(_load(config, args)[0])
     from live.pipeline import Visualizer
+    from live.sources import open_source
 
-    window = None
-    if not config.headless:
-        from live.display import Window, display_available
-
-        if display_available():
-            try:
-                window = Window(fullscreen=config.fullscreen)
-            except Exception as exc:  # OpenCV raises cv2.error when no GUI backend can start
-                log.warning("no window could be opened (%s); running headless", str(exc).strip().splitlines()[-1])
-        else:
-            log.warning("no display available: running headless (add --headless to say so)")
-    source = open_source(config.source)
-    try:
-        visualizer = Visualizer(config, source, loaded, window)
-    except BaseException:
-        source.close()
-        if window is not None:
-            window.close()
-        raise
-    log.info("running %s on %s; %s", loaded.name, device, "q or Esc quits" if window else "Ctrl+C stops")
-    _stopper.event = visualizer.stop
-    try:
-        summary = visualizer.run()
-    finally:
-        _stopper.event = None
+    with open_source(config.source) as source:  # a missing file or camera fails at once, before TensorFlow
+        loaded, device = _load(config, args)
+        window = _open_window(config)
+        try:
+            visualizer = Visualizer(config, source, loaded, window)
+        except BaseException:
+            if window is not None:
+                window.close()
+            raise
+        log.info("running %s on %s; %s", loaded.name, device, "q or Esc quits" if window else "Ctrl+C stops")
+        _stopper.event = visualizer.stop
+        try:
+            summary = visualizer.run()
+        finally:
+            _stopper.event = None
     if _stopper.signal_name:
         log.info("stopped by %s", _stopper.signal_name)
     log.info("processed %d frames in %.1f s: %.1f FPS", summary.frames, summary.seconds, summary.fps)

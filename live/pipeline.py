@@ -253,7 +253,7 @@ class Inference(threading.Thread):
         if request.normalize == "steady" and key in self._steady:
             low, high = self._steady[key]
             extraction = extractor(rgb, request.channels, "steady", low, high)
-            self._steady[key] = (low + STEADY_RATE * (extraction.low - low), high + STEADY_RATE * (extraction.high - high))
+            self._steady[key] = (_follow(low, extraction.low), _follow(high, extraction.high))
         else:
             mode = "channel" if request.normalize == "steady" else request.normalize
             extraction = extractor(rgb, request.channels, mode)
@@ -261,6 +261,12 @@ class Inference(threading.Thread):
                 self._steady[key] = (extraction.low.copy(), extraction.high.copy())
         timings["model"] = time.perf_counter() - began
         return Result(frame, bgr, rgb, request, extractor, extraction, timings)
+
+
+def _follow(steady: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """Move a steady range a step towards the current frame's; start again where it is not finite."""
+    moved = steady + STEADY_RATE * (current - steady)
+    return np.where(np.isfinite(moved), moved, current).astype(np.float32)
 
 
 def normalize_in_graph(choice: str) -> bool:
