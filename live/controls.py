@@ -152,10 +152,10 @@ class Controls:
             return self._say(f"mirror {'on' if state.mirror else 'off'}")
         if char == "f":
             state.fullscreen = not state.fullscreen
-            return ["fullscreen"]
+            return ["fullscreen"] + self._say(f"fullscreen {'on' if state.fullscreen else 'off'}")
         if char == "l":
             state.labels = not state.labels
-            return []
+            return self._say(f"channel labels {'on' if state.labels else 'off'}")
         if char == "h":
             state.help = not state.help
             return []

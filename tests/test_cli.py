@@ -38,11 +38,13 @@ def _independent_mosaic(bgr):
     return np.vstack(rows)
 
 
-def test_saved_mosaics_match_an_independent_keras_computation(tmp_path):
+@pytest.mark.parametrize("normalize_in", ["host", "graph"])
+def test_saved_mosaics_match_an_independent_keras_computation(tmp_path, normalize_in):
     video = write_video(tmp_path / "in.avi", moving_frames(4))
     out = tmp_path / "mosaics"
     done = run_cli("--source", str(video), "--model", "vgg16", "--layer", "block1_conv1", "--gap", "0",
-                   "--colormap", "gray", "--save-mosaics", str(out), "--headless", "--unpaced")
+                   "--colormap", "gray", "--save-mosaics", str(out), "--headless", "--unpaced",
+                   "--normalize-in", normalize_in)
     assert done.returncode == 0, done.stderr
     saved = sorted(out.glob("mosaic_*.png"))
     assert [p.name for p in saved] == [f"mosaic_{i:06d}.png" for i in range(4)]

@@ -105,7 +105,7 @@ def test_snapshot_record_and_fullscreen_are_actions():
     controls = make()
     assert press(controls, "s") == ["snapshot"]
     assert press(controls, "r") == ["record"]
-    assert press(controls, "f") == ["fullscreen"]
+    assert press(controls, "f") == ["fullscreen", "message"] and controls.message == "fullscreen on"
     assert controls.press(-1) == [] and press(controls, "z") == []
 
 
