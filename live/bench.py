@@ -257,7 +257,8 @@ def print_table(report: dict) -> None:
                   f"{tiler['numpy_copy']['median_ms']:.2f} ms (numba = {tiler['vs_copy']}x a copy)"]
     lesson = report["lesson"]
     lines.append(f"lesson's way (predict + 64 matplotlib subplots): {lesson['median_ms']:.0f} ms per frame, "
-                 f"{lesson['fps']:.2f} FPS; block1_conv1 end to end is {report.get('speedup_vs_lesson', 0):.0f}x faster")
+                 f"{lesson['fps']:.2f} FPS; block1_conv1 end to end is "
+                 f"{report.get('speedup_vs_lesson', 0):.0f}x faster")
     if "start_up" in report:
         start = report["start_up"]
         lines.append(f"start to first mosaic (second start): {start['later_start_s']} s; import tensorflow alone "
@@ -265,7 +266,8 @@ def print_table(report: dict) -> None:
     if "stability" in report:
         stable = report["stability"]
         lines.append(f"long run, {stable['frames']} frames: first 500 {stable['first_fps']} FPS, last 500 "
-                     f"{stable['last_fps']} FPS (x{stable['last_over_first']}), memory +{stable['memory_growth_mb']} MB")
+                     f"{stable['last_fps']} FPS (x{stable['last_over_first']}), "
+                     f"memory +{stable['memory_growth_mb']} MB")
     print("\n".join(lines))
 
 

@@ -88,7 +88,8 @@ def parse_config(argv: list[str]) -> tuple[Config, argparse.Namespace]:
     args = build_parser().parse_args(argv)
     config = Config(source=args.source, model=args.model, weights=args.weights, preprocess=args.preprocess,
                     layer=args.layer, channels=args.channels, gap=args.gap, colormap=args.colormap,
-                    normalize=args.normalize, normalize_in=args.normalize_in, order=args.order, page=args.page - 1, focus=args.focus,
+                    normalize=args.normalize, normalize_in=args.normalize_in, order=args.order, page=args.page - 1,
+                    focus=args.focus,
                     mirror=args.mirror, fullscreen=args.fullscreen, labels=args.labels, device=args.device,
                     headless=args.headless, output=args.output, max_frames=args.max_frames,
                     save_mosaics=args.save_mosaics, snapshot_dir=args.snapshot_dir, panel_height=args.panel_height,

@@ -54,7 +54,8 @@ class Recorder:
             self._writer = cv2.VideoWriter(str(self.path), _fourcc_for(self.path), self.fps, (width, height))
             if not self._writer.isOpened():
                 self._writer = None
-                raise OutputError(f"could not start recording to '{self.path}' (unsupported extension? use .mp4 or .avi)")
+                raise OutputError(f"could not start recording to '{self.path}' "
+                                  f"(unsupported extension? use .mp4 or .avi)")
             self._size, self._start = (height, width), time.monotonic()
         if (height, width) != self._size:  # the canvas changed size: fit it to the file's frame size
             canvas = cv2.resize(canvas, (self._size[1], self._size[0]), interpolation=cv2.INTER_AREA)

@@ -400,7 +400,6 @@ class Visualizer:
     def _show(self, result: Result, new: bool) -> None:
         config, state = self.config, self.controls.state
         began = time.perf_counter()
-        layer = result.extractor.layer
         extraction = result.extraction
         layout = MosaicLayout.for_count(len(extraction.columns), *extraction.maps_hwk.shape[:2], config.gap)
         lut = colormap_lut(state.colormap)

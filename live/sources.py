@@ -93,7 +93,8 @@ class CaptureSource(FrameSource):
             target = int(self.spec) if self.spec.isdigit() else self.spec
             return cv2.VideoCapture(target)
         if self.kind == "stream":
-            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS]
+            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
+                      cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS]
             return cv2.VideoCapture(self.spec, cv2.CAP_FFMPEG, params)
         return cv2.VideoCapture(self.spec)
 

@@ -40,7 +40,8 @@ _TABLE = [
     ("convnext_small", "ConvNeXtSmall", "convnext"),
     ("convnext_base", "ConvNeXtBase", "convnext"),
 ] + [(f"efficientnet_b{i}", f"EfficientNetB{i}", "efficientnet") for i in range(8)] + [
-    (f"efficientnet_v2_{v.lower()}", f"EfficientNetV2{v}", "efficientnet_v2") for v in ("B0", "B1", "B2", "B3", "S", "M", "L")
+    (f"efficientnet_v2_{v.lower()}", f"EfficientNetV2{v}", "efficientnet_v2")
+    for v in ("B0", "B1", "B2", "B3", "S", "M", "L")
 ]
 
 MODELS: dict[str, ModelSpec] = {name: ModelSpec(name, cls, module) for name, cls, module in _TABLE}

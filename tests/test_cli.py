@@ -1,7 +1,5 @@
 """The command line end to end, as a user runs it: headless runs, saved mosaics checked independently, errors."""
 
-import json
-
 import cv2
 import numpy as np
 import pytest

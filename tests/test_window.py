@@ -50,7 +50,9 @@ class LiveWindow:
                 break
             else:
                 time.sleep(0.3)
-        assert self.window_id, f"no window appeared: {self.process.communicate()[0] if self.process.poll() is not None else ''}"
+        if self.window_id is None:
+            output = self.process.communicate()[0] if self.process.poll() is not None else ""
+            raise AssertionError(f"no window appeared: {output}")
         time.sleep(3)  # the first mosaics
 
     def screenshot(self, path: Path) -> np.ndarray:
