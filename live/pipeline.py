@@ -310,7 +310,7 @@ class Visualizer:
 
         self.config, self.source, self.loaded, self.window = config, source, loaded, window
         self.stats = stats or Stats()
-        first_layer = config.layer or loaded.layers[0].name
+        first_layer = config.layer or loaded.default_layer
         names = [layer.name for layer in loaded.layers]
         mirror = source.mirror_by_default if config.mirror is None else config.mirror
         state = ViewState(layer_index=loaded.index_of(first_layer), page=config.page, order=config.order,

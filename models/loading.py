@@ -27,6 +27,7 @@ class FeatureLayer:
     height: int | None
     width: int | None
     channels: int
+    kind: str = ""  # the Keras layer class, e.g. Conv2D
 
 
 @dataclass
@@ -58,6 +59,14 @@ class LoadedModel:
         close = difflib.get_close_matches(name, [layer.name for layer in self.layers], n=4, cutoff=0.4)
         hint = f" Did you mean: {', '.join(close)}?" if close else " See --list-layers."
         raise LayerError(f"model '{self.name}' has no layer '{name}'.{hint}")
+
+    @property
+    def default_layer(self) -> str:
+        """The first convolution (not a padding or rescaling layer that happens to come first)."""
+        for layer in self.layers:
+            if "Conv" in layer.kind:
+                return layer.name
+        return self.layers[0].name
 
     def index_of(self, name: str) -> int:
         return [layer.name for layer in self.layers].index(self.layer(name).name)
@@ -97,7 +106,7 @@ def feature_layers(model) -> list[FeatureLayer]:
         except (AttributeError, ValueError):
             continue  # a layer used several times has no single output
         if len(shape) == 4 and shape[3]:
-            found.append(FeatureLayer(layer.name, shape[1], shape[2], int(shape[3])))
+            found.append(FeatureLayer(layer.name, shape[1], shape[2], int(shape[3]), type(layer).__name__))
     return found
 
 

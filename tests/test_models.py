@@ -49,6 +49,12 @@ def test_other_application_with_random_weights():
     assert loaded.weights == "random initialization"
 
 
+def test_default_layer_is_the_first_convolution():
+    loaded = load_model("resnet50", weights="none")
+    assert loaded.layers[0].name == "conv1_pad"  # a padding layer comes first
+    assert loaded.default_layer == "conv1_conv"
+
+
 def test_hed_weights_only_fit_vgg16():
     with pytest.raises(ModelError, match="only vgg16"):
         load_model("resnet50", weights="hed")
