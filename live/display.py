@@ -152,11 +152,35 @@ def display_available() -> bool:
     return True
 
 
+def screen_hw() -> tuple[int, int] | None:
+    """(height, width) of the X screen, or None where it cannot be asked."""
+    try:
+        from Xlib import display as xdisplay
+
+        connection = xdisplay.Display()
+        screen = connection.screen()
+        size = (screen.height_in_pixels, screen.width_in_pixels)
+        connection.close()
+        return size
+    except Exception:  # no python-xlib, or not X11: keep the canvas size
+        return None
+
+
+def fit_window(canvas_hw: tuple[int, int], screen: tuple[int, int] | None) -> tuple[int, int]:
+    """The window's (height, width): the canvas, shrunk with its aspect ratio kept to fit the screen."""
+    height, width = canvas_hw
+    if screen is None:
+        return height, width
+    scale = min(1.0, 0.9 * screen[0] / height, 0.95 * screen[1] / width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
 class Window:
     """The one OpenCV window: shows the canvas, returns key presses and left clicks, notices when it is closed."""
 
     def __init__(self, title: str = "live feature maps", fullscreen: bool = False):
         self.title = title
+        self.screen = screen_hw()
         cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
         self.clicks: list[tuple[int, int]] = []
         self.pointer: tuple[int, int] | None = None
@@ -175,7 +199,8 @@ class Window:
     def show(self, canvas: np.ndarray) -> int:
         """Show the canvas; return the key pressed meanwhile (-1 for none)."""
         if self._sized != canvas.shape[:2]:
-            cv2.resizeWindow(self.title, canvas.shape[1], canvas.shape[0])
+            height, width = fit_window(canvas.shape[:2], self.screen)
+            cv2.resizeWindow(self.title, width, height)
             self._sized = canvas.shape[:2]
         cv2.imshow(self.title, canvas)
         return cv2.waitKey(1)

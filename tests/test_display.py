@@ -1,0 +1,47 @@
+"""Composing the canvas and fitting the window to the screen, without a window."""
+
+import os
+
+import numpy as np
+
+from live.display import Composer, fit_window, screen_hw
+from live.extractor import Extraction
+from live.tiler import BACKGROUND, MosaicLayout, colormap_lut
+
+
+def extraction(count: int = 4, size: int = 8) -> Extraction:
+    maps = np.full((size, size, count), 200, np.uint8)
+    return Extraction(maps, np.zeros(count), np.ones(count), np.arange(count, dtype=np.int32),
+                      np.zeros(count, np.float32), np.ones(count, np.float32))
+
+
+def test_canvas_has_camera_left_and_mosaic_right():
+    composer = Composer(panel_height=240)
+    bgr = np.zeros((120, 160, 3), np.uint8)
+    bgr[..., 2] = 255
+    canvas = composer.compose(bgr, extraction(), MosaicLayout.for_count(4, 8, 8, 1), colormap_lut("gray"), [])
+    assert canvas.shape[0] == 240 and canvas.shape[1] == 320 + 8 + 240
+    assert (canvas[200, 100] == (0, 0, 255)).all()  # the camera picture, scaled
+    assert (canvas[200, 340] == 200).all() and (canvas[120, 450] == BACKGROUND).all()  # a tile and a gap
+    assert composer.tile_at(10, 340) == 0 and composer.tile_at(200, 560) == 3 and composer.tile_at(10, 10) is None
+
+
+def test_canvas_is_reused_frame_after_frame():
+    composer = Composer(panel_height=120)
+    layout = MosaicLayout.for_count(4, 8, 8, 1)
+    first = composer.compose(np.zeros((60, 80, 3), np.uint8), extraction(), layout, colormap_lut("gray"), ["a"])
+    second = composer.compose(np.zeros((60, 80, 3), np.uint8), extraction(), layout, colormap_lut("gray"), ["b"])
+    assert first is second
+
+
+def test_window_is_shrunk_to_fit_a_small_screen():
+    assert fit_window((720, 1688), (1080, 1920)) == (720, 1688)
+    height, width = fit_window((720, 1688), (720, 1280))
+    assert height <= 0.9 * 720 and width <= 0.95 * 1280
+    assert abs(width / height - 1688 / 720) < 0.01
+    assert fit_window((720, 1688), None) == (720, 1688)
+
+
+def test_screen_size_from_the_x_server(xserver, monkeypatch):
+    monkeypatch.setitem(os.environ, "DISPLAY", xserver)
+    assert screen_hw() == (1080, 1920)
