@@ -192,33 +192,41 @@ def start_up(runs: int = 2) -> dict:
 
 
 def stability(loaded, frames: int = 3000, warm_up: int = 500, window: int = 500) -> dict:
-    """FPS of the first and last `window` frames of a long run, and resident memory growth."""
+    """FPS of the first and last `window` frames after warm-up of a long run, and resident memory growth.
+
+    Stats keep only the last `window` frames, as in a live run, so that measuring adds no memory.
+    """
+    import threading
+
     from live.config import Config
     from live.pipeline import Stats, Visualizer
     from live.sources import DemoSource
 
-    stats = Stats(keep_all=True)
+    stats = Stats(window=window)
     visualizer = Visualizer(Config(unpaced=True, max_frames=warm_up + frames), DemoSource().open(), loaded, stats=stats)
-    memory = {}
+    seen = {}
 
-    import threading
+    def wait_for(count: int) -> bool:
+        while visualizer.frames < count and not visualizer.stop.is_set():
+            time.sleep(0.01)
+        return visualizer.frames >= count
 
     def watch():
-        while visualizer.frames < warm_up and not visualizer.stop.is_set():
-            time.sleep(0.05)
-        memory["after_warm_up"] = resident_mb()
+        if wait_for(warm_up):
+            seen["memory"] = resident_mb()
+        if wait_for(warm_up + window):
+            seen["first"] = list(stats.shown)
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     visualizer.run()
     watcher.join(5)
-    shown = list(stats.shown)[warm_up:]
-    first, last = shown[:window], shown[-window:]
+    first, last = seen["first"], list(stats.shown)
     first_fps = (len(first) - 1) / (first[-1] - first[0])
     last_fps = (len(last) - 1) / (last[-1] - last[0])
-    return {"frames": len(shown), "first_fps": round(first_fps, 2), "last_fps": round(last_fps, 2),
+    return {"frames": visualizer.frames - warm_up, "first_fps": round(first_fps, 2), "last_fps": round(last_fps, 2),
             "last_over_first": round(last_fps / first_fps, 3),
-            "memory_growth_mb": round(resident_mb() - memory.get("after_warm_up", float("nan")), 1)}
+            "memory_growth_mb": round(resident_mb() - seen.get("memory", float("nan")), 1)}
 
 
 def machine(device: str) -> dict:

@@ -37,20 +37,28 @@ class Extraction:
     scale: np.ndarray
 
 
-def prepare_rgb(bgr: np.ndarray, input_hw: tuple[int, int]) -> np.ndarray:
-    """Centre-crop a BGR frame to the model's aspect ratio, resize it to (height, width) and convert to RGB."""
-    import cv2
-
-    height, width = bgr.shape[:2]
+def crop_box(frame_hw: tuple[int, int], input_hw: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) of the centre crop of a frame with the model's aspect ratio."""
+    height, width = frame_hw
     target_h, target_w = input_hw
     if height * target_w > width * target_h:  # too tall: crop rows
         crop_h = max(1, round(width * target_h / target_w))
         top = (height - crop_h) // 2
-        bgr = bgr[top:top + crop_h]
-    elif height * target_w < width * target_h:  # too wide: crop columns
+        return top, 0, top + crop_h, width
+    if height * target_w < width * target_h:  # too wide: crop columns
         crop_w = max(1, round(height * target_w / target_h))
         left = (width - crop_w) // 2
-        bgr = bgr[:, left:left + crop_w]
+        return 0, left, height, left + crop_w
+    return 0, 0, height, width
+
+
+def prepare_rgb(bgr: np.ndarray, input_hw: tuple[int, int]) -> np.ndarray:
+    """Centre-crop a BGR frame to the model's aspect ratio, resize it to (height, width) and convert to RGB."""
+    import cv2
+
+    target_h, target_w = input_hw
+    top, left, bottom, right = crop_box(bgr.shape[:2], input_hw)
+    bgr = bgr[top:bottom, left:right]
     if bgr.shape[:2] != (target_h, target_w):
         # Bilinear is ten times cheaper than area averaging; from a much larger frame, halve it first with
         # pyrDown (a proper low-pass) so that fine patterns do not alias into the feature maps.

@@ -17,7 +17,7 @@ import numpy as np
 
 from live.controls import Controls, ViewState
 from live.errors import OutputError
-from live.extractor import STEADY_RATE, Extraction, Extractor, prepare_rgb
+from live.extractor import STEADY_RATE, Extraction, Extractor, crop_box, prepare_rgb
 from live.tiler import MosaicLayout, colormap_lut, colormap_names
 
 log = logging.getLogger(__name__)
@@ -276,19 +276,6 @@ def normalize_in_graph(choice: str) -> bool:
     import tensorflow as tf
 
     return bool(tf.config.list_logical_devices("GPU"))
-
-
-def crop_box(frame_hw, input_hw) -> tuple[int, int, int, int]:
-    """(top, left, bottom, right) of the centre crop that the model sees."""
-    height, width = frame_hw
-    target_h, target_w = input_hw
-    if height * target_w > width * target_h:
-        crop_h = round(width * target_h / target_w)
-        top = (height - crop_h) // 2
-        return top, 0, top + crop_h, width
-    crop_w = round(height * target_w / target_h)
-    left = (width - crop_w) // 2
-    return 0, left, height, left + crop_w
 
 
 @dataclass
