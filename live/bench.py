@@ -61,8 +61,9 @@ def write_bench_video(folder: Path, frames: int = 150) -> Path:
     return path
 
 
-def run_case(loaded, layer: str, source_spec: str, frames: int, warm_up: int, paced: bool = False) -> dict:
-    """The whole pipeline, headless, on one layer and one source: unpaced (throughput) or paced like a camera."""
+def _pipeline(loaded, layer: str, source_spec: str, frames: int, warm_up: int, paced: bool = False):
+    """One headless run of the whole pipeline: the times frames were shown and each stage's durations,
+    after the warm-up."""
     from live.config import Config
     from live.pipeline import Stats, Visualizer
     from live.sources import open_source
@@ -70,17 +71,56 @@ def run_case(loaded, layer: str, source_spec: str, frames: int, warm_up: int, pa
     source = open_source(source_spec)
     stats = Stats(keep_all=True)
     config = Config(source=source_spec, layer=layer, unpaced=not paced, loop=True, max_frames=warm_up + frames)
-    visualizer = Visualizer(config, source, loaded, stats=stats)
-    visualizer.run()
-    shown = list(stats.shown)[warm_up:]
-    fps = (len(shown) - 1) / (shown[-1] - shown[0]) if len(shown) > 1 and shown[-1] > shown[0] else 0.0
+    Visualizer(config, source, loaded, stats=stats).run()
+    return list(stats.shown)[warm_up:], {stage: list(stats.stages.get(stage, []))[warm_up:] for stage in STAGES}
+
+
+def _fps(shown: list[float]) -> float:
+    return (len(shown) - 1) / (shown[-1] - shown[0]) if len(shown) > 1 and shown[-1] > shown[0] else 0.0
+
+
+def _summary(loaded, layer: str, source_spec: str, shown: list[float], stages: dict, fps: float) -> dict:
     result = {"model": loaded.name, "layer": layer, "source": "demo" if source_spec == "demo" else "video",
               "frames": len(shown), "fps": round(fps, 2)}
-    result["stages"] = {stage: _ms(list(stats.stages.get(stage, []))[warm_up:]) for stage in STAGES}
+    result["stages"] = {stage: _ms(stages[stage]) for stage in STAGES}
     processing = sum(result["stages"][stage]["median_ms"] for stage in ("preprocess", "model", "tile", "compose"))
     result["processing_ms"] = round(processing, 3)
     result["latency_over_processing"] = round(result["stages"]["latency"]["median_ms"] / processing, 2)
     return result
+
+
+def run_case(loaded, layer: str, source_spec: str, frames: int, warm_up: int, paced: bool = False) -> dict:
+    """The whole pipeline, headless, on one layer and one source: unpaced (throughput) or paced like a camera."""
+    shown, stages = _pipeline(loaded, layer, source_spec, frames, warm_up, paced)
+    return _summary(loaded, layer, source_spec, shown, stages, _fps(shown))
+
+
+def case_against_model(loaded, layer: str, source_spec: str, frames: int, warm_up: int, repeats: int,
+                       rounds: int) -> tuple[dict, list[float]]:
+    """End-to-end FPS over model-alone FPS, in `rounds` alternating turns of the two measurements.
+
+    A shared machine's speed drifts over seconds; measuring the two side by side, turn by turn, and taking
+    the median of the per-turn ratios keeps that drift out of the ratio. Returns the case and the
+    model-alone call times.
+    """
+    step = model_step(loaded, layer)
+    shown_all, stages_all, alone_all, turns = [], {stage: [] for stage in STAGES}, [], []
+    for _ in range(rounds):
+        alone = time_model(step, loaded.input_hw, max(10, repeats // rounds))
+        shown, stages = _pipeline(loaded, layer, source_spec, max(10, frames // rounds), warm_up)
+        alone_fps = 1 / float(np.median(alone))
+        turns.append({"fps": round(_fps(shown), 2), "model_alone_fps": round(alone_fps, 2),
+                      "ratio": round(_fps(shown) / alone_fps, 3)})
+        shown_all.append(shown)
+        alone_all += alone
+        for stage in STAGES:
+            stages_all[stage] += stages[stage]
+    fps = float(np.median([turn["fps"] for turn in turns]))
+    case = _summary(loaded, layer, source_spec, [t for shown in shown_all for t in shown], stages_all, fps)
+    case["frames"] = sum(len(shown) for shown in shown_all)
+    case["turns"] = turns
+    case["ratio_to_model_alone"] = float(np.median([turn["ratio"] for turn in turns]))
+    return case, alone_all
 
 
 def latency_like_a_camera(loaded, frames: int) -> list[dict]:
@@ -88,15 +128,21 @@ def latency_like_a_camera(loaded, frames: int) -> list[dict]:
     return [run_case(loaded, layer, "demo", frames, 10, paced=True) for layer in ("block1_conv1", "block3_conv3")]
 
 
-def model_alone(loaded, layer: str, repeats: int) -> dict:
-    """The sub-model through one tf.function and the transfer of its output to the host, back to back."""
+def model_step(loaded, layer: str):
+    """The sub-model up to `layer` as one traced tf.function, as the model-alone reference calls it."""
     import keras
     import tensorflow as tf
 
     sub = keras.Model(loaded.model.inputs[0], loaded.model.get_layer(layer).output)
     height, width = loaded.input_hw
-    step = tf.function(lambda x: sub(x, training=False), input_signature=[tf.TensorSpec([1, height, width, 3])])
-    x = tf.constant(np.random.default_rng(0).uniform(-100, 100, (1, height, width, 3)).astype(np.float32))
+    return tf.function(lambda x: sub(x, training=False), input_signature=[tf.TensorSpec([1, height, width, 3])])
+
+
+def time_model(step, input_hw: tuple[int, int], repeats: int) -> list[float]:
+    """Seconds per call of `step` and the transfer of its output to the host, back to back, after warm-up."""
+    import tensorflow as tf
+
+    x = tf.constant(np.random.default_rng(0).uniform(-100, 100, (1, *input_hw, 3)).astype(np.float32))
     for _ in range(5):
         step(x).numpy()
     times = []
@@ -104,6 +150,10 @@ def model_alone(loaded, layer: str, repeats: int) -> dict:
         began = time.perf_counter()
         step(x).numpy()
         times.append(time.perf_counter() - began)
+    return times
+
+
+def _alone(times: list[float]) -> dict:
     out = _ms(times)
     out["fps"] = round(1000 / out["median_ms"], 2)
     return out
@@ -255,6 +305,10 @@ def print_table(report: dict) -> None:
         name = f"{case['model']} {case['layer']} ({case['source']})"
         lines.append(f"{name:36} {case['fps']:7.1f} {alone.get('fps', 0):15.1f} {ratio:6.2f} "
                      + " ".join(f"{case['stages'][s]['median_ms']:9.2f}" for s in STAGES))
+    lines.append("ratio: median over turns of end-to-end FPS / model-alone FPS measured side by side; per turn: "
+                 + "; ".join(f"{case['layer']} ({case['source']}) "
+                             + "/".join(f"{turn['ratio']:.2f}" for turn in case.get("turns", []))
+                             for case in report["cases"]))
     for case in report["latency"]:
         lines.append(f"paced at 30 FPS, {case['layer']}: latency {case['stages']['latency']['median_ms']:.1f} ms, "
                      f"processing {case['processing_ms']:.1f} ms per frame (x{case['latency_over_processing']}), "
@@ -311,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
         log.info("[%d/%d] %s", step, steps, what)
 
     report = {"machine": machine(device), "quick": args.quick, "cases": [], "model_alone": {}}
-    models = {}
+    rounds = 1 if args.quick else 3
+    models, alone_times = {}, {}
     with tempfile.TemporaryDirectory() as folder:
         video = str(write_bench_video(Path(folder)))
         for model_name, layer, source in cases:
@@ -319,12 +374,11 @@ def main(argv: list[str] | None = None) -> int:
             if model_name not in models:
                 models[model_name] = load_model(model_name, "auto" if model_name == "vgg16" else "none")
             loaded = models[model_name]
-            key = f"{model_name}/{layer}"
-            if key not in report["model_alone"]:
-                report["model_alone"][key] = model_alone(loaded, layer, max(30, frames // 2))
-            case = run_case(loaded, layer, "demo" if source == "demo" else video, frames, warm_up)
-            case["ratio_to_model_alone"] = round(case["fps"] / report["model_alone"][key]["fps"], 3)
+            case, alone = case_against_model(loaded, layer, "demo" if source == "demo" else video, frames, warm_up,
+                                             max(30, frames // 2), rounds)
             report["cases"].append(case)
+            alone_times.setdefault(f"{model_name}/{layer}", []).extend(alone)
+        report["model_alone"] = {key: _alone(times) for key, times in alone_times.items()}
     progress("latency with frames arriving at 30 FPS, like a camera")
     report["latency"] = latency_like_a_camera(models["vgg16"], 30 if args.quick else 90)
     progress("tiler alone against numpy")

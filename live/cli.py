@@ -139,21 +139,21 @@ def configure_device(tf, device: str) -> str:
                 tf.config.experimental.set_memory_growth(gpu, True)
         details = tf.config.experimental.get_device_details(gpus[0])
         return f"GPU ({details.get('device_name', gpus[0].name)})"
-    _share_cpu_cores(tf)
+    _share_cpu_cores()
     return "CPU"
 
 
-def _share_cpu_cores(tf) -> None:
+def _share_cpu_cores() -> None:
     """On a CPU the model needs every core: give TensorFlow the cores and run the small steps on one thread.
 
     Thread pools that each want every core fight (measured: numba's parallel tiler right after TensorFlow
     cost 1.7 times the sum of the two timed apart), so OpenCV and numba keep to one thread each here.
+    TensorFlow keeps its default pools: one thread per core within an operation, and enough between
+    operations for two frames in flight (`--unpaced`) to run their graphs at once.
     """
     import cv2
     import numba
 
-    with contextlib.suppress(RuntimeError):  # only possible before TensorFlow's first operation
-        tf.config.threading.set_inter_op_parallelism_threads(1)
     cv2.setNumThreads(1)
     numba.set_num_threads(1)
 

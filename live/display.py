@@ -6,9 +6,11 @@ import logging
 import os
 import sys
 import time
+from functools import lru_cache
 
 import cv2
 import numpy as np
+from numba import njit
 
 from live.controls import HELP
 from live.tiler import MosaicLayout, Tiler, to_levels
@@ -135,14 +137,36 @@ class Composer:
 
 
 def _outlined(image, text: str, org, scale: float, color=(255, 255, 255)) -> None:
-    """Text on a darkened band, readable over any picture (an outline would change the glyphs' advance)."""
-    (width, height), baseline = cv2.getTextSize(text, FONT, scale, 1)
+    """Text on a darkened band, readable over any picture (an outline would change the glyphs' advance).
+
+    The glyphs are drawn once per text and size (`_glyphs`); each frame only blends them in.
+    """
+    mask, above = _glyphs(text, scale)
     x, y = org
-    top, bottom = max(0, y - height - 4), min(image.shape[0], y + baseline + 2)
-    left, right = max(0, x - 3), min(image.shape[1], x + width + 3)
-    if bottom > top and right > left:
-        image[top:bottom, left:right] //= 3
-    cv2.putText(image, text, org, FONT, scale, color, 1, cv2.LINE_AA)
+    _blend_text(image, mask, y - above, x - 3, *color)
+
+
+@lru_cache(maxsize=1024)
+def _glyphs(text: str, scale: float) -> tuple[np.ndarray, int]:
+    """Coverage (0..255) of the text's anti-aliased glyphs on its band (3 pixels each side, 4 above, 2 below),
+    and the band's rows above the text's origin line."""
+    (width, height), baseline = cv2.getTextSize(text, FONT, scale, 1)
+    mask = np.zeros((height + baseline + 6, width + 6), np.uint8)
+    cv2.putText(mask, text, (3, height + 4), FONT, scale, 255, 1, cv2.LINE_AA)
+    return mask, height + 4
+
+
+@njit(cache=True, nogil=True)
+def _blend_text(image, mask, top, left, blue, green, red):
+    """Darken the band under `mask` to a third and blend the glyphs in with their coverage."""
+    height, width = mask.shape
+    color = (np.uint32(blue), np.uint32(green), np.uint32(red))
+    for y in range(max(0, -top), min(height, image.shape[0] - top)):
+        for x in range(max(0, -left), min(width, image.shape[1] - left)):
+            cover = np.uint32(mask[y, x])
+            for c in range(3):
+                dark = np.uint32(image[top + y, left + x, c]) // 3
+                image[top + y, left + x, c] = (dark * (255 - cover) + color[c] * cover + 127) // 255
 
 
 def display_available() -> bool:

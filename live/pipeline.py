@@ -7,6 +7,7 @@ With `unpaced` the hand-overs block instead, so every frame of a file is process
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 END = object()  # sent through the hand-overs when the source has no more frames
 RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0)  # back-off between attempts to reopen a lost camera or stream
 MESSAGE_SECONDS = 2.0
+THROUGHPUT_WORKERS = 2  # frames in flight through the model with --unpaced; live and paced sources keep one
+FIGURES_SECONDS = 0.25  # how often the overlay's FPS and latency figures change
 
 
 class Handover:
@@ -118,7 +121,9 @@ class Stats:
 
     def median_ms(self, stage: str, last: int = 60) -> float:
         values = self.stages.get(stage)
-        return float(np.median(list(values)[-last:]) * 1000) if values else 0.0
+        if not values:
+            return 0.0
+        return float(np.median([values[i] for i in range(-min(last, len(values)), 0)]) * 1000)
 
 
 class Capture(threading.Thread):
@@ -178,26 +183,41 @@ class Capture(threading.Thread):
         return False
 
 
-class Inference(threading.Thread):
-    """Turns frames into uint8 maps with the extractor of the requested layer (built once per layer)."""
+class Inference:
+    """Turns frames into maps on `workers` threads, with the extractor of the requested layer (built once).
+
+    One worker keeps the latency to one model call. With two (throughput mode, `--unpaced`) a second frame
+    goes through the model while the first is finished: on a CPU, an operation split across both cores
+    waits for its slower half whenever tiling or capture takes a core, and a second frame in flight fills
+    that gap. Results leave in the order their frames arrived.
+    """
 
     def __init__(self, loaded, per_page: int, frames: Handover, out: Handover, stop: threading.Event, request: Request,
-                 in_graph: bool = False):
-        super().__init__(name="inference", daemon=True)
+                 in_graph: bool = False, workers: int = 1):
         self.loaded, self.per_page, self.frames, self.out, self.stop = loaded, per_page, frames, out, stop
         self.in_graph = in_graph
         self.extractors: dict[str, Extractor] = {}
         self._request = request
         self._changed = threading.Event()
         self._steady: dict = {}
+        self._built = threading.Lock()  # one build (and trace) per layer, even when two workers ask at once
+        self._steady_lock = threading.Lock()
+        self._taking = threading.Lock()  # a frame and its place in the order are taken together
+        self._turn = threading.Condition()
+        self._taken = self._delivered = 0
+        self._running = workers
+        self._last: Frame | None = None
         self.error: BaseException | None = None
+        self._threads = [threading.Thread(target=self._work, args=(worker,), name=f"inference-{worker}", daemon=True)
+                         for worker in range(workers)]
 
     def extractor(self, layer: str) -> Extractor:
-        if layer not in self.extractors:
-            began = time.monotonic()
-            self.extractors[layer] = Extractor(self.loaded, layer, self.per_page, self.in_graph)
-            log.debug("built the sub-model up to %s in %.2f s", layer, time.monotonic() - began)
-        return self.extractors[layer]
+        with self._built:
+            if layer not in self.extractors:
+                began = time.monotonic()
+                self.extractors[layer] = Extractor(self.loaded, layer, self.per_page, self.in_graph)
+                log.debug("built the sub-model up to %s in %.2f s", layer, time.monotonic() - began)
+            return self.extractors[layer]
 
     def warm_up(self, request: Request) -> None:
         """Build and trace the requested layer's extractor on a blank frame."""
@@ -208,37 +228,73 @@ class Inference(threading.Thread):
         self._request = request
         self._changed.set()
 
-    def run(self) -> None:
-        try:
-            self._run()
-        except BaseException as exc:
-            self.error = exc
-            self.out.put(END)
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
 
-    def _run(self) -> None:
-        frozen_frame, last = None, None
-        done_version = -1
+    def join(self, timeout: float) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _work(self, worker: int) -> None:
+        try:
+            self._run(worker)
+        except BaseException as exc:  # handed to the main thread, which reports it once
+            self.error = self.error or exc
+            self.out.put(END)
+        finally:
+            with self._turn:
+                self._running -= 1
+                last = self._running == 0
+            if last:
+                self.out.put(END)
+
+    def _take(self):
+        """The next frame and its ticket, the order in which its result must leave."""
+        with self._taking:
+            frame = self.frames.take(0.1)
+            if frame is None or frame is END:
+                return frame, -1
+            self._last = frame
+            self._taken += 1
+            return frame, self._taken - 1
+
+    def _deliver(self, ticket: int, result: Result) -> bool:
+        with self._turn:
+            while self._delivered != ticket and not self.stop.is_set():
+                self._turn.wait(0.1)
+        delivered = self.out.put(result)
+        with self._turn:
+            self._delivered += 1
+            self._turn.notify_all()
+        return delivered
+
+    def _run(self, worker: int) -> None:
+        frozen_frame, done_version = None, -1
         while not self.stop.is_set():
             request = self._request
-            if request.frozen and last is not None:
-                frozen_frame = frozen_frame or last
+            if request.frozen and self._last is not None:
+                if worker:  # one worker is enough to redraw a frozen frame
+                    self.stop.wait(0.05)
+                    continue
+                frozen_frame = frozen_frame or self._last
                 if request.version == done_version:
                     self._changed.wait(0.05)
                     self._changed.clear()
                     continue
-                frame = frozen_frame
+                with self._taking:
+                    frame, ticket = frozen_frame, self._taken
+                    self._taken += 1
             else:
                 frozen_frame = None
-                frame = self.frames.take(0.1)
+                frame, ticket = self._take()
                 if frame is None:
                     continue
                 if frame is END:
-                    self.out.put(END)
+                    self.frames.put(END)  # for the other workers
                     return
-            last = frame
             done_version = request.version
-            result = self.process(frame, request)
-            if not self.out.put(result):
+            if not self._deliver(ticket, self.process(frame, request)):
                 return
 
     def process(self, frame: Frame, request: Request) -> Result:
@@ -250,15 +306,19 @@ class Inference(threading.Thread):
         timings["preprocess"] = time.perf_counter() - began
         began = time.perf_counter()
         key = (request.layer, tuple(request.channels.tolist()))
-        if request.normalize == "steady" and key in self._steady:
-            low, high = self._steady[key]
-            extraction = extractor(rgb, request.channels, "steady", low, high)
-            self._steady[key] = (_follow(low, extraction.low), _follow(high, extraction.high))
+        with self._steady_lock:
+            steady = self._steady.get(key) if request.normalize == "steady" else None
+        if steady is not None:
+            extraction = extractor(rgb, request.channels, "steady", *steady)
+            with self._steady_lock:
+                low, high = self._steady.get(key, steady)
+                self._steady[key] = (_follow(low, extraction.low), _follow(high, extraction.high))
         else:
             mode = "channel" if request.normalize == "steady" else request.normalize
             extraction = extractor(rgb, request.channels, mode)
             if request.normalize == "steady":
-                self._steady[key] = (extraction.low.copy(), extraction.high.copy())
+                with self._steady_lock:
+                    self._steady[key] = (extraction.low.copy(), extraction.high.copy())
         timings["model"] = time.perf_counter() - began
         return Result(frame, bgr, rgb, request, extractor, extraction, timings)
 
@@ -319,6 +379,7 @@ class Visualizer:
         self.frames = 0
         self._lost_status = ""
         self._key = -1
+        self._figures, self._figures_at = "", -1.0
 
     # --- requests to the inference thread -------------------------------------------------------------
     def request(self) -> Request:
@@ -341,8 +402,9 @@ class Visualizer:
         paced = not config.unpaced
         frames, results = Handover(blocking=config.unpaced), Handover(blocking=config.unpaced)
         capture = Capture(self.source, frames, paced, config.loop, self.stop, self._status)
+        workers = THROUGHPUT_WORKERS if config.unpaced and (os.cpu_count() or 1) > 1 else 1
         inference = Inference(self.loaded, config.channels, frames, results, self.stop, self.request(),
-                              normalize_in_graph(config.normalize_in))
+                              normalize_in_graph(config.normalize_in), workers)
         self.inference = inference
         if config.output is not None:
             self.recorder = _make_recorder(config.output, self.source, real_time=self.source.live)
@@ -431,7 +493,11 @@ class Visualizer:
         shape = f"{layer.height}x{layer.width}x{layer.channels}"
         first = (f"{self.loaded.name} | {layer.name} {shape} | page {state.page + 1}/{self.controls.pages}"
                  f" | {state.order} | {state.normalize} | {state.colormap}")
-        second = f"{self.stats.fps():5.1f} FPS | latency {self.stats.median_ms('latency'):4.0f} ms"
+        now = time.monotonic()
+        if now - self._figures_at >= FIGURES_SECONDS:  # readable, and the text is not redrawn every frame
+            self._figures = f"{self.stats.fps():5.1f} FPS | latency {self.stats.median_ms('latency'):4.0f} ms"
+            self._figures_at = now
+        second = self._figures
         if state.frozen:
             second += " | FROZEN"
         if self.user_recorder is not None:

@@ -92,7 +92,39 @@ def test_unpaced_file_processes_every_frame_and_stops_at_its_end(vgg16, tmp_path
     source = open_source(str(video))
     summary = Visualizer(Config(source=str(video), unpaced=True, channels=8), source, vgg16).run()
     assert summary.frames == 9
-    assert not [t for t in threading.enumerate() if t.name in ("capture", "inference")]
+    assert not [t for t in threading.enumerate() if t.name == "capture" or t.name.startswith("inference")]
+
+
+def test_two_frames_in_flight_are_shown_in_their_order(vgg16, tmp_path, monkeypatch):
+    """Unpaced, two workers run the model; one that finishes first still waits for the frame before it."""
+    import random
+
+    from live.pipeline import Inference
+    from live.sources import open_source
+
+    original, workers = Inference.process, set()
+
+    def uneven(self, frame, request):  # the second frame in flight often finishes first
+        workers.add(threading.current_thread().name)
+        time.sleep(random.Random(frame.index).uniform(0, 0.03))
+        return original(self, frame, request)
+
+    monkeypatch.setattr(Inference, "process", uneven)
+    frames = [np.full((96, 128, 3), 20 + 10 * i, np.uint8) for i in range(20)]
+    video = write_video(tmp_path / "ramp.avi", frames)
+    output = tmp_path / "shown.avi"
+    config = Config(source=str(video), unpaced=True, channels=8, output=output)
+    summary = Visualizer(config, open_source(str(video)), vgg16).run()
+    assert summary.frames == 20 and workers == {"inference-0", "inference-1"}
+    capture, brightness = cv2.VideoCapture(str(output)), []
+    while True:
+        ok, canvas = capture.read()
+        if not ok:
+            break
+        height = canvas.shape[0]
+        brightness.append(canvas[height * 2 // 5:height * 3 // 5, 100:300].mean())  # the camera picture
+    assert len(brightness) == 20
+    assert all(later > earlier + 5 for earlier, later in zip(brightness, brightness[1:])), brightness
 
 
 def test_loop_starts_the_file_over(vgg16, tmp_path):

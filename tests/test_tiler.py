@@ -121,3 +121,28 @@ def test_float_maps_scaled_in_the_kernel_equal_the_reference(out_hw):
     blank = render_mosaic(maps, np.array([7], np.int32), MosaicLayout.for_count(1, 20, 30, 0), lut,
                           offset=offset, scale=scale)
     assert (blank == lut[0]).all()
+
+
+@pytest.mark.parametrize("out_hw", [(720, 720), (333, 777), (1000, 1300)])
+def test_scaled_tiles_are_all_the_same_size_with_visible_gaps(out_hw):
+    layout = MosaicLayout.for_count(64, 224, 224, 1)
+    maps = np.full((224, 224, 64), 255, np.uint8)
+    mosaic = render_mosaic(maps, np.arange(64, dtype=np.int32), layout, colormap_lut("gray"), *out_hw)[:, :, 0]
+    lit_rows, lit_cols = (mosaic == 255).any(axis=1), (mosaic == 255).any(axis=0)
+
+    def runs(lit):  # lengths of the runs of lit pixels, i.e. the tiles' sizes along one axis
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], lit.astype(np.int8), [0]])))
+        return edges[1::2] - edges[::2]
+
+    for lit in (lit_rows, lit_cols):
+        sizes = runs(lit)
+        assert len(sizes) == 8 and len(set(sizes.tolist())) == 1, sizes
+    assert (mosaic[~lit_rows] == BACKGROUND).all() and (mosaic[:, ~lit_cols] == BACKGROUND).all()
+
+
+def test_enlarged_tiles_repeat_source_pixels_exactly():
+    maps = np.arange(4 * 4 * 4, dtype=np.uint8).reshape(4, 4, 4) * 3
+    layout = MosaicLayout.for_count(4, 4, 4, 0)
+    mosaic = render_mosaic(maps, np.arange(4, dtype=np.int32), layout, colormap_lut("gray"), 80, 80)[:, :, 0]
+    np.testing.assert_array_equal(mosaic[:40, :40], np.kron(maps[:, :, 0], np.ones((10, 10), np.uint8)))
+    np.testing.assert_array_equal(mosaic[40:, 40:], np.kron(maps[:, :, 3], np.ones((10, 10), np.uint8)))
