@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--save-mosaics", type=Path, default=None, metavar="DIR", help="write each mosaic as a lossless PNG")
     add("--snapshot-dir", type=Path, default=Path("snapshots"), help="folder for snapshots and recordings")
     add("--panel-height", type=positive_int, default=720, help="height of the window's pictures in pixels")
-    add("--unpaced", action="store_true", help="feed file and demo frames as fast as they are taken, each one")
+    add("--unpaced", action="store_true",
+        help="feed file and demo frames as fast as they are taken, each one (two at once through the model)")
     add("--loop", action="store_true", help="start a video file over at its end")
     add("--debug", action="store_true", help="show tracebacks and debug messages")
     return parser
