@@ -45,3 +45,23 @@ def test_window_is_shrunk_to_fit_a_small_screen():
 def test_screen_size_from_the_x_server(xserver, monkeypatch):
     monkeypatch.setitem(os.environ, "DISPLAY", xserver)
     assert screen_hw() == (1080, 1920)
+
+
+def test_overlay_text_is_blended_like_opencv_draws_it_on_a_darkened_band():
+    import cv2
+
+    from live.display import FONT, _outlined
+
+    picture = np.random.default_rng(3).integers(0, 256, (60, 400, 3), dtype=np.uint8)
+    text, origin, color = "block1_conv1 | 143.0 FPS", (10, 30), (80, 255, 80)
+    ours = picture.copy()
+    _outlined(ours, text, origin, 0.6, color)
+    (width, height), baseline = cv2.getTextSize(text, FONT, 0.6, 1)
+    expected = picture.copy()
+    band = expected[30 - height - 4:30 + baseline + 2, 7:10 + width + 3]
+    band //= 3
+    cv2.putText(expected, text, origin, FONT, 0.6, color, 1, cv2.LINE_AA)
+    difference = np.abs(ours.astype(int) - expected)
+    assert np.percentile(difference, 99) <= 4 and difference.mean() < 0.5
+    assert (ours[:30 - height - 4] == picture[:30 - height - 4]).all()  # nothing outside the band changes
+    assert (difference[:, 10 + width + 3:] == 0).all()
