@@ -191,3 +191,24 @@ def test_signal_during_recording_leaves_a_whole_file(tmp_path, signum):
         assert frame.shape[1] > frame.shape[0]
         frames += 1
     assert frames == processed > 10
+
+
+def test_a_failing_worker_stops_the_run_with_its_error(vgg16, monkeypatch):
+    from live.pipeline import Inference
+    from live.sources import DemoSource
+
+    original = Inference.process
+
+    def failing(self, frame, request):
+        if frame.index == 5:
+            raise RuntimeError("the model fell over")
+        return original(self, frame, request)
+
+    monkeypatch.setattr(Inference, "process", failing)
+    visualizer = Visualizer(Config(unpaced=True, max_frames=50, channels=8), DemoSource().open(), vgg16)
+    began = time.monotonic()
+    with pytest.raises(RuntimeError, match="fell over"):
+        visualizer.run()
+    assert time.monotonic() - began < 10 and visualizer.frames <= 5
+    time.sleep(0.3)
+    assert not [t for t in threading.enumerate() if t.name == "capture" or t.name.startswith("inference")]
