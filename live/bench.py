@@ -145,10 +145,15 @@ def time_model(step, input_hw: tuple[int, int], repeats: int) -> list[float]:
     x = tf.constant(np.random.default_rng(0).uniform(-100, 100, (1, *input_hw, 3)).astype(np.float32))
     for _ in range(5):
         step(x).numpy()
+    return _timed(lambda: step(x).numpy(), repeats)
+
+
+def _timed(fn, count: int) -> list[float]:
+    """Seconds taken by each of `count` calls of fn."""
     times = []
-    for _ in range(repeats):
+    for _ in range(count):
         began = time.perf_counter()
-        step(x).numpy()
+        fn()
         times.append(time.perf_counter() - began)
     return times
 
@@ -171,20 +176,11 @@ def tiler_alone(repeats: int, height: int = 720, width: int = 720) -> dict:
     view = canvas[:, 968:]
     tiler = Tiler(layout, height, width)
     tiler.draw(maps, columns, lut, view)  # compiled or loaded from the cache before timing
-
-    def timed(fn, count):
-        times = []
-        for _ in range(count):
-            began = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - began)
-        return _ms(times)
-
     source, target = np.ones((height, width, 3), np.uint8), np.empty((height, width, 3), np.uint8)
-    result = {"numba": timed(lambda: tiler.draw(maps, columns, lut, view), repeats),
-              "numpy_reference": timed(lambda: reference_mosaic(maps, columns, layout, lut, height, width),
-                                       max(3, repeats // 20)),
-              "numpy_copy": timed(lambda: np.copyto(target, source), repeats)}
+    result = {"numba": _ms(_timed(lambda: tiler.draw(maps, columns, lut, view), repeats)),
+              "numpy_reference": _ms(_timed(lambda: reference_mosaic(maps, columns, layout, lut, height, width),
+                                            max(3, repeats // 20))),
+              "numpy_copy": _ms(_timed(lambda: np.copyto(target, source), repeats))}
     result["speedup_vs_reference"] = round(result["numpy_reference"]["median_ms"] / result["numba"]["median_ms"], 1)
     result["vs_copy"] = round(result["numba"]["median_ms"] / result["numpy_copy"]["median_ms"], 2)
     return result

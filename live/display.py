@@ -110,13 +110,11 @@ class Composer:
         cv2.addWeighted(region, 1 - HEAT_WEIGHT, heat, HEAT_WEIGHT, 0, dst=region)
 
     def _draw_labels(self, mosaic, layout: MosaicLayout, labels: dict[int, str]) -> None:
-        cell_h = self.mosaic_h / layout.rows
-        cell_w = self.mosaic_w / layout.cols
-        scale = max(0.3, min(0.6, cell_h / 70))
+        tiler = self._tiler(layout)
+        scale = max(0.3, min(0.6, self.mosaic_h / layout.rows / 70))
         for tile, text in labels.items():
-            row, col = divmod(tile, layout.cols)
-            org = (int(col * cell_w) + 2, int(row * cell_h + 12 * scale / 0.4))
-            _outlined(mosaic, text, org, scale)
+            top, left = tiler.origin(tile)
+            _outlined(mosaic, text, (left + 2, int(top + 12 * scale / 0.4)), scale)
 
     def _draw_text(self, canvas, lines: list[str], message: str) -> None:
         y = 24

@@ -91,15 +91,9 @@ class MosaicLayout:
         """Index of the tile under pixel (y, x) of the mosaic drawn at (height, width), or None over a gap."""
         if not (0 <= y < height and 0 <= x < width):
             return None
-        row_tile, row_in, col_tile, col_in = self.axis_maps(height, width)
-        if row_in[y] < 0 or col_in[x] < 0:
-            return None
-        return int(row_tile[y]) * self.cols + int(col_tile[x])
-
-    def axis_maps(self, height: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """For each output row and column: its tile row/col and the pixel inside the tile (-1 over a gap)."""
-        return (*_axis_map(height, self.rows, self.tile_height, self.gap),
-                *_axis_map(width, self.cols, self.tile_width, self.gap))
+        row = axis_plan(height, self.rows, self.tile_height, self.gap).tile_at(y, self.rows)
+        col = axis_plan(width, self.cols, self.tile_width, self.gap).tile_at(x, self.cols)
+        return None if row is None or col is None else row * self.cols + col
 
 
 @dataclass(frozen=True)
@@ -118,6 +112,11 @@ class AxisPlan:
     @property
     def pitch(self) -> int:
         return self.cell + self.gap
+
+    def tile_at(self, position: int, count: int) -> int | None:
+        """Which of `count` tiles covers `position` on screen; None over a gap or a margin."""
+        index, offset = divmod(position - self.lead, self.pitch)
+        return index if position >= self.lead and index < count and offset < self.cell else None
 
 
 def axis_plan(out_size: int, count: int, tile: int, gap: int) -> AxisPlan:
@@ -146,13 +145,6 @@ def source_positions(out_size: int, count: int, tile: int, gap: int) -> np.ndarr
     index, offset = np.divmod(np.maximum(position, 0), plan.pitch)
     shown = (position >= 0) & (index < count) & (offset < plan.cell)
     return np.where(shown, index * (tile + gap) + plan.inside[np.minimum(offset, plan.cell - 1)], -1)
-
-
-def _axis_map(out_size: int, count: int, tile: int, gap: int) -> tuple[np.ndarray, np.ndarray]:
-    source = source_positions(out_size, count, tile, gap)
-    index, inside = np.divmod(np.maximum(source, 0), tile + gap)
-    inside[(inside >= tile) | (source < 0)] = -1
-    return index.astype(np.int32), inside.astype(np.int32)
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -238,6 +230,10 @@ class Tiler:
         self._plain_rows = ~rows_drawn
         edges = np.flatnonzero(np.diff(np.concatenate([[True], cols_drawn, [True]]).astype(np.int8)))
         self._plain_spans = edges.reshape(-1, 2).astype(np.int64)  # (start, stop) of each run of plain columns
+
+    def origin(self, tile: int) -> tuple[int, int]:
+        """(top, left) of a tile on screen."""
+        return int(self._tops[tile]), int(self._lefts[tile])
 
     def draw(self, maps_hwk: np.ndarray, columns: np.ndarray, lut: np.ndarray, out: np.ndarray,
              offset: np.ndarray | None = None, scale: np.ndarray | None = None) -> np.ndarray:
