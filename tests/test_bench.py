@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -23,3 +25,12 @@ def test_bench_quick_smoke(tmp_path):
         assert case["ratio_to_model_alone"] > 0
     assert report["tiler"]["numba"]["median_ms"] > 0 and report["lesson"]["fps"] > 0
     assert "block1_conv1" in done.stdout and "[1/" in done.stderr  # the table, and progress while it runs
+
+
+def test_bench_without_a_gpu_says_so_in_one_sentence():
+    done = subprocess.run([sys.executable, "-m", "live.bench", "--quick", "--device", "gpu", "--weights", "none"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    if done.returncode == 0:
+        pytest.skip("this machine has a GPU: nothing to refuse")
+    assert done.returncode == 2
+    assert "TensorFlow sees no GPU" in done.stderr and "Traceback" not in done.stderr
