@@ -289,13 +289,15 @@ def machine(device: str) -> dict:
             processor = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return {"device": device, "cpu_count": os.cpu_count(), "platform": platform.platform(), "processor": processor,
+    return {"device": device, "cpu_count": os.cpu_count(), "host_threads": numba.get_num_threads(),
+            "platform": platform.platform(), "processor": processor,
             "versions": {"python": platform.python_version(), "tensorflow": tf.__version__, "numba": numba.__version__,
                          "opencv": cv2.__version__, "numpy": np.__version__}}
 
 
 def print_table(report: dict) -> None:
-    lines = [f"device: {report['machine']['device']}, {report['machine']['cpu_count']} CPU cores", ""]
+    lines = [f"device: {report['machine']['device']}, {report['machine']['cpu_count']} CPU cores "
+             f"({report['machine']['host_threads']} for the host steps)", ""]
     header = f"{'case':36} {'FPS':>7} {'model-alone FPS':>15} {'ratio':>6} " + " ".join(f"{s[:8]:>9}" for s in STAGES)
     lines += [header, " " * 67 + "(median ms per stage; p95 in the JSON)"]
     for case in report["cases"]:

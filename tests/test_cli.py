@@ -125,3 +125,22 @@ def test_odd_images_run_end_to_end(tmp_path, name, image):
     done = run_cli("--source", str(path), "--headless", "--max-frames", "2", "--channels", "4")
     assert done.returncode == 0, done.stderr
     assert "processed 2 frames" in done.stderr
+
+
+@pytest.mark.parametrize("on_gpu, cores, threads", [(False, 2, 1), (False, 64, 1), (True, 2, 1), (True, 8, 2),
+                                                    (True, 16, 4), (True, 128, 4)])
+def test_host_steps_get_one_thread_beside_a_cpu_model_and_a_few_beside_a_gpu(on_gpu, cores, threads):
+    from live.cli import host_threads
+
+    assert host_threads(on_gpu, cores) == threads
+
+
+def test_configure_device_on_the_cpu_keeps_numba_and_opencv_to_one_thread():
+    import numba
+
+    from live.cli import configure_device, import_tensorflow
+
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    cv2.setNumThreads(4)
+    assert configure_device(import_tensorflow(), "cpu") == "CPU"
+    assert numba.get_num_threads() == 1 and cv2.getNumThreads() == 1
