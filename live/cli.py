@@ -15,6 +15,9 @@ from live.errors import LiveError, UsageError
 
 log = logging.getLogger("live")
 
+NVIDIA_DRIVER = Path("/proc/driver/nvidia/version")  # present wherever NVIDIA's kernel driver is loaded
+CUDA_HINT = "pip install \"tensorflow[and-cuda]==2.21.0\" gives TensorFlow the CUDA libraries it needs"
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, like every other bad argument
@@ -132,8 +135,14 @@ def configure_device(tf, device: str) -> str:
     if device == "cpu" and gpus:
         tf.config.set_visible_devices([], "GPU")
         gpus = []
+    driver_without_gpu = not gpus and device != "cpu" and NVIDIA_DRIVER.exists()
     if device == "gpu" and not gpus:
-        raise UsageError("--device gpu: TensorFlow sees no GPU here; use --device cpu or auto")
+        raise UsageError("--device gpu: TensorFlow sees no GPU here; "
+                         + (f"this machine has an NVIDIA driver: {CUDA_HINT}" if driver_without_gpu
+                            else "use --device cpu or auto"))
+    if driver_without_gpu:
+        log.warning("this machine has an NVIDIA GPU but TensorFlow cannot use it, so the model runs on the CPU; "
+                    "%s", CUDA_HINT)
     on_gpu = bool(gpus) and device != "cpu"
     share_host_cores(on_gpu)
     if on_gpu:

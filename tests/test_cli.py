@@ -144,3 +144,25 @@ def test_configure_device_on_the_cpu_keeps_numba_and_opencv_to_one_thread():
     cv2.setNumThreads(4)
     assert configure_device(import_tensorflow(), "cpu") == "CPU"
     assert numba.get_num_threads() == 1 and cv2.getNumThreads() == 1
+
+
+def test_an_nvidia_driver_that_tensorflow_cannot_use_gets_the_install_hint(tmp_path, monkeypatch, caplog):
+    import live.cli
+    from live.errors import UsageError
+
+    tf = live.cli.import_tensorflow()
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("TensorFlow sees a GPU here")
+    driver = tmp_path / "version"
+    driver.write_text("NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.04\n")
+    monkeypatch.setattr(live.cli, "NVIDIA_DRIVER", driver)  # stands in for /proc/driver/nvidia/version
+    with pytest.raises(UsageError, match=r"tensorflow\[and-cuda\]"):
+        live.cli.configure_device(tf, "gpu")
+    with caplog.at_level("WARNING", logger="live"):
+        assert live.cli.configure_device(tf, "auto") == "CPU"
+    assert "tensorflow[and-cuda]" in caplog.text
+    caplog.clear()
+    monkeypatch.setattr(live.cli, "NVIDIA_DRIVER", tmp_path / "absent")
+    with caplog.at_level("WARNING", logger="live"):
+        assert live.cli.configure_device(tf, "auto") == "CPU"
+    assert "NVIDIA" not in caplog.text
