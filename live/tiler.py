@@ -1,8 +1,8 @@
 """Channels → mosaic: the grid shape, colormaps, the fused numba kernel and its plain-numpy reference.
 
-The numba kernel goes in one pass from the uint8 maps (height, width, k) to the pixels on screen:
-tile placement, gaps, the colormap lookup and nearest-neighbour scaling, written straight into a
-view of the window's canvas. `reference_mosaic` computes the same bytes the obvious way: paste
+The numba kernel goes in one pass from the maps (height, width, k) to the pixels on screen: tile
+placement, gaps, scaling to gray levels and the colormap lookup (one table per tile for uint8 maps),
+nearest-neighbour resizing, written straight into a view of the window's canvas. `reference_mosaic` computes the same bytes the obvious way: paste
 the tiles at their natural size, color them, then pick the rows and columns to show.
 """
 
@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
 
 from live.errors import UsageError
 
 BACKGROUND = 40  # gray level of gaps and empty cells: visibly not a feature value of 0
+_NO_TABLES = np.zeros((0, 256, 3), np.uint8)  # float maps are scaled pixel by pixel, without tables
 
 
 def _colormap_ids() -> dict[str, int]:
@@ -148,59 +150,101 @@ def source_positions(out_size: int, count: int, tile: int, gap: int) -> np.ndarr
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _render(maps_hwk, columns, offset, scale, tops, lefts, y_inside, x_inside, plain_rows, plain_spans, lut,
-            background, out):
-    """Gray levels → colormap → pixels in one pass, row by row of each tile, and the background around them.
-
-    `tops` / `lefts`: where each of the layout's tiles starts on screen (-1: not drawn; a tile past the last
-    channel is an empty cell). `plain_rows` are rows with no tile pixel; `plain_spans` the (start, stop)
-    column ranges between and beside tiles. Indices go through unsigned ints and one-row slices, which
-    lets the compiler drop the negative-index checks from the inner loop (measured twice as fast).
-    """
-    height, width, depth = maps_hwk.shape
-    count, cells = columns.shape[0], tops.shape[0]
-    cell_h, cell_w = y_inside.shape[0], x_inside.shape[0]
-    flat = maps_hwk.reshape(height, width * depth) if maps_hwk.flags.c_contiguous else maps_hwk.copy().reshape(
-        height, width * depth)
-    x_at = (x_inside * depth).astype(np.uint32)
-    half, low, high = np.float32(0.5), np.float32(0), np.float32(255)
+def _fill_background(plain_rows, plain_spans, background, out):
+    """The background around the tiles: `plain_rows` have no tile pixel; `plain_spans` are the (start, stop)
+    column ranges between and beside tiles."""
     for oy in prange(out.shape[0]):
         if plain_rows[oy]:
             out[oy] = background
         else:
             for span in range(plain_spans.shape[0]):
                 out[oy, plain_spans[span, 0]:plain_spans[span, 1]] = background
-    for a in prange(cell_h):
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _level(value, shift, factor):
+    """(value - shift) * factor + 0.5, clipped to 0..255 (NaN: 0), as an index into a 256-entry table."""
+    scaled = (np.float32(value) - shift) * factor + np.float32(0.5)
+    if not scaled > np.float32(0):  # also NaN
+        scaled = np.float32(0)
+    if scaled > np.float32(255):
+        scaled = np.float32(255)
+    return np.uint32(scaled)
+
+
+@njit(cache=True, nogil=True)
+def _tile_tables(columns, offset, scale, lut):
+    """For uint8 maps: each tile's 256 colours, its channel's scaling and the colormap in one table."""
+    tables = np.empty((columns.shape[0], 256, 3), np.uint8)
+    for t in range(columns.shape[0]):
+        shift, factor = offset[columns[t]], scale[columns[t]]
+        for value in range(256):
+            tables[t, value] = lut[_level(value, shift, factor)]
+    return tables
+
+
+def _paint_row(row, source, x_at, table, shift, factor, lut):
+    """One tile row's pixels from its source row; chosen by the maps' dtype when numba compiles `_draw`."""
+
+
+@overload(_paint_row, inline="always")
+def _paint_row_for(row, source, x_at, table, shift, factor, lut):
+    if source.dtype == types.uint8:
+        def paint(row, source, x_at, table, shift, factor, lut):  # one table lookup per pixel
+            for b in range(x_at.shape[0]):
+                value = source[x_at[b]]
+                row[b, 0] = table[value, 0]
+                row[b, 1] = table[value, 1]
+                row[b, 2] = table[value, 2]
+    else:
+        def paint(row, source, x_at, table, shift, factor, lut):  # too finely valued for a table
+            for b in range(x_at.shape[0]):
+                level = _level(source[x_at[b]], shift, factor)
+                row[b, 0] = lut[level, 0]
+                row[b, 1] = lut[level, 1]
+                row[b, 2] = lut[level, 2]
+    return paint
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _draw(maps_hwk, tables, offset, scale, lut, columns, tops, lefts, y_inside, x_inside, background, out):
+    """Maps → pixels, row by row of each tile, straight into `out`.
+
+    uint8 maps come with `tables`, one per tile (`_tile_tables`): one lookup per pixel, no arithmetic.
+    Float maps (an empty `tables`) are scaled pixel by pixel. Indices go through unsigned ints and
+    one-row slices, which lets the compiler drop the negative-index checks from the inner loop
+    (measured twice as fast).
+    """
+    height, width, depth = maps_hwk.shape
+    count, cell_w = columns.shape[0], x_inside.shape[0]
+    flat = maps_hwk.reshape(height, width * depth)
+    x_at = (x_inside * depth).astype(np.uint32)
+    for a in prange(y_inside.shape[0]):
         if a > 0 and y_inside[a] == y_inside[a - 1]:
-            continue  # an enlarged tile repeats the row above: copied below
+            continue  # an enlarged tile repeats the row above: copied by _repeat_rows
         line = flat[y_inside[a]]
-        for t in range(cells):
+        for t in range(tops.shape[0]):
             if tops[t] < 0:
                 continue
             row = out[tops[t] + a, lefts[t]:lefts[t] + cell_w]
             if t >= count:
-                row[:] = background
+                row[:] = background  # a cell past the last channel
                 continue
             channel = columns[t]
-            shift, factor = offset[channel], scale[channel]
-            source = line[channel:]
-            for b in range(cell_w):
-                value = (np.float32(source[x_at[b]]) - shift) * factor + half
-                if not value > low:  # also NaN
-                    value = low
-                if value > high:
-                    value = high
-                level = np.uint32(value)
-                row[b, 0] = lut[level, 0]
-                row[b, 1] = lut[level, 1]
-                row[b, 2] = lut[level, 2]
-    for a in prange(1, cell_h):
+            table = tables[t] if tables.shape[0] else lut  # float maps: no tables, the colormap itself
+            _paint_row(row, line[channel:], x_at, table, offset[channel], scale[channel], lut)
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _repeat_rows(tops, lefts, y_inside, cell_w, out):
+    """Rows of an enlarged tile that show the same source row as the one above: copied, not recomputed."""
+    for a in prange(1, y_inside.shape[0]):
         if y_inside[a] != y_inside[a - 1]:
             continue
         first = a - 1
         while first > 0 and y_inside[first] == y_inside[first - 1]:
             first -= 1
-        for t in range(cells):
+        for t in range(tops.shape[0]):
             if tops[t] >= 0:
                 out[tops[t] + a, lefts[t]:lefts[t] + cell_w] = out[tops[t] + first, lefts[t]:lefts[t] + cell_w]
 
@@ -248,8 +292,14 @@ class Tiler:
             raise ValueError(f"{len(columns)} channels do not fit a layout of {len(self._tops)} tiles")
         if offset is None or scale is None:
             offset, scale = _unit(maps_hwk.shape[2])
-        _render(maps_hwk, columns, offset, scale, self._tops, self._lefts, self._rows.inside, self._cols.inside,
-                self._plain_rows, self._plain_spans, lut, np.uint8(BACKGROUND), out)
+        if not maps_hwk.flags.c_contiguous:
+            maps_hwk = np.ascontiguousarray(maps_hwk)
+        background = np.uint8(BACKGROUND)
+        places = (self._tops, self._lefts, self._rows.inside, self._cols.inside, background, out)
+        _fill_background(self._plain_rows, self._plain_spans, background, out)
+        tables = _tile_tables(columns, offset, scale, lut) if maps_hwk.dtype == np.uint8 else _NO_TABLES
+        _draw(maps_hwk, tables, offset, scale, lut, columns, *places)
+        _repeat_rows(self._tops, self._lefts, self._rows.inside, self._cols.cell, out)
         return out
 
 

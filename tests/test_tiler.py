@@ -101,23 +101,38 @@ def test_negative_gap_is_refused():
         MosaicLayout.for_count(4, 2, 2, -1)
 
 
-@pytest.mark.parametrize("out_hw", [None, (300, 410)])
-def test_float_maps_scaled_in_the_kernel_equal_the_reference(out_hw):
+def _maps_with_scaling(dtype):
+    """12 channels of 20 x 30 with an offset and scale each: float maps scaled pixel by pixel in the
+    kernel, uint8 maps through one colour table per tile. Channel 5 clips, channel 7 is blank."""
     rng = np.random.default_rng(7)
-    maps = rng.normal(0, 50, (20, 30, 12)).astype(np.float32)
-    maps[3, 4, 5] = 1e30  # far above the range: clipped to 255
-    maps[:, :, 7] = np.nan  # a channel marked blank by a scale of 0
-    low, high = maps.min(axis=(0, 1)), maps.max(axis=(0, 1))
-    offset = low.astype(np.float32)
-    scale = np.where(high > low, 255 / (high - low), 0).astype(np.float32)
-    scale[5], scale[7] = 255 / 100, 0  # channel 5 clips; channel 7 is blank
-    columns = np.array([5, 7, 0, 11, 3], np.int32)
-    layout = MosaicLayout.for_count(5, 20, 30, 2)
+    if dtype == "float32":
+        maps = rng.normal(0, 50, (20, 30, 12)).astype(np.float32)
+        maps[3, 4, 5] = 1e30  # far above the range: clipped to 255
+        maps[:, :, 7] = np.nan
+        low, high = maps.min(axis=(0, 1)), maps.max(axis=(0, 1))
+        offset = low.astype(np.float32)
+        scale = np.where(high > low, 255 / (high - low), 0).astype(np.float32)
+        scale[5] = 255 / 100
+    else:
+        maps = rng.integers(0, 256, (20, 30, 12), dtype=np.uint8)
+        offset = np.linspace(-20, 120, 12).astype(np.float32)  # below 0 and inside the range
+        scale = np.linspace(0.5, 3, 12).astype(np.float32)  # some clip at 255
+    scale[7] = 0
+    return maps, offset, scale
+
+
+@pytest.mark.parametrize("dtype", ["float32", "uint8"])
+@pytest.mark.parametrize("out_hw", [None, (300, 410)])
+def test_maps_scaled_in_the_kernel_equal_the_reference(dtype, out_hw):
+    maps, offset, scale = _maps_with_scaling(dtype)
+    columns = np.array([5, 7, 0, 11, 3, 5], np.int32)  # a channel may be shown twice
+    layout = MosaicLayout.for_count(6, 20, 30, 2)
     lut = colormap_lut("inferno")
     size = out_hw or (None, None)
     fast = render_mosaic(maps, columns, layout, lut, *size, offset=offset, scale=scale)
     slow = reference_mosaic(maps, columns, layout, lut, *size, offset=offset, scale=scale)
     np.testing.assert_array_equal(fast, slow)
+    assert len(np.unique(fast.reshape(-1, 3), axis=0)) > 50  # real colours, not one flat table entry
     blank = render_mosaic(maps, np.array([7], np.int32), MosaicLayout.for_count(1, 20, 30, 0), lut,
                           offset=offset, scale=scale)
     assert (blank == lut[0]).all()
