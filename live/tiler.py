@@ -173,14 +173,13 @@ def _level(value, shift, factor):
 
 
 @njit(cache=True, nogil=True)
-def _tile_tables(columns, offset, scale, lut):
-    """For uint8 maps: each tile's 256 colours, its channel's scaling and the colormap in one table."""
-    tables = np.empty((columns.shape[0], 256, 3), np.uint8)
+def _tile_tables(columns, offset, scale, lut, tables):
+    """For uint8 maps: each tile's 256 colours, its channel's scaling and the colormap in one table,
+    written into `tables` (the tiler's own, reused every frame)."""
     for t in range(columns.shape[0]):
         shift, factor = offset[columns[t]], scale[columns[t]]
         for value in range(256):
             tables[t, value] = lut[_level(value, shift, factor)]
-    return tables
 
 
 def _paint_row(row, source, x_at, table, shift, factor, lut):
@@ -274,6 +273,7 @@ class Tiler:
         self._plain_rows = ~rows_drawn
         edges = np.flatnonzero(np.diff(np.concatenate([[True], cols_drawn, [True]]).astype(np.int8)))
         self._plain_spans = edges.reshape(-1, 2).astype(np.int64)  # (start, stop) of each run of plain columns
+        self._tables = np.empty((len(tiles), 256, 3), np.uint8)  # colour tables for uint8 maps, one per tile
 
     def origin(self, tile: int) -> tuple[int, int]:
         """(top, left) of a tile on screen."""
@@ -297,7 +297,10 @@ class Tiler:
         background = np.uint8(BACKGROUND)
         places = (self._tops, self._lefts, self._rows.inside, self._cols.inside, background, out)
         _fill_background(self._plain_rows, self._plain_spans, background, out)
-        tables = _tile_tables(columns, offset, scale, lut) if maps_hwk.dtype == np.uint8 else _NO_TABLES
+        tables = _NO_TABLES
+        if maps_hwk.dtype == np.uint8:
+            tables = self._tables[:len(columns)]
+            _tile_tables(columns, offset, scale, lut, tables)
         _draw(maps_hwk, tables, offset, scale, lut, columns, *places)
         _repeat_rows(self._tops, self._lefts, self._rows.inside, self._cols.cell, out)
         return out
