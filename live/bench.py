@@ -27,7 +27,6 @@ log = logging.getLogger("live.bench")
 
 STAGES = ("capture", "preprocess", "model", "tile", "compose", "display", "latency")
 CASES = [("vgg16", "block1_conv1"), ("vgg16", "block1_conv2"), ("vgg16", "block3_conv3"), ("mobilenet_v2", "Conv1")]
-TARGET_RATIOS = {"block1_conv1": 0.6, "block1_conv2": 0.85, "block3_conv3": 0.85}
 
 
 def _ms(values) -> dict:
@@ -110,9 +109,8 @@ def case_against_model(loaded, layer: str, source_spec: str, frames: int, warm_u
     for _ in range(rounds):
         alone = time_model(step, loaded.input_hw, max(10, repeats // rounds))
         shown, stages = _pipeline(loaded, layer, source_spec, max(10, frames // rounds), warm_up)
-        alone_fps = 1 / float(np.median(alone))
-        turns.append({"fps": round(_fps(shown), 2), "model_alone_fps": round(alone_fps, 2),
-                      "ratio": round(_fps(shown) / alone_fps, 3)})
+        fps, alone_fps = _fps(shown), 1 / float(np.median(alone))
+        turns.append({"fps": round(fps, 2), "model_alone_fps": round(alone_fps, 2), "ratio": round(fps / alone_fps, 3)})
         shown_all.append(shown)
         alone_all += alone
         for stage in STAGES:
@@ -270,9 +268,7 @@ def stability(loaded, frames: int = 3000, warm_up: int = 500, window: int = 500)
     watcher.start()
     visualizer.run()
     watcher.join(5)
-    first, last = seen["first"], list(stats.shown)
-    first_fps = (len(first) - 1) / (first[-1] - first[0])
-    last_fps = (len(last) - 1) / (last[-1] - last[0])
+    first_fps, last_fps = _fps(seen["first"]), _fps(list(stats.shown))
     return {"frames": visualizer.frames - warm_up, "first_fps": round(first_fps, 2), "last_fps": round(last_fps, 2),
             "last_over_first": round(last_fps / first_fps, 3),
             "memory_growth_mb": round(resident_mb() - seen.get("memory", float("nan")), 1)}

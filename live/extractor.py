@@ -90,13 +90,13 @@ class Extractor:
             x = preprocess(tf.cast(rgb[None], tf.float32))
             acts = self.submodel(x, training=False)[0]
             if k == self.layer.channels:
-                return acts, acts  # every channel is shown: nothing to select
+                return acts  # every channel is shown: nothing to select
             # A contiguous block is a cheap slice; only an arbitrary set of channels needs the slower gather.
-            return acts, tf.cond(gather, lambda: tf.gather(acts, channels, axis=-1),
-                                 lambda: tf.slice(acts, tf.stack([0, 0, channels[0]]), [-1, -1, k]))
+            return tf.cond(gather, lambda: tf.gather(acts, channels, axis=-1),
+                           lambda: tf.slice(acts, tf.stack([0, 0, channels[0]]), [-1, -1, k]))
 
         def step(rgb, channels, gather, mode, steady_low, steady_high):
-            acts, selected = select(rgb, channels, gather)
+            selected = select(rgb, channels, gather)
             low = tf.reduce_min(selected, axis=(0, 1))
             high = tf.reduce_max(selected, axis=(0, 1))
             finite = tf.math.is_finite(low) & tf.math.is_finite(high)
@@ -114,7 +114,7 @@ class Extractor:
                 return steady_low, steady_high
 
             def percentile():
-                stride = max(1, int(np.sqrt(int(acts.shape[0]) * int(acts.shape[1]) / PERCENTILE_SAMPLES)))
+                stride = max(1, int(np.sqrt(int(selected.shape[0]) * int(selected.shape[1]) / PERCENTILE_SAMPLES)))
                 sample = tf.reshape(tf.transpose(selected[::stride, ::stride, :], (2, 0, 1)), (k, -1))
                 ordered = tf.sort(sample, axis=-1)
                 count = tf.shape(ordered)[1]
@@ -144,8 +144,7 @@ class Extractor:
         if in_graph:
             self._step = tf.function(step, input_signature=signature).get_concrete_function()
         else:
-            self._select = tf.function(lambda rgb, channels, gather: select(rgb, channels, gather)[1],
-                                       input_signature=signature[:3]).get_concrete_function()
+            self._select = tf.function(select, input_signature=signature[:3]).get_concrete_function()
         self._constants: dict = {}  # (block, gather) as tensors, made once per page instead of every frame
         self._no_range = np.zeros(k, np.float32)
         self._unit_scale = (np.zeros(k, np.float32), np.ones(k, np.float32))

@@ -2,8 +2,9 @@
 
 The numba kernel goes in one pass from the maps (height, width, k) to the pixels on screen: tile
 placement, gaps, scaling to gray levels and the colormap lookup (one table per tile for uint8 maps),
-nearest-neighbour resizing, written straight into a view of the window's canvas. `reference_mosaic` computes the same bytes the obvious way: paste
-the tiles at their natural size, color them, then pick the rows and columns to show.
+nearest-neighbour resizing, written straight into a view of the window's canvas. `reference_mosaic`
+computes the same bytes the obvious way: paste the tiles at their natural size, color them, then pick
+the rows and columns to show.
 """
 
 from __future__ import annotations
@@ -182,26 +183,27 @@ def _tile_tables(columns, offset, scale, lut, tables):
             tables[t, value] = lut[_level(value, shift, factor)]
 
 
-def _paint_row(row, source, x_at, table, shift, factor, lut):
-    """One tile row's pixels from its source row; chosen by the maps' dtype when numba compiles `_draw`."""
+def _paint_row(row, source, x_at, table, shift, factor):
+    """One tile row's pixels from its source row through `table`: the tile's own colours for uint8 maps,
+    the colormap for float maps, which are scaled first. Chosen by dtype when numba compiles `_draw`."""
 
 
 @overload(_paint_row, inline="always")
-def _paint_row_for(row, source, x_at, table, shift, factor, lut):
+def _paint_row_for(row, source, x_at, table, shift, factor):
     if source.dtype == types.uint8:
-        def paint(row, source, x_at, table, shift, factor, lut):  # one table lookup per pixel
+        def paint(row, source, x_at, table, shift, factor):  # one table lookup per pixel
             for b in range(x_at.shape[0]):
                 value = source[x_at[b]]
                 row[b, 0] = table[value, 0]
                 row[b, 1] = table[value, 1]
                 row[b, 2] = table[value, 2]
     else:
-        def paint(row, source, x_at, table, shift, factor, lut):  # too finely valued for a table
+        def paint(row, source, x_at, table, shift, factor):  # too finely valued for a table of their own
             for b in range(x_at.shape[0]):
                 level = _level(source[x_at[b]], shift, factor)
-                row[b, 0] = lut[level, 0]
-                row[b, 1] = lut[level, 1]
-                row[b, 2] = lut[level, 2]
+                row[b, 0] = table[level, 0]
+                row[b, 1] = table[level, 1]
+                row[b, 2] = table[level, 2]
     return paint
 
 
@@ -231,7 +233,7 @@ def _draw(maps_hwk, tables, offset, scale, lut, columns, tops, lefts, y_inside, 
                 continue
             channel = columns[t]
             table = tables[t] if tables.shape[0] else lut  # float maps: no tables, the colormap itself
-            _paint_row(row, line[channel:], x_at, table, offset[channel], scale[channel], lut)
+            _paint_row(row, line[channel:], x_at, table, offset[channel], scale[channel])
 
 
 @njit(parallel=True, cache=True, nogil=True)
