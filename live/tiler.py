@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, prange, types
-from numba.extending import overload
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
 
 from live.errors import UsageError
 
 BACKGROUND = 40  # gray level of gaps and empty cells: visibly not a feature value of 0
-_NO_TABLES = np.zeros((0, 256, 3), np.uint8)  # float maps are scaled pixel by pixel, without tables
+_NO_TABLES = np.zeros((0, 256), np.uint32)  # float maps are scaled pixel by pixel, without tables
 
 
 def _colormap_ids() -> dict[str, int]:
@@ -164,52 +166,87 @@ def _fill_background(plain_rows, plain_spans, background, out):
 
 @njit(cache=True, nogil=True, inline="always")
 def _level(value, shift, factor):
-    """(value - shift) * factor + 0.5, clipped to 0..255 (NaN: 0), as an index into a 256-entry table."""
-    scaled = (np.float32(value) - shift) * factor + np.float32(0.5)
-    if not scaled > np.float32(0):  # also NaN
+    """(value - shift) * factor + 0.5, clipped to 0..255 (NaN: 0), as an index into a 256-entry table.
+
+    Clipped with min and max rather than ifs: percentile and layer ranges clip many pixels, and branches
+    that go either way cost five times the whole kernel on such maps (measured). NaN, rare, is one
+    predictable branch.
+    """
+    scaled = min(max((np.float32(value) - shift) * factor + np.float32(0.5), np.float32(0)), np.float32(255))
+    if scaled != scaled:
         scaled = np.float32(0)
-    if scaled > np.float32(255):
-        scaled = np.float32(255)
     return np.uint32(scaled)
 
 
 @njit(cache=True, nogil=True)
-def _tile_tables(columns, offset, scale, lut, tables):
-    """For uint8 maps: each tile's 256 colours, its channel's scaling and the colormap in one table,
+def _pack_colours(lut, packed):
+    """A (256, 3) BGR table as 256 uint32 (blue in the lowest byte), so one load fetches a whole colour."""
+    for value in range(256):
+        packed[value] = np.uint32(lut[value, 0]) | (np.uint32(lut[value, 1]) << 8) | (np.uint32(lut[value, 2]) << 16)
+
+
+@njit(cache=True, nogil=True)
+def _tile_tables(columns, offset, scale, colours, tables):
+    """For uint8 maps: each tile's 256 packed colours, its channel's scaling and the colormap in one table,
     written into `tables` (the tiler's own, reused every frame)."""
     for t in range(columns.shape[0]):
         shift, factor = offset[columns[t]], scale[columns[t]]
         for value in range(256):
-            tables[t, value] = lut[_level(value, shift, factor)]
+            tables[t, value] = colours[_level(value, shift, factor)]
+
+
+@intrinsic
+def _store4(typingctx, row, offset, colour):
+    """Write the 4 bytes of `colour` at byte `offset` of a uint8 array's data, unaligned: one store for a
+    3-byte pixel whose 4th byte spills into the next pixel, which is written after it."""
+    if not (isinstance(row, types.Array) and row.dtype == types.uint8):
+        return None
+
+    def codegen(context, builder, signature, args):
+        data = cgutils.create_struct_proxy(signature.args[0])(context, builder, value=args[0]).data
+        target = builder.bitcast(builder.gep(data, [args[1]]), ir.IntType(32).as_pointer())
+        builder.store(builder.trunc(args[2], ir.IntType(32)) if args[2].type.width > 32 else args[2], target,
+                      align=1)
+        return context.get_dummy_value()
+
+    return types.void(row, types.intp, colour), codegen
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _store3(row, b, colour):
+    """Pixel b of a row, byte by byte: the last pixel of a tile row, where 4 bytes would spill into the gap."""
+    row[b, 0] = np.uint8(colour & 255)
+    row[b, 1] = np.uint8((colour >> 8) & 255)
+    row[b, 2] = np.uint8((colour >> 16) & 255)
 
 
 def _paint_row(row, source, x_at, table, shift, factor):
-    """One tile row's pixels from its source row through `table`: the tile's own colours for uint8 maps,
-    the colormap for float maps, which are scaled first. Chosen by dtype when numba compiles `_draw`."""
+    """One tile row's pixels from its source row through a table of packed colours: the tile's own for
+    uint8 maps, the colormap for float maps, which are scaled first. Chosen by dtype when numba compiles
+    `_draw`. Pixels are written left to right, each with one 4-byte store but the last."""
 
 
 @overload(_paint_row, inline="always")
 def _paint_row_for(row, source, x_at, table, shift, factor):
     if source.dtype == types.uint8:
-        def paint(row, source, x_at, table, shift, factor):  # one table lookup per pixel
-            for b in range(x_at.shape[0]):
-                value = source[x_at[b]]
-                row[b, 0] = table[value, 0]
-                row[b, 1] = table[value, 1]
-                row[b, 2] = table[value, 2]
+        def colour_at(source, x, table, shift, factor):  # one table lookup per pixel
+            return table[source[x]]
     else:
-        def paint(row, source, x_at, table, shift, factor):  # too finely valued for a table of their own
-            for b in range(x_at.shape[0]):
-                level = _level(source[x_at[b]], shift, factor)
-                row[b, 0] = table[level, 0]
-                row[b, 1] = table[level, 1]
-                row[b, 2] = table[level, 2]
+        def colour_at(source, x, table, shift, factor):  # too finely valued for a table of their own
+            return table[_level(source[x], shift, factor)]
+    colour_of = njit(inline="always")(colour_at)
+
+    def paint(row, source, x_at, table, shift, factor):
+        last = x_at.shape[0] - 1
+        for b in range(last):
+            _store4(row, 3 * b, colour_of(source, x_at[b], table, shift, factor))
+        _store3(row, last, colour_of(source, x_at[last], table, shift, factor))
     return paint
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _draw(maps_hwk, tables, offset, scale, lut, columns, tops, lefts, y_inside, x_inside, background, out):
-    """Maps → pixels, row by row of each tile, straight into `out`.
+def _draw(maps_hwk, tables, offset, scale, colours, columns, tops, lefts, y_inside, x_inside, background, out):
+    """Maps → pixels, row by row of each tile, straight into `out`, whose pixels must be 3 bytes apart.
 
     uint8 maps come with `tables`, one per tile (`_tile_tables`): one lookup per pixel, no arithmetic.
     Float maps (an empty `tables`) are scaled pixel by pixel. Indices go through unsigned ints and
@@ -232,7 +269,7 @@ def _draw(maps_hwk, tables, offset, scale, lut, columns, tops, lefts, y_inside, 
                 row[:] = background  # a cell past the last channel
                 continue
             channel = columns[t]
-            table = tables[t] if tables.shape[0] else lut  # float maps: no tables, the colormap itself
+            table = tables[t] if tables.shape[0] else colours  # float maps: no tables, the colormap itself
             _paint_row(row, line[channel:], x_at, table, offset[channel], scale[channel])
 
 
@@ -275,7 +312,8 @@ class Tiler:
         self._plain_rows = ~rows_drawn
         edges = np.flatnonzero(np.diff(np.concatenate([[True], cols_drawn, [True]]).astype(np.int8)))
         self._plain_spans = edges.reshape(-1, 2).astype(np.int64)  # (start, stop) of each run of plain columns
-        self._tables = np.empty((len(tiles), 256, 3), np.uint8)  # colour tables for uint8 maps, one per tile
+        self._tables = np.empty((len(tiles), 256), np.uint32)  # colour tables for uint8 maps, one per tile
+        self._colours = np.empty(256, np.uint32)  # the colormap, packed
 
     def origin(self, tile: int) -> tuple[int, int]:
         """(top, left) of a tile on screen."""
@@ -290,6 +328,8 @@ class Tiler:
         """
         if out.shape[:2] != (self.height, self.width):
             raise ValueError(f"out is {out.shape[:2]}, expected (height, width) {(self.height, self.width)}")
+        if out.dtype != np.uint8 or out.shape[2:] != (3,) or out.strides[1:] != (3, 1):
+            raise ValueError("out must be uint8 BGR pixels packed 3 bytes apart, like a row of an image")
         if len(columns) > len(self._tops):
             raise ValueError(f"{len(columns)} channels do not fit a layout of {len(self._tops)} tiles")
         if offset is None or scale is None:
@@ -299,11 +339,12 @@ class Tiler:
         background = np.uint8(BACKGROUND)
         places = (self._tops, self._lefts, self._rows.inside, self._cols.inside, background, out)
         _fill_background(self._plain_rows, self._plain_spans, background, out)
+        _pack_colours(lut, self._colours)
         tables = _NO_TABLES
         if maps_hwk.dtype == np.uint8:
             tables = self._tables[:len(columns)]
-            _tile_tables(columns, offset, scale, lut, tables)
-        _draw(maps_hwk, tables, offset, scale, lut, columns, *places)
+            _tile_tables(columns, offset, scale, self._colours, tables)
+        _draw(maps_hwk, tables, offset, scale, self._colours, columns, *places)
         _repeat_rows(self._tops, self._lefts, self._rows.inside, self._cols.cell, out)
         return out
 

@@ -37,7 +37,7 @@ def test_numba_equals_reference_at_natural_size(count, gap, colormap):
     np.testing.assert_array_equal(fast, slow)
 
 
-@pytest.mark.parametrize("out_hw", [(720, 720), (333, 777), (50, 40), (1000, 1300)])
+@pytest.mark.parametrize("out_hw", [(720, 720), (333, 777), (50, 40), (16, 8), (1000, 1300)])
 def test_numba_equals_reference_when_scaled(out_hw):
     rng = np.random.default_rng(1)
     maps = rng.integers(0, 256, (56, 56, 80), dtype=np.uint8)
@@ -78,6 +78,15 @@ def test_draw_writes_into_a_view_of_a_larger_canvas():
     assert canvas[:5].sum() == 0 and canvas[:, :50].sum() == 0
 
 
+@pytest.mark.parametrize("out", [np.zeros((32, 32, 4), np.uint8), np.zeros((32, 64, 3), np.uint8)[:, ::2],
+                                 np.zeros((32, 32, 3), np.float32)])
+def test_draw_refuses_a_target_whose_pixels_are_not_packed_bgr(out):
+    """The kernel writes each pixel with one 4-byte store that spills into the next: it needs 3-byte pixels."""
+    tiler = Tiler(MosaicLayout.for_count(4, 8, 8, 0), 32, 32)
+    with pytest.raises(ValueError, match="3 bytes apart"):
+        tiler.draw(np.zeros((8, 8, 4), np.uint8), np.arange(4, dtype=np.int32), colormap_lut("gray"), out)
+
+
 def test_tile_at_finds_the_tile_under_a_pixel_and_none_over_gaps():
     layout = MosaicLayout.for_count(64, 10, 10, 2)  # natural size 94 x 94
     assert layout.tile_at(0, 0, 94, 94) == 0
@@ -113,6 +122,7 @@ def _maps_with_scaling(dtype):
         offset = low.astype(np.float32)
         scale = np.where(high > low, 255 / (high - low), 0).astype(np.float32)
         scale[5] = 255 / 100
+        maps[::3, ::4, 3] = np.nan  # NaN pixels in a channel with a usable range: drawn as level 0
     else:
         maps = rng.integers(0, 256, (20, 30, 12), dtype=np.uint8)
         offset = np.linspace(-20, 120, 12).astype(np.float32)  # below 0 and inside the range
