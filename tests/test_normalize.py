@@ -1,0 +1,39 @@
+"""Channel ranges on the host: the numba pass against numpy, NaN and Inf marked, any pixel count."""
+
+import numpy as np
+import pytest
+
+from live.normalize import channel_ranges, offsets_and_scales
+
+
+@pytest.mark.parametrize("hwk", [(224, 224, 64), (7, 5, 3), (1, 1, 1), (1, 3, 10), (56, 56, 256)])
+def test_channel_ranges_equal_numpy(hwk):
+    maps = np.random.default_rng(sum(hwk)).normal(0, 10, hwk).astype(np.float32)
+    maps[-1, -1] = 1000  # the extremes in the last pixel, which a pass four pixels at a time reaches last
+    maps[0, 0] = -1000
+    low, high = channel_ranges(maps)
+    np.testing.assert_array_equal(low, maps.min(axis=(0, 1)))
+    np.testing.assert_array_equal(high, maps.max(axis=(0, 1)))
+
+
+def test_channels_holding_nan_or_inf_get_nan_ranges():
+    maps = np.random.default_rng(0).uniform(0, 1, (9, 11, 6)).astype(np.float32)
+    maps[4, 5, 1] = np.nan
+    maps[8, 10, 2] = np.inf
+    maps[0, 0, 3] = -np.inf
+    maps[:, :, 4] = np.nan
+    low, high = channel_ranges(maps)
+    bad = [1, 2, 3, 4]
+    assert np.isnan(low[bad]).all() and np.isnan(high[bad]).all()
+    np.testing.assert_array_equal(low[[0, 5]], maps[:, :, [0, 5]].min(axis=(0, 1)))
+    np.testing.assert_array_equal(high[[0, 5]], maps[:, :, [0, 5]].max(axis=(0, 1)))
+    offset, scale = offsets_and_scales(low, high, "channel", low, high)
+    assert (scale[bad] == 0).all() and (scale[[0, 5]] > 0).all()
+
+
+def test_huge_finite_values_are_not_taken_for_inf():
+    maps = np.full((3, 3, 2), 3e38, np.float32)
+    maps[1, 1] = -3e38
+    low, high = channel_ranges(maps)
+    np.testing.assert_array_equal(low, np.float32([-3e38, -3e38]))
+    np.testing.assert_array_equal(high, np.float32([3e38, 3e38]))
