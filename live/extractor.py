@@ -2,8 +2,9 @@
 
 With `in_graph` (the default on a GPU) normalization runs inside the graph, so the activations stay on
 the device and only the uint8 maps that are shown cross to the host. On a CPU nothing crosses anything:
-the graph hands its float activations over without a copy, one numba pass finds each channel's range
-(`live.normalize`), and the tiler scales only the pixels it shows, which is several times cheaper.
+OpenCV scales the input where the model's preprocessing allows (`live.preprocess`), the graph hands its
+float activations over without a copy, one numba pass finds each channel's range (`live.normalize`), and
+the tiler scales only the pixels it shows, which is several times cheaper.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from live.normalize import PERCENTILE_SAMPLES
+from live.preprocess import HostScaling
 
 log = logging.getLogger(__name__)
 
@@ -37,37 +39,6 @@ class Extraction:
     scale: np.ndarray
 
 
-def crop_box(frame_hw: tuple[int, int], input_hw: tuple[int, int]) -> tuple[int, int, int, int]:
-    """(top, left, bottom, right) of the centre crop of a frame with the model's aspect ratio."""
-    height, width = frame_hw
-    target_h, target_w = input_hw
-    if height * target_w > width * target_h:  # too tall: crop rows
-        crop_h = max(1, round(width * target_h / target_w))
-        top = (height - crop_h) // 2
-        return top, 0, top + crop_h, width
-    if height * target_w < width * target_h:  # too wide: crop columns
-        crop_w = max(1, round(height * target_w / target_h))
-        left = (width - crop_w) // 2
-        return 0, left, height, left + crop_w
-    return 0, 0, height, width
-
-
-def prepare_rgb(bgr: np.ndarray, input_hw: tuple[int, int]) -> np.ndarray:
-    """Centre-crop a BGR frame to the model's aspect ratio, resize it to (height, width) and convert to RGB."""
-    import cv2
-
-    target_h, target_w = input_hw
-    top, left, bottom, right = crop_box(bgr.shape[:2], input_hw)
-    bgr = bgr[top:bottom, left:right]
-    if bgr.shape[:2] != (target_h, target_w):
-        # Bilinear is ten times cheaper than area averaging; from a much larger frame, halve it first with
-        # pyrDown (a proper low-pass) so that fine patterns do not alias into the feature maps.
-        while bgr.shape[0] >= 4 * target_h and bgr.shape[1] >= 4 * target_w:
-            bgr = cv2.pyrDown(bgr)
-        bgr = cv2.resize(bgr, (target_w, target_h), interpolation=cv2.INTER_LINEAR)
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
 class Extractor:
     """Feature maps of one layer for one RGB frame; traces its graph once and reuses it for every frame."""
 
@@ -82,12 +53,15 @@ class Extractor:
         self.trace_count = 0
         self.submodel = keras.Model(loaded.model.inputs[0], loaded.model.get_layer(layer_name).output)
         preprocess = self._preprocess = loaded.preprocess
+        # On the host path the input's scaling is done by OpenCV where it can be: the graph then takes float32.
+        self.host_scaling = None if in_graph else HostScaling.of(preprocess, self.input_hw)
+        scaled_on_host = self.host_scaling is not None
         height, width = self.input_hw
         k = self.shown
 
         def select(rgb, channels, gather):
             self.trace_count += 1
-            x = preprocess(tf.cast(rgb[None], tf.float32))
+            x = rgb[None] if scaled_on_host else preprocess(tf.cast(rgb[None], tf.float32))
             acts = self.submodel(x, training=False)[0]
             if k == self.layer.channels:
                 return acts  # every channel is shown: nothing to select
@@ -144,6 +118,8 @@ class Extractor:
         if in_graph:
             self._step = tf.function(step, input_signature=signature).get_concrete_function()
         else:
+            if scaled_on_host:
+                signature[0] = tf.TensorSpec([height, width, 3], tf.float32)
             self._select = tf.function(select, input_signature=signature[:3]).get_concrete_function()
         self._constants: dict = {}  # (block, gather) as tensors, made once per page instead of every frame
         self._no_range = np.zeros(k, np.float32)
@@ -162,12 +138,14 @@ class Extractor:
             return self._on_host(rgb, block, columns, gather, mode, steady_low, steady_high)
         maps, low, high = self._step(rgb, *self._as_tensors(block, gather), np.int32(NORMALIZE_MODES.index(mode)),
                                      np.asarray(steady_low, np.float32), np.asarray(steady_high, np.float32))
-        return Extraction(maps.numpy(), low.numpy(), high.numpy(), columns, *self._unit_scale)
+        # np.asarray takes the tensor's own host buffer; .numpy() would copy it once more.
+        return Extraction(np.asarray(maps), np.asarray(low), np.asarray(high), columns, *self._unit_scale)
 
     def _on_host(self, rgb, block, columns, gather, mode, steady_low, steady_high) -> Extraction:
         from live import normalize
 
-        maps = np.asarray(self._select(rgb, *self._as_tensors(block, gather)))  # a view of the graph's output
+        x = rgb if self.host_scaling is None else self.host_scaling.apply(rgb)
+        maps = np.asarray(self._select(x, *self._as_tensors(block, gather)))  # a view of the graph's output
         low, high = normalize.channel_ranges(maps)
         if mode == "steady":
             range_low, range_high = np.asarray(steady_low, np.float32), np.asarray(steady_high, np.float32)

@@ -18,7 +18,8 @@ import numpy as np
 
 from live.controls import Controls, ViewState
 from live.errors import OutputError
-from live.extractor import STEADY_RATE, Extraction, Extractor, crop_box, prepare_rgb
+from live.extractor import STEADY_RATE, Extraction, Extractor
+from live.preprocess import crop_box, prepare_rgb
 from live.tiler import MosaicLayout, colormap_lut, colormap_names
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from live.extractor import Extractor, prepare_rgb
+from live.extractor import Extractor
+from live.preprocess import prepare_rgb
 from live.tiler import to_levels
 from models.hed_weights import HED_BGR_MEAN
 from tests.conftest import moving_frames
@@ -39,6 +40,7 @@ def test_matches_a_direct_keras_call(vgg16, in_graph):
     out = extractor(rgb, np.arange(64))
     assert out.maps_hwk.shape == (224, 224, 64)
     assert out.maps_hwk.dtype == (np.uint8 if in_graph else np.float32)
+    assert (extractor.host_scaling is None) == in_graph  # on the host, OpenCV scales VGG16's input
     expected = minmax_uint8(direct_feature_map(vgg16, "block1_conv1", rgb))
     assert np.abs(levels(out) - expected).max() <= 1.0
     np.testing.assert_allclose(extractor.activations(rgb), direct_feature_map(vgg16, "block1_conv1", rgb), atol=1e-3)
@@ -146,18 +148,3 @@ def test_constant_nan_and_inf_channels_are_blank(in_graph):
     loaded_inf = LoadedModel("tiny", loaded_nan.model, "none", (16, 16), inf_pre, loaded_nan.layers)
     out = Extractor(loaded_inf, "c", 2, in_graph)(np.full((16, 16, 3), 9, np.uint8), np.arange(2))
     assert (levels(out) == 0).all()
-
-
-@pytest.mark.parametrize("frame_hw", [(480, 640), (640, 480), (224, 224), (1, 1), (2160, 3840)])
-def test_prepare_crops_to_the_centre_and_resizes(frame_hw):
-    frame = np.zeros((*frame_hw, 3), np.uint8)
-    frame[..., 2] = 255  # red in BGR
-    rgb = prepare_rgb(frame, (224, 224))
-    assert rgb.shape == (224, 224, 3)
-    assert rgb[0, 0, 0] == 255 and rgb[0, 0, 2] == 0  # now RGB
-
-
-def test_prepare_keeps_the_centre():
-    frame = np.zeros((100, 300, 3), np.uint8)
-    frame[:, 100:200] = 255  # only the centre square is white
-    assert prepare_rgb(frame, (50, 50)).min() == 255
