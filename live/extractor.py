@@ -59,9 +59,10 @@ class Extractor:
         height, width = self.input_hw
         k = self.shown
 
-        def select(rgb, channels, gather):
+        def select(image, channels, gather):
+            """`image`: the uint8 RGB frame, or the model's input when OpenCV has already scaled it."""
             self.trace_count += 1
-            x = rgb[None] if scaled_on_host else preprocess(tf.cast(rgb[None], tf.float32))
+            x = image[None] if scaled_on_host else preprocess(tf.cast(image[None], tf.float32))
             acts = self.submodel(x, training=False)[0]
             if k == self.layer.channels:
                 return acts  # every channel is shown: nothing to select

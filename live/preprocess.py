@@ -78,7 +78,9 @@ class HostScaling:
         scaling = cls(matrix)
         error = np.abs(scaling.apply(check[0]) - checked[0])
         if not (error <= cls.TOLERANCE * np.maximum(1, np.abs(checked[0]))).all():
+            log.debug("preprocessing stays in the graph: not a per-pixel affine map (error up to %.3g)", error.max())
             return None
+        log.debug("input scaled on the host by OpenCV: %s", scaling.matrix.tolist())
         return scaling
 
     def apply(self, rgb: np.ndarray) -> np.ndarray:
