@@ -198,7 +198,8 @@ def _tile_tables(columns, offset, scale, colours, tables):
 @intrinsic
 def _store4(typingctx, row, offset, colour):
     """Write the 4 bytes of `colour` at byte `offset` of a uint8 array's data, unaligned: one store for a
-    3-byte pixel whose 4th byte spills into the next pixel, which is written after it."""
+    3-byte pixel whose 4th byte spills into the next pixel, which is written after it. Little-endian, as
+    every machine this runs on: the colour's lowest byte (blue) lands first."""
     if not (isinstance(row, types.Array) and row.dtype == types.uint8):
         return None
 
