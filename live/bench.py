@@ -16,6 +16,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def write_bench_video(folder: Path, frames: int = 150) -> Path:
 
 def _pipeline(loaded, layer: str, source_spec: str, frames: int, warm_up: int, paced: bool = False):
     """One headless run of the whole pipeline: the times frames were shown and each stage's durations,
-    after the warm-up."""
+    after the warm-up, and the CPU time of every thread of the process per frame (warm-up included)."""
     from live.config import Config
     from live.pipeline import Stats, Visualizer
     from live.sources import open_source
@@ -72,17 +73,38 @@ def _pipeline(loaded, layer: str, source_spec: str, frames: int, warm_up: int, p
     source = open_source(source_spec)
     stats = Stats(keep_all=True)
     config = Config(source=source_spec, layer=layer, unpaced=not paced, loop=True, max_frames=warm_up + frames)
-    Visualizer(config, source, loaded, stats=stats).run()
-    return list(stats.shown)[warm_up:], {stage: list(stats.stages.get(stage, []))[warm_up:] for stage in STAGES}
+    visualizer = Visualizer(config, source, loaded, stats=stats)
+    mark = {}
+
+    def after_warm_up():
+        if _wait_for_frames(visualizer, warm_up, poll=0.002):
+            mark["cpu"], mark["frames"] = time.process_time(), visualizer.frames
+
+    watcher = threading.Thread(target=after_warm_up, daemon=True)
+    watcher.start()
+    visualizer.run()
+    watcher.join(5)
+    measured = visualizer.frames - mark.get("frames", visualizer.frames)
+    cpu = (time.process_time() - mark["cpu"]) / measured if measured > 0 else float("nan")
+    return (list(stats.shown)[warm_up:], {stage: list(stats.stages.get(stage, []))[warm_up:] for stage in STAGES},
+            cpu)
+
+
+def _wait_for_frames(visualizer, count: int, poll: float = 0.01) -> bool:
+    """Block until the visualizer has shown `count` frames; False if it stopped first."""
+    while visualizer.frames < count and not visualizer.stop.is_set():
+        time.sleep(poll)
+    return visualizer.frames >= count
 
 
 def _fps(shown: list[float]) -> float:
     return (len(shown) - 1) / (shown[-1] - shown[0]) if len(shown) > 1 and shown[-1] > shown[0] else 0.0
 
 
-def _summary(loaded, layer: str, source_spec: str, shown: list[float], stages: dict, fps: float) -> dict:
+def _summary(loaded, layer: str, source_spec: str, shown: list[float], stages: dict, fps: float,
+             cpu: float) -> dict:
     result = {"model": loaded.name, "layer": layer, "source": "demo" if source_spec == "demo" else "video",
-              "frames": len(shown), "fps": round(fps, 2)}
+              "frames": len(shown), "fps": round(fps, 2), "cpu_ms_per_frame": round(cpu * 1000, 3)}
     result["stages"] = {stage: _ms(stages[stage]) for stage in STAGES}
     processing = sum(result["stages"][stage]["median_ms"] for stage in ("preprocess", "model", "tile", "compose"))
     result["processing_ms"] = round(processing, 3)
@@ -92,8 +114,8 @@ def _summary(loaded, layer: str, source_spec: str, shown: list[float], stages: d
 
 def run_case(loaded, layer: str, source_spec: str, frames: int, warm_up: int, paced: bool = False) -> dict:
     """The whole pipeline, headless, on one layer and one source: unpaced (throughput) or paced like a camera."""
-    shown, stages = _pipeline(loaded, layer, source_spec, frames, warm_up, paced)
-    return _summary(loaded, layer, source_spec, shown, stages, _fps(shown))
+    shown, stages, cpu = _pipeline(loaded, layer, source_spec, frames, warm_up, paced)
+    return _summary(loaded, layer, source_spec, shown, stages, _fps(shown), cpu)
 
 
 def case_against_model(loaded, layer: str, source_spec: str, frames: int, warm_up: int, repeats: int,
@@ -107,16 +129,19 @@ def case_against_model(loaded, layer: str, source_spec: str, frames: int, warm_u
     step = model_step(loaded, layer)
     shown_all, stages_all, alone_all, turns = [], {stage: [] for stage in STAGES}, [], []
     for _ in range(rounds):
-        alone = time_model(step, loaded.input_hw, max(10, repeats // rounds))
-        shown, stages = _pipeline(loaded, layer, source_spec, max(10, frames // rounds), warm_up)
+        alone, alone_cpu = time_model(step, loaded.input_hw, max(10, repeats // rounds))
+        shown, stages, cpu = _pipeline(loaded, layer, source_spec, max(10, frames // rounds), warm_up)
         fps, alone_fps = _fps(shown), 1 / float(np.median(alone))
-        turns.append({"fps": round(fps, 2), "model_alone_fps": round(alone_fps, 2), "ratio": round(fps / alone_fps, 3)})
+        turns.append({"fps": round(fps, 2), "model_alone_fps": round(alone_fps, 2), "ratio": round(fps / alone_fps, 3),
+                      "cpu_ms_per_frame": round(cpu * 1000, 3), "model_alone_cpu_ms": round(alone_cpu * 1000, 3)})
         shown_all.append(shown)
         alone_all += alone
         for stage in STAGES:
             stages_all[stage] += stages[stage]
     fps = float(np.median([turn["fps"] for turn in turns]))
-    case = _summary(loaded, layer, source_spec, [t for shown in shown_all for t in shown], stages_all, fps)
+    cpu = float(np.median([turn["cpu_ms_per_frame"] for turn in turns])) / 1000
+    case = _summary(loaded, layer, source_spec, [t for shown in shown_all for t in shown], stages_all, fps, cpu)
+    case["model_alone_cpu_ms"] = float(np.median([turn["model_alone_cpu_ms"] for turn in turns]))
     case["frames"] = sum(len(shown) for shown in shown_all)
     case["turns"] = turns
     case["ratio_to_model_alone"] = float(np.median([turn["ratio"] for turn in turns]))
@@ -138,8 +163,9 @@ def model_step(loaded, layer: str):
     return tf.function(lambda x: sub(x, training=False), input_signature=[tf.TensorSpec([1, height, width, 3])])
 
 
-def time_model(step, input_hw: tuple[int, int], repeats: int) -> list[float]:
-    """Seconds per call of `step` and the transfer of its output to the host, back to back, after warm-up.
+def time_model(step, input_hw: tuple[int, int], repeats: int) -> tuple[list[float], float]:
+    """Seconds per call of `step` and the transfer of its output to the host, back to back, after warm-up;
+    and the CPU time per call of every thread of the process (TensorFlow's own included).
 
     `np.asarray`, not `.numpy()`: the latter adds a copy on the host (12.8 MB for block1_conv1, about 1 ms
     here, most of the model's own time) that the pipeline never makes; on a CPU the output is then used
@@ -150,7 +176,9 @@ def time_model(step, input_hw: tuple[int, int], repeats: int) -> list[float]:
     x = tf.constant(np.random.default_rng(0).uniform(-100, 100, (1, *input_hw, 3)).astype(np.float32))
     for _ in range(5):
         np.asarray(step(x))
-    return _timed(lambda: np.asarray(step(x)), repeats)
+    began = time.process_time()
+    times = _timed(lambda: np.asarray(step(x)), repeats)
+    return times, (time.process_time() - began) / repeats
 
 
 def _timed(fn, count: int) -> list[float]:
@@ -248,8 +276,6 @@ def stability(loaded, frames: int = 3000, warm_up: int = 500, window: int = 500)
 
     Stats keep only the last `window` frames, as in a live run, so that measuring adds no memory.
     """
-    import threading
-
     from live.config import Config
     from live.pipeline import Stats, Visualizer
     from live.sources import DemoSource
@@ -258,15 +284,10 @@ def stability(loaded, frames: int = 3000, warm_up: int = 500, window: int = 500)
     visualizer = Visualizer(Config(unpaced=True, max_frames=warm_up + frames), DemoSource().open(), loaded, stats=stats)
     seen = {}
 
-    def wait_for(count: int) -> bool:
-        while visualizer.frames < count and not visualizer.stop.is_set():
-            time.sleep(0.01)
-        return visualizer.frames >= count
-
     def watch():
-        if wait_for(warm_up):
+        if _wait_for_frames(visualizer, warm_up):
             seen["memory"] = resident_mb()
-        if wait_for(warm_up + window):
+        if _wait_for_frames(visualizer, warm_up + window):
             seen["first"] = list(stats.shown)
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -307,6 +328,9 @@ def print_table(report: dict) -> None:
         name = f"{case['model']} {case['layer']} ({case['source']})"
         lines.append(f"{name:36} {case['fps']:7.1f} {alone.get('fps', 0):15.1f} {ratio:6.2f} "
                      + " ".join(f"{case['stages'][s]['median_ms']:9.2f}" for s in STAGES))
+    lines.append("CPU time per frame, all threads (ms): " + "; ".join(
+        f"{case['layer']} ({case['source']}) {case['cpu_ms_per_frame']:.1f}, model alone "
+        f"{case['model_alone_cpu_ms']:.1f}" for case in report["cases"] if "model_alone_cpu_ms" in case))
     lines.append("ratio: median over turns of end-to-end FPS / model-alone FPS measured side by side; per turn: "
                  + "; ".join(f"{case['layer']} ({case['source']}) "
                              + "/".join(f"{turn['ratio']:.2f}" for turn in case.get("turns", []))
