@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from live.normalize import PERCENTILE_SAMPLES
-from live.preprocess import HostScaling
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +53,7 @@ class Extractor:
         self.submodel = keras.Model(loaded.model.inputs[0], loaded.model.get_layer(layer_name).output)
         preprocess = self._preprocess = loaded.preprocess
         # On the host path the input's scaling is done by OpenCV where it can be: the graph then takes float32.
-        self.host_scaling = None if in_graph else HostScaling.of(preprocess, self.input_hw)
+        self.host_scaling = None if in_graph else loaded.host_scaling
         scaled_on_host = self.host_scaling is not None
         height, width = self.input_hw
         k = self.shown

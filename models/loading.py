@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -40,6 +41,14 @@ class LoadedModel:
     input_hw: tuple[int, int]
     preprocess: Callable = field(repr=False)
     layers: list[FeatureLayer] = field(default_factory=list)
+
+    @cached_property
+    def host_scaling(self):
+        """The preprocessing as a matrix OpenCV can apply on the host, or None (`live.preprocess.HostScaling`):
+        checked once per model, not once per layer."""
+        from live.preprocess import HostScaling
+
+        return HostScaling.of(self.preprocess, self.input_hw)
 
     def layer(self, name: str) -> FeatureLayer:
         """The feature layer called `name`, or a LayerError that lists close names."""
