@@ -22,6 +22,21 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 HEAT_WEIGHT = 0.55
 
 
+def camera_panel_hw(frame_hw: tuple[int, int], panel_height: int) -> tuple[int, int]:
+    """(height, width) of the camera picture in the window: the frame scaled to the panel's height."""
+    frame_h, frame_w = frame_hw
+    return panel_height, max(1, round(frame_w * panel_height / frame_h))
+
+
+def scale_camera(bgr: np.ndarray, panel_height: int, out: np.ndarray | None = None) -> np.ndarray:
+    """The camera picture at its size in the window, written into `out` when given (it must have that size).
+
+    The pipeline's inference workers call this, so that the main thread only copies the picture in.
+    """
+    height, width = camera_panel_hw(bgr.shape[:2], panel_height)
+    return cv2.resize(bgr, (width, height), dst=out, interpolation=cv2.INTER_LINEAR)
+
+
 class Composer:
     """Owns the canvas: camera panel on the left, mosaic panel on the right, text on top.
 
@@ -40,9 +55,7 @@ class Composer:
         key = (frame_hw, layout)
         if key == self._key:
             return
-        frame_h, frame_w = frame_hw
-        height = self.panel_height
-        self.camera_w = max(1, round(frame_w * height / frame_h))
+        height, self.camera_w = camera_panel_hw(frame_hw, self.panel_height)
         self.mosaic_h, self.mosaic_w = layout.fit(height, max(height, round(height * layout.width / layout.height)))
         width = self.camera_w + SEPARATOR + self.mosaic_w
         if self.canvas is None or self.canvas.shape[:2] != (height, width):
@@ -61,12 +74,20 @@ class Composer:
 
     def compose(self, bgr: np.ndarray, extraction, layout: MosaicLayout,
                 lut: np.ndarray, lines: list[str], message: str = "", focus_column: int | None = None,
-                crop_box=None, labels: dict[int, str] | None = None, show_help: bool = False) -> np.ndarray:
-        """Draw one frame into the canvas and return it (the same array every time)."""
+                crop_box=None, labels: dict[int, str] | None = None, show_help: bool = False,
+                picture: np.ndarray | None = None) -> np.ndarray:
+        """Draw one frame into the canvas and return it (the same array every time).
+
+        `picture` is `bgr` already scaled by `scale_camera`, when a worker thread has done that: it is
+        copied in instead of scaling `bgr` here.
+        """
         self._prepare(bgr.shape[:2], layout)
         canvas = self.canvas
         camera = canvas[:, :self.camera_w]
-        cv2.resize(bgr, (self.camera_w, self.panel_height), dst=camera, interpolation=cv2.INTER_LINEAR)
+        if picture is not None and picture.shape == camera.shape:
+            np.copyto(camera, picture)
+        else:
+            scale_camera(bgr, self.panel_height, out=camera)
         mosaic = canvas[self.mosaic_y:self.mosaic_y + self.mosaic_h, self.mosaic_x:self.mosaic_x + self.mosaic_w]
         began = time.perf_counter()
         if focus_column is None:

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from live.controls import Controls, ViewState
+from live.display import Composer, camera_panel_hw, scale_camera
 from live.errors import OutputError
 from live.extractor import STEADY_RATE, Extraction, Extractor
 from live.preprocess import crop_box, prepare_rgb
@@ -32,10 +33,14 @@ FIGURES_SECONDS = 0.25  # how often the overlay's FPS and latency figures change
 
 
 class Handover:
-    """A one-item slot between two threads: `put` replaces (or, blocking, waits for) the item; `take` waits."""
+    """A one-item slot between two threads: `put` replaces (or, blocking, waits for) the item; `take` waits.
 
-    def __init__(self, blocking: bool = False):
+    `on_drop` is called with an item that `put` replaced before anyone took it.
+    """
+
+    def __init__(self, blocking: bool = False, on_drop=None):
         self.blocking = blocking
+        self.on_drop = on_drop
         self._item = None
         self._closed = False
         self._cond = threading.Condition()
@@ -46,9 +51,11 @@ class Handover:
                 self._cond.wait(0.1)
             if self._closed:
                 return False
-            self._item = item
+            dropped, self._item = self._item, item
             self._cond.notify_all()
-            return True
+        if dropped is not None and self.on_drop is not None:
+            self.on_drop(dropped)
+        return True
 
     def wait_empty(self) -> None:
         """Block until the item was taken (or the hand-over closed): read the next frame only when it is wanted."""
@@ -68,6 +75,32 @@ class Handover:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+
+
+class BufferPool:
+    """Images handed round between threads and back, so that no large buffer is allocated per frame."""
+
+    KEEP = 8  # free images kept; older ones (of a size no longer asked for, say) are let go
+
+    def __init__(self):
+        self._free: list[np.ndarray] = []
+        self._lock = threading.Lock()
+        self.allocated = 0  # images made so far: a few in a whole run, one more for each result dropped unshown
+
+    def take(self, shape: tuple[int, ...]) -> np.ndarray:
+        with self._lock:
+            for i, image in enumerate(self._free):
+                if image.shape == shape:
+                    return self._free.pop(i)
+            self.allocated += 1
+        return np.empty(shape, np.uint8)
+
+    def give(self, image: np.ndarray | None) -> None:
+        if image is None:
+            return
+        with self._lock:
+            self._free.append(image)
+            del self._free[:-self.KEEP]
 
 
 @dataclass
@@ -99,6 +132,7 @@ class Result:
     extractor: Extractor
     extraction: Extraction
     timings: dict = field(default_factory=dict)
+    picture: np.ndarray | None = None  # `bgr` at its size in the window (from the pool), scaled by the worker
 
 
 class Stats:
@@ -191,12 +225,17 @@ class Inference:
     goes through the model while the first is finished: on a CPU, an operation split across both cores
     waits for its slower half whenever tiling or capture takes a core, and a second frame in flight fills
     that gap. Results leave in the order their frames arrived.
+
+    With `panel_height` the workers also scale the camera picture to its size in the window (into images
+    from `pictures`), which takes that step off the main thread: beside a GPU it is what sets the pace.
     """
 
     def __init__(self, loaded, per_page: int, frames: Handover, out: Handover, stop: threading.Event, request: Request,
-                 in_graph: bool = False, workers: int = 1):
+                 in_graph: bool = False, workers: int = 1, panel_height: int | None = None,
+                 pictures: BufferPool | None = None):
         self.loaded, self.per_page, self.frames, self.out, self.stop = loaded, per_page, frames, out, stop
         self.in_graph = in_graph
+        self.panel_height, self.pictures = panel_height, pictures or BufferPool()
         self.extractors: dict[str, Extractor] = {}
         self._request = request
         self._changed = threading.Event()
@@ -304,6 +343,10 @@ class Inference:
         bgr = cv2.flip(frame.bgr, 1) if request.mirror else frame.bgr
         extractor = self.extractor(request.layer)
         rgb = prepare_rgb(bgr, extractor.input_hw)
+        picture = None
+        if self.panel_height is not None:
+            picture = self.pictures.take((*camera_panel_hw(bgr.shape[:2], self.panel_height), 3))
+            scale_camera(bgr, self.panel_height, out=picture)
         timings["preprocess"] = time.perf_counter() - began
         began = time.perf_counter()
         key = (request.layer, tuple(request.channels.tolist()))
@@ -321,7 +364,7 @@ class Inference:
                 with self._steady_lock:
                     self._steady[key] = (extraction.low.copy(), extraction.high.copy())
         timings["model"] = time.perf_counter() - began
-        return Result(frame, bgr, rgb, request, extractor, extraction, timings)
+        return Result(frame, bgr, rgb, request, extractor, extraction, timings, picture)
 
 
 def _follow(steady: np.ndarray, current: np.ndarray) -> np.ndarray:
@@ -354,8 +397,6 @@ class Visualizer:
     """The main thread's side: results → canvas → window and files; keys and clicks → controls → requests."""
 
     def __init__(self, config, source, loaded, window=None, stats: Stats | None = None):
-        from live.display import Composer
-
         self.config, self.source, self.loaded, self.window = config, source, loaded, window
         self.stats = stats or Stats()
         first_layer = config.layer or loaded.default_layer
@@ -401,11 +442,14 @@ class Visualizer:
     def run(self) -> Summary:
         config = self.config
         paced = not config.unpaced
-        frames, results = Handover(blocking=config.unpaced), Handover(blocking=config.unpaced)
+        pictures = BufferPool()  # the camera pictures scaled by the workers go round: workers → here → workers
+        frames = Handover(blocking=config.unpaced)
+        results = Handover(blocking=config.unpaced, on_drop=lambda result: pictures.give(result.picture)
+                           if isinstance(result, Result) else None)
         capture = Capture(self.source, frames, paced, config.loop, self.stop, self._status)
         workers = THROUGHPUT_WORKERS if config.unpaced and (os.cpu_count() or 1) > 1 else 1
         inference = Inference(self.loaded, config.channels, frames, results, self.stop, self.request(),
-                              normalize_in_graph(config.normalize_in), workers)
+                              normalize_in_graph(config.normalize_in), workers, config.panel_height, pictures)
         self.inference = inference
         if config.output is not None:
             self.recorder = _make_recorder(config.output, self.source, real_time=self.source.live)
@@ -423,6 +467,8 @@ class Visualizer:
                             raise thread.error
                     break
                 if result is not None:
+                    if self.last is not None:
+                        pictures.give(self.last.picture)  # no longer shown: the workers may reuse it
                     self.last = result
                     self._show(result, new=True)
                     first_shown = first_shown or time.monotonic()
@@ -464,7 +510,8 @@ class Visualizer:
             labels[hover] = f"channel {result.request.channels[hover]}"
         canvas = self.composer.compose(
             result.bgr, extraction, layout, lut, self._overlay_lines(result), self._message(),
-            focus_column, crop_box(result.bgr.shape[:2], result.extractor.input_hw), labels, state.help)
+            focus_column, crop_box(result.bgr.shape[:2], result.extractor.input_hw), labels, state.help,
+            result.picture)
         now = time.monotonic()
         if new:
             self.frames += 1

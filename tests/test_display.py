@@ -26,6 +26,20 @@ def test_canvas_has_camera_left_and_mosaic_right():
     assert composer.tile_at(10, 340) == 0 and composer.tile_at(200, 560) == 3 and composer.tile_at(10, 10) is None
 
 
+def test_camera_picture_scaled_elsewhere_is_copied_in_unchanged():
+    """A worker's `scale_camera` picture gives the canvas that scaling in `compose` gives."""
+    from live.display import scale_camera
+
+    bgr = np.random.default_rng(5).integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    layout, lut = MosaicLayout.for_count(4, 8, 8, 1), colormap_lut("gray")
+    here = Composer(panel_height=150).compose(bgr, extraction(), layout, lut, ["text"]).copy()
+    picture = scale_camera(bgr, 150)
+    assert picture.shape == (150, 200, 3)
+    elsewhere = Composer(panel_height=150).compose(np.zeros_like(bgr), extraction(), layout, lut, ["text"],
+                                                   picture=picture)
+    assert np.array_equal(here, elsewhere)
+
+
 def test_canvas_is_reused_frame_after_frame():
     composer = Composer(panel_height=120)
     layout = MosaicLayout.for_count(4, 8, 8, 1)

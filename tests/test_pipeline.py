@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from live.config import Config
-from live.pipeline import Handover, Visualizer
+from live.pipeline import BufferPool, Handover, Visualizer
 from live.sources import FrameSource
 from tests.conftest import ROOT, moving_frames, write_video
 
@@ -72,6 +72,40 @@ def test_handover_keeps_only_the_newest_item():
         slot.put(item)
     assert slot.take(0.1) == 4
     assert slot.take(0.01) is None
+
+
+def test_handover_reports_what_it_drops_unseen():
+    dropped = []
+    slot = Handover(on_drop=dropped.append)
+    for item in range(3):
+        slot.put(item)
+    assert slot.take(0.1) == 2 and dropped == [0, 1]
+    slot.put(3)
+    assert dropped == [0, 1]  # the slot was empty: nothing dropped
+
+
+def test_buffer_pool_hands_back_what_it_was_given():
+    pool = BufferPool()
+    first = pool.take((4, 6, 3))
+    pool.give(first)
+    assert pool.take((4, 6, 3)) is first
+    assert pool.take((4, 6, 3)) is not first and pool.allocated == 2
+    pool.give(first)
+    assert pool.take((5, 6, 3)).shape == (5, 6, 3) and pool.allocated == 3  # another size: a new image
+    for _ in range(3 * BufferPool.KEEP):
+        pool.give(np.empty((2, 2, 3), np.uint8))
+    assert len(pool._free) == BufferPool.KEEP
+
+
+def test_camera_pictures_go_round_instead_of_being_made_per_frame(vgg16):
+    """The workers scale the camera picture into images that the main thread hands back once shown."""
+    from live.sources import open_source
+
+    visualizer = Visualizer(Config(source="demo", unpaced=True, max_frames=60, channels=8), open_source("demo"),
+                            vgg16)
+    assert visualizer.run().frames == 60
+    assert visualizer.last.picture.shape == (720, 960, 3)
+    assert 1 <= visualizer.inference.pictures.allocated <= 5  # frames in flight, not frames shown
 
 
 def test_blocking_handover_loses_nothing():
