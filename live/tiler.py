@@ -152,11 +152,12 @@ def source_positions(out_size: int, count: int, tile: int, gap: int) -> np.ndarr
     return np.where(shown, index * (tile + gap) + plan.inside[np.minimum(offset, plan.cell - 1)], -1)
 
 
-@njit(parallel=True, cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _fill_background(plain_rows, plain_spans, background, out):
     """The background around the tiles: `plain_rows` have no tile pixel; `plain_spans` are the (start, stop)
-    column ranges between and beside tiles."""
-    for oy in prange(out.shape[0]):
+    column ranges between and beside tiles. Serial: it writes a few thousand pixels (0.03 ms), and a
+    parallel kernel takes seconds longer to compile on a machine's first start."""
+    for oy in range(out.shape[0]):
         if plain_rows[oy]:
             out[oy] = background
         else:
@@ -274,18 +275,31 @@ def _draw(maps_hwk, tables, offset, scale, colours, columns, tops, lefts, y_insi
             _paint_row(row, line[channel:], x_at, table, offset[channel], scale[channel])
 
 
-@njit(parallel=True, cache=True, nogil=True)
-def _repeat_rows(tops, lefts, y_inside, cell_w, out):
-    """Rows of an enlarged tile that show the same source row as the one above: copied, not recomputed."""
-    for a in prange(1, y_inside.shape[0]):
-        if y_inside[a] != y_inside[a - 1]:
-            continue
-        first = a - 1
-        while first > 0 and y_inside[first] == y_inside[first - 1]:
-            first -= 1
+@njit(cache=True, nogil=True)
+def _repeat_rows(repeats, tops, lefts, cell_w, out):
+    """Rows of enlarged tiles that show the same source row as an earlier one, copied instead of recomputed:
+    `repeats` holds (row, row to copy) pairs within a tile. Serial, with plain loops: a parallel kernel
+    with slice assignments took five seconds to compile on a machine's first start, for a copy of a few
+    hundred kilobytes."""
+    for pair in range(repeats.shape[0]):
+        a, first = repeats[pair, 0], repeats[pair, 1]
         for t in range(tops.shape[0]):
             if tops[t] >= 0:
-                out[tops[t] + a, lefts[t]:lefts[t] + cell_w] = out[tops[t] + first, lefts[t]:lefts[t] + cell_w]
+                target, source = out[tops[t] + a], out[tops[t] + first]
+                for x in range(lefts[t], lefts[t] + cell_w):
+                    for c in range(3):
+                        target[x, c] = source[x, c]
+
+
+def _repeated_rows(y_inside: np.ndarray) -> np.ndarray:
+    """(row, row to copy) for each row of a tile that shows the same source row as the one before it."""
+    pairs, first = [], 0
+    for a in range(1, len(y_inside)):
+        if y_inside[a] == y_inside[a - 1]:
+            pairs.append((a, first))
+        else:
+            first = a
+    return np.array(pairs, np.int64).reshape(-1, 2)
 
 
 def _unit(count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -313,6 +327,7 @@ class Tiler:
         self._plain_rows = ~rows_drawn
         edges = np.flatnonzero(np.diff(np.concatenate([[True], cols_drawn, [True]]).astype(np.int8)))
         self._plain_spans = edges.reshape(-1, 2).astype(np.int64)  # (start, stop) of each run of plain columns
+        self._repeats = _repeated_rows(self._rows.inside)
         self._tables = np.empty((len(tiles), 256), np.uint32)  # colour tables for uint8 maps, one per tile
         self._colours = np.empty(256, np.uint32)  # the colormap, packed
 
@@ -346,7 +361,8 @@ class Tiler:
             tables = self._tables[:len(columns)]
             _tile_tables(columns, offset, scale, self._colours, tables)
         _draw(maps_hwk, tables, offset, scale, self._colours, columns, *places)
-        _repeat_rows(self._tops, self._lefts, self._rows.inside, self._cols.cell, out)
+        if len(self._repeats):
+            _repeat_rows(self._repeats, self._tops, self._lefts, self._cols.cell, out)
         return out
 
 
