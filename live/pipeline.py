@@ -11,6 +11,7 @@ import os
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import cv2
@@ -259,10 +260,13 @@ class Inference:
                 log.debug("built the sub-model up to %s in %.2f s", layer, time.monotonic() - began)
             return self.extractors[layer]
 
-    def warm_up(self, request: Request) -> None:
-        """Build and trace the requested layer's extractor on a blank frame."""
+    def warm_up(self, request: Request) -> Result:
+        """Build and trace the requested layer's extractor on a blank frame, and return that frame's result,
+        so that the main thread can prepare its own steps on it too. Nothing is kept (no steady range)."""
         extractor = self.extractor(request.layer)
-        extractor(np.zeros((*extractor.input_hw, 3), np.uint8), request.channels)
+        blank = np.zeros((*extractor.input_hw, 3), np.uint8)
+        extraction = extractor(blank, request.channels)
+        return Result(Frame(-1, blank, time.monotonic()), blank, blank, request, extractor, extraction)
 
     def update(self, request: Request) -> None:
         self._request = request
@@ -453,7 +457,10 @@ class Visualizer:
         self.inference = inference
         if config.output is not None:
             self.recorder = _make_recorder(config.output, self.source, real_time=self.source.live)
-        inference.warm_up(self.request())  # trace before the first frame arrives, so none is dropped for it
+        # Trace the graph and compile (or load) numba's kernels before the first frame arrives, so that none
+        # of that happens inside the loop and no frame is dropped for it.
+        with _note_if_slow(FIRST_START_NOTE):
+            self._compose(inference.warm_up(self.request()))
         started = time.monotonic()
         first_shown = None
         capture.start()
@@ -494,11 +501,30 @@ class Visualizer:
         return Summary(self.frames, seconds if self.frames > 1 else 0.0, self.stats)
 
     def _show(self, result: Result, new: bool) -> None:
-        config, state = self.config, self.controls.state
         began = time.perf_counter()
+        canvas = self._compose(result)
+        now = time.monotonic()
+        if new:
+            self.frames += 1
+            self.stats.shown.append(now)
+            self.stats.add("compose", time.perf_counter() - began - self.composer.tile_seconds)
+            self.stats.add("tile", self.composer.tile_seconds)
+            self.stats.add("latency", now - result.frame.captured)
+            for stage, seconds in result.timings.items():
+                self.stats.add(stage, seconds)
+            if self.config.save_mosaics is not None:
+                self._save_mosaic(result)
+            self._record(canvas)
+        if self.window is not None:
+            began = time.perf_counter()
+            self._key = self.window.show(canvas)
+            self.stats.add("display", time.perf_counter() - began)
+
+    def _compose(self, result: Result) -> np.ndarray:
+        """The canvas for one result, as the view's state asks: mosaic or focus, labels, text, help."""
+        config, state = self.config, self.controls.state
         extraction = result.extraction
-        layout = MosaicLayout.for_count(len(extraction.columns), *extraction.maps_hwk.shape[:2], config.gap)
-        lut = colormap_lut(state.colormap)
+        layout, lut = self._layout(extraction), colormap_lut(state.colormap)
         focus_column = None
         if state.focus is not None and result.request.layer == self.controls.layer_name:
             hits = np.flatnonzero(result.request.channels == state.focus)
@@ -512,22 +538,10 @@ class Visualizer:
             result.bgr, extraction, layout, lut, self._overlay_lines(result), self._message(),
             focus_column, crop_box(result.bgr.shape[:2], result.extractor.input_hw), labels, state.help,
             result.picture)
-        now = time.monotonic()
-        if new:
-            self.frames += 1
-            self.stats.shown.append(now)
-            self.stats.add("compose", time.perf_counter() - began - self.composer.tile_seconds)
-            self.stats.add("tile", self.composer.tile_seconds)
-            self.stats.add("latency", now - result.frame.captured)
-            for stage, seconds in result.timings.items():
-                self.stats.add(stage, seconds)
-            if config.save_mosaics is not None:
-                self._save_mosaic(result, layout, lut)
-            self._record(canvas)
-        if self.window is not None:
-            began = time.perf_counter()
-            self._key = self.window.show(canvas)
-            self.stats.add("display", time.perf_counter() - began)
+        return canvas
+
+    def _layout(self, extraction: Extraction) -> MosaicLayout:
+        return MosaicLayout.for_count(len(extraction.columns), *extraction.maps_hwk.shape[:2], self.config.gap)
 
     def _hovered_tile(self, count: int) -> int | None:
         """The tile under the mouse pointer, if any, so that it can show its channel index."""
@@ -559,12 +573,13 @@ class Visualizer:
             return self._lost_status
         return self.message if time.monotonic() < self.message_until else ""
 
-    def _save_mosaic(self, result: Result, layout: MosaicLayout, lut: np.ndarray) -> None:
+    def _save_mosaic(self, result: Result) -> None:
         from live.outputs import save_png
         from live.tiler import render_mosaic
 
         extraction = result.extraction
-        mosaic = render_mosaic(extraction.maps_hwk, extraction.columns, layout, lut, offset=extraction.offset,
+        mosaic = render_mosaic(extraction.maps_hwk, extraction.columns, self._layout(extraction),
+                               colormap_lut(self.controls.state.colormap), offset=extraction.offset,
                                scale=extraction.scale)
         save_png(self.config.save_mosaics / f"mosaic_{self.frames - 1:06d}.png", mosaic)
 
@@ -645,6 +660,22 @@ class Visualizer:
         path = self.config.snapshot_dir / f"recording_{time.strftime('%Y%m%d-%H%M%S')}.mp4"
         self.user_recorder = _make_recorder(path, self.source, real_time=True)
         self.say(f"recording {path}")
+
+
+FIRST_START_NOTE = ("preparing the first frame: numba compiles its kernels on a machine's first start (a few "
+                    "seconds); later starts load them from its cache")
+
+
+@contextmanager
+def _note_if_slow(note: str, after: float = 2.0):
+    """Log `note` if the block is still running `after` seconds in, so that a long wait is explained."""
+    timer = threading.Timer(after, log.info, args=("%s", note))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def _make_recorder(path, source, real_time: bool):

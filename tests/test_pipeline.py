@@ -108,6 +108,36 @@ def test_camera_pictures_go_round_instead_of_being_made_per_frame(vgg16):
     assert 1 <= visualizer.inference.pictures.allocated <= 5  # frames in flight, not frames shown
 
 
+def test_main_thread_steps_are_prepared_before_the_first_frame_is_read(vgg16, monkeypatch):
+    """numba compiles (or loads) the tiler's kernels on a blank frame before capture starts, not in the loop."""
+    from live.display import Composer
+    from live.sources import open_source
+
+    original, calls = Composer.compose, []
+
+    def watched(self, bgr, *args, **kwargs):
+        calls.append((bgr.shape, any(t.name == "capture" for t in threading.enumerate())))
+        return original(self, bgr, *args, **kwargs)
+
+    monkeypatch.setattr(Composer, "compose", watched)
+    Visualizer(Config(source="demo", max_frames=3, channels=8), open_source("demo"), vgg16).run()
+    assert calls[0] == ((224, 224, 3), False)  # the model's blank input, before the capture thread runs
+    assert [shape for shape, _ in calls[1:]] == [(480, 640, 3)] * 3
+
+
+def test_a_slow_start_is_explained_and_a_quick_one_is_not(caplog):
+    from live.pipeline import _note_if_slow
+
+    with caplog.at_level(logging.INFO):
+        with _note_if_slow("still compiling", after=0.05):
+            pass
+        time.sleep(0.1)
+        assert "still compiling" not in caplog.text
+        with _note_if_slow("still compiling", after=0.05):
+            time.sleep(0.2)
+    assert caplog.text.count("still compiling") == 1
+
+
 def test_blocking_handover_loses_nothing():
     slot = Handover(blocking=True)
     got = []
