@@ -447,9 +447,13 @@ class Visualizer:
         config = self.config
         paced = not config.unpaced
         pictures = BufferPool()  # the camera pictures scaled by the workers go round: workers → here → workers
+
+        def recycle(dropped) -> None:  # a result replaced before it was shown gives its picture back
+            if isinstance(dropped, Result):
+                pictures.give(dropped.picture)
+
         frames = Handover(blocking=config.unpaced)
-        results = Handover(blocking=config.unpaced, on_drop=lambda result: pictures.give(result.picture)
-                           if isinstance(result, Result) else None)
+        results = Handover(blocking=config.unpaced, on_drop=recycle)
         capture = Capture(self.source, frames, paced, config.loop, self.stop, self._status)
         workers = THROUGHPUT_WORKERS if config.unpaced and (os.cpu_count() or 1) > 1 else 1
         inference = Inference(self.loaded, config.channels, frames, results, self.stop, self.request(),
@@ -534,11 +538,10 @@ class Visualizer:
         hover = self._hovered_tile(len(result.request.channels))
         if hover is not None:
             labels[hover] = f"channel {result.request.channels[hover]}"
-        canvas = self.composer.compose(
+        return self.composer.compose(
             result.bgr, extraction, layout, lut, self._overlay_lines(result), self._message(),
             focus_column, crop_box(result.bgr.shape[:2], result.extractor.input_hw), labels, state.help,
             result.picture)
-        return canvas
 
     def _layout(self, extraction: Extraction) -> MosaicLayout:
         return MosaicLayout.for_count(len(extraction.columns), *extraction.maps_hwk.shape[:2], self.config.gap)

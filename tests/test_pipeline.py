@@ -108,6 +108,25 @@ def test_camera_pictures_go_round_instead_of_being_made_per_frame(vgg16):
     assert 1 <= visualizer.inference.pictures.allocated <= 5  # frames in flight, not frames shown
 
 
+def test_pictures_of_results_dropped_unshown_go_back_to_the_pool(vgg16, monkeypatch):
+    """A main thread slower than the camera drops results; their pictures are reused, not left to pile up."""
+    from live.sources import open_source
+
+    original, shown = Visualizer._show, []
+
+    def slow_show(self, result, new):
+        shown.append(result.frame.index)
+        time.sleep(0.08)  # over two frame intervals of the 30 FPS demo: results are replaced unshown
+        return original(self, result, new)
+
+    monkeypatch.setattr(Visualizer, "_show", slow_show)
+    visualizer = Visualizer(Config(source="demo", max_frames=12, channels=8), open_source("demo"), vgg16)
+    visualizer.run()
+    dropped = shown[-1] - shown[0] + 1 - len(shown)
+    assert dropped >= 5, shown
+    assert visualizer.inference.pictures.allocated <= 4
+
+
 def test_main_thread_steps_are_prepared_before_the_first_frame_is_read(vgg16, monkeypatch):
     """numba compiles (or loads) the tiler's kernels on a blank frame before capture starts, not in the loop."""
     from live.display import Composer
