@@ -1,11 +1,15 @@
 """The command line end to end, as a user runs it: headless runs, saved mosaics checked independently, errors."""
 
+import os
+import subprocess
+import sys
+
 import cv2
 import numpy as np
 import pytest
 
 from models.hed_weights import HED_BGR_MEAN, bundled_weights_path
-from tests.conftest import moving_frames, run_cli, write_video
+from tests.conftest import ROOT, moving_frames, run_cli, write_video
 
 
 def test_demo_headless_runs_100_frames():
@@ -166,3 +170,14 @@ def test_an_nvidia_driver_that_tensorflow_cannot_use_gets_the_install_hint(tmp_p
     with caplog.at_level("WARNING", logger="live"):
         assert live.cli.configure_device(tf, "auto") == "CPU"
     assert "NVIDIA" not in caplog.text
+
+
+@pytest.mark.parametrize("preset, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_numba_workers_wait_passively_unless_the_user_says_otherwise(preset, expected):
+    """Set before numba starts its OpenMP threads (libgomp reads it then), in a process of its own."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if preset:
+        env["OMP_WAIT_POLICY"] = preset
+    code = "import os; from live.cli import share_host_cores; share_host_cores(True); print(os.environ['OMP_WAIT_POLICY'])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == [expected], out.stderr
