@@ -321,14 +321,14 @@ def machine(device: str) -> dict:
 def print_table(report: dict) -> None:
     lines = [f"device: {report['machine']['device']}, {report['machine']['cpu_count']} CPU cores "
              f"({report['machine']['host_threads']} for the host steps)", ""]
-    header = f"{'case':36} {'FPS':>7} {'model-alone FPS':>15} {'ratio':>6} " + " ".join(f"{s[:8]:>9}" for s in STAGES)
+    header = f"{'case':36} {'FPS':>7} {'model-alone FPS':>15} {'ratio':>6} " + " ".join(f"{s:>10}" for s in STAGES)
     lines += [header, " " * 67 + "(median ms per stage; p95 in the JSON)"]
     for case in report["cases"]:
         alone = report["model_alone"].get(f"{case['model']}/{case['layer']}", {})
         ratio = case.get("ratio_to_model_alone", 0)
         name = f"{case['model']} {case['layer']} ({case['source']})"
         lines.append(f"{name:36} {case['fps']:7.1f} {alone.get('fps', 0):15.1f} {ratio:6.2f} "
-                     + " ".join(f"{case['stages'][s]['median_ms']:9.2f}" for s in STAGES))
+                     + " ".join(f"{case['stages'][s]['median_ms']:10.2f}" for s in STAGES))
     lines.append("CPU time per frame, all threads (ms): " + "; ".join(
         f"{case['layer']} ({case['source']}) {case['cpu_ms_per_frame']:.1f}, model alone "
         f"{case['model_alone_cpu_ms']:.1f}" for case in report["cases"] if "model_alone_cpu_ms" in case))
