@@ -1,4 +1,6 @@
-"""The loop: capture thread → inference thread → main thread (tile, compose, show), and a clean stop.
+"""The loop: the capture thread (`live.capture`) → the inference workers (`live.inference`) → the main
+thread, which tiles, composes and shows each result and turns keys and clicks into requests; and a clean
+stop on every exit path.
 
 Each hand-over keeps only the newest item, so a slow model drops frames instead of delaying them.
 With `unpaced` the hand-overs block instead, so every frame of a file is processed (benchmarks).
@@ -12,128 +14,26 @@ import threading
 import time
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from live.capture import Capture
 from live.controls import Controls, ViewState
-from live.display import Composer, camera_panel_hw, scale_camera
+from live.display import Composer
 from live.errors import OutputError
-from live.extractor import STEADY_RATE, Extraction, Extractor
-from live.preprocess import crop_box, prepare_rgb
+from live.extractor import Extraction
+from live.handover import END, BufferPool, Handover
+from live.inference import Inference, Request, Result, normalize_in_graph
+from live.preprocess import crop_box
 from live.tiler import MosaicLayout, colormap_lut, colormap_names
 
 log = logging.getLogger(__name__)
 
-END = object()  # sent through the hand-overs when the source has no more frames
-RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0)  # back-off between attempts to reopen a lost camera or stream
 MESSAGE_SECONDS = 2.0
 THROUGHPUT_WORKERS = 2  # frames in flight through the model with --unpaced; live and paced sources keep one
 FIGURES_SECONDS = 0.25  # how often the overlay's FPS and latency figures change
-
-
-class Handover:
-    """A one-item slot between two threads: `put` replaces (or, blocking, waits for) the item; `take` waits.
-
-    `on_drop` is called with an item that `put` replaced before anyone took it.
-    """
-
-    def __init__(self, blocking: bool = False, on_drop=None):
-        self.blocking = blocking
-        self.on_drop = on_drop
-        self._item = None
-        self._closed = False
-        self._cond = threading.Condition()
-
-    def put(self, item) -> bool:
-        with self._cond:
-            while self.blocking and self._item is not None and not self._closed:
-                self._cond.wait(0.1)
-            if self._closed:
-                return False
-            dropped, self._item = self._item, item
-            self._cond.notify_all()
-        if dropped is not None and self.on_drop is not None:
-            self.on_drop(dropped)
-        return True
-
-    def wait_empty(self) -> None:
-        """Block until the item was taken (or the hand-over closed): read the next frame only when it is wanted."""
-        with self._cond:
-            while self._item is not None and not self._closed:
-                self._cond.wait(0.1)
-
-    def take(self, timeout: float):
-        with self._cond:
-            if self._item is None:
-                self._cond.wait(timeout)
-            item, self._item = self._item, None
-            self._cond.notify_all()
-            return item
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-
-
-class BufferPool:
-    """Images handed round between threads and back, so that no large buffer is allocated per frame."""
-
-    KEEP = 8  # free images kept; older ones (of a size no longer asked for, say) are let go
-
-    def __init__(self):
-        self._free: list[np.ndarray] = []
-        self._lock = threading.Lock()
-        self.allocated = 0  # images made so far: a few in a whole run, one more for each result dropped unshown
-
-    def take(self, shape: tuple[int, ...]) -> np.ndarray:
-        with self._lock:
-            for i, image in enumerate(self._free):
-                if image.shape == shape:
-                    return self._free.pop(i)
-            self.allocated += 1
-        return np.empty(shape, np.uint8)
-
-    def give(self, image: np.ndarray | None) -> None:
-        if image is None:
-            return
-        with self._lock:
-            self._free.append(image)
-            del self._free[:-self.KEEP]
-
-
-@dataclass
-class Frame:
-    index: int
-    bgr: np.ndarray
-    captured: float  # time.monotonic() when it was read
-    read_seconds: float = 0.0
-
-
-@dataclass
-class Request:
-    """What the inference thread should compute, as set by the main thread."""
-
-    layer: str
-    channels: np.ndarray
-    normalize: str
-    mirror: bool
-    frozen: bool
-    version: int = 0
-
-
-@dataclass
-class Result:
-    frame: Frame
-    bgr: np.ndarray  # the picture as shown (mirrored when asked)
-    rgb: np.ndarray  # the model's input
-    request: Request
-    extractor: Extractor
-    extraction: Extraction
-    timings: dict = field(default_factory=dict)
-    picture: np.ndarray | None = None  # `bgr` at its size in the window (from the pool), scaled by the worker
 
 
 class Stats:
@@ -160,230 +60,6 @@ class Stats:
         if not values:
             return 0.0
         return float(np.median([values[i] for i in range(-min(last, len(values)), 0)]) * 1000)
-
-
-class Capture(threading.Thread):
-    """Reads the source, paced at its own frame rate unless unpaced or live; retries a lost live source."""
-
-    def __init__(self, source, out: Handover, paced: bool, loop: bool, stop: threading.Event, status):
-        super().__init__(name="capture", daemon=True)
-        self.source, self.out, self.paced, self.loop, self.stop, self.status = source, out, paced, loop, stop, status
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self._run()
-        except BaseException as exc:  # handed to the main thread, which reports it once
-            self.error = exc
-            self.out.put(END)
-
-    def _run(self) -> None:
-        index, start = 0, time.monotonic()
-        while not self.stop.is_set():
-            if self.out.blocking:
-                self.out.wait_empty()  # unpaced: a frame read now would only wait in the hand-over
-            began = time.monotonic()
-            bgr = self.source.read()
-            if bgr is None:
-                if self.source.live:
-                    if not self._reconnect():
-                        break
-                    continue
-                if self.loop and self.source.rewind():
-                    continue
-                break
-            if self.paced and not self.source.live:
-                due = start + index / self.source.fps
-                delay = due - time.monotonic()
-                if delay > 0:
-                    self.stop.wait(delay)
-                elif delay < -1.0:  # fell far behind (a stall): restart the clock instead of rushing
-                    start = time.monotonic() - index / self.source.fps
-            if not self.out.put(Frame(index, bgr, time.monotonic(), time.monotonic() - began)):
-                return
-            index += 1
-        self.out.put(END)
-
-    def _reconnect(self) -> bool:
-        """Keep trying to get frames back with growing delays, until they come or the run stops."""
-        attempt = 0
-        while not self.stop.is_set():
-            self.status(f"camera lost, retrying ({self.source})")
-            log.warning("%s stopped delivering frames; retrying", self.source)
-            self.stop.wait(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
-            attempt += 1
-            if self.source.reconnect():
-                self.status("camera back")
-                log.info("%s is back", self.source)
-                return True
-        return False
-
-
-class Inference:
-    """Turns frames into maps on `workers` threads, with the extractor of the requested layer (built once).
-
-    One worker keeps the latency to one model call. With two (throughput mode, `--unpaced`) a second frame
-    goes through the model while the first is finished: on a CPU, an operation split across both cores
-    waits for its slower half whenever tiling or capture takes a core, and a second frame in flight fills
-    that gap. Results leave in the order their frames arrived.
-
-    With `panel_height` the workers also scale the camera picture to its size in the window (into images
-    from `pictures`), which takes that step off the main thread: beside a GPU it is what sets the pace.
-    """
-
-    def __init__(self, loaded, per_page: int, frames: Handover, out: Handover, stop: threading.Event, request: Request,
-                 in_graph: bool = False, workers: int = 1, panel_height: int | None = None,
-                 pictures: BufferPool | None = None):
-        self.loaded, self.per_page, self.frames, self.out, self.stop = loaded, per_page, frames, out, stop
-        self.in_graph = in_graph
-        self.panel_height, self.pictures = panel_height, pictures or BufferPool()
-        self.extractors: dict[str, Extractor] = {}
-        self._request = request
-        self._changed = threading.Event()
-        self._steady: dict = {}
-        self._built = threading.Lock()  # one build (and trace) per layer, even when two workers ask at once
-        self._steady_lock = threading.Lock()
-        self._taking = threading.Lock()  # a frame and its place in the order are taken together
-        self._turn = threading.Condition()
-        self._taken = self._delivered = 0
-        self._running = workers
-        self._last: Frame | None = None
-        self.error: BaseException | None = None
-        self._threads = [threading.Thread(target=self._work, args=(worker,), name=f"inference-{worker}", daemon=True)
-                         for worker in range(workers)]
-
-    def extractor(self, layer: str) -> Extractor:
-        with self._built:
-            if layer not in self.extractors:
-                began = time.monotonic()
-                self.extractors[layer] = Extractor(self.loaded, layer, self.per_page, self.in_graph)
-                log.debug("built the sub-model up to %s in %.2f s", layer, time.monotonic() - began)
-            return self.extractors[layer]
-
-    def warm_up(self, request: Request) -> Result:
-        """Build and trace the requested layer's extractor on a blank frame, and return that frame's result,
-        so that the main thread can prepare its own steps on it too. Nothing is kept (no steady range)."""
-        extractor = self.extractor(request.layer)
-        blank = np.zeros((*extractor.input_hw, 3), np.uint8)
-        extraction = extractor(blank, request.channels)
-        return Result(Frame(-1, blank, time.monotonic()), blank, blank, request, extractor, extraction)
-
-    def update(self, request: Request) -> None:
-        self._request = request
-        self._changed.set()
-
-    def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
-
-    def join(self, timeout: float) -> None:
-        for thread in self._threads:
-            thread.join(timeout)
-
-    def _work(self, worker: int) -> None:
-        try:
-            self._run(worker)
-        except BaseException as exc:  # handed to the main thread, which reports it once
-            self.error = self.error or exc
-            self.out.put(END)
-        finally:
-            with self._turn:
-                self._running -= 1
-                last = self._running == 0
-            if last:
-                self.out.put(END)
-
-    def _take(self):
-        """The next frame and its ticket, the order in which its result must leave."""
-        with self._taking:
-            frame = self.frames.take(0.1)
-            if frame is None or frame is END:
-                return frame, -1
-            self._last = frame
-            self._taken += 1
-            return frame, self._taken - 1
-
-    def _deliver(self, ticket: int, result: Result) -> bool:
-        with self._turn:
-            while self._delivered != ticket and not self.stop.is_set():
-                self._turn.wait(0.1)
-        delivered = self.out.put(result)
-        with self._turn:
-            self._delivered += 1
-            self._turn.notify_all()
-        return delivered
-
-    def _run(self, worker: int) -> None:
-        frozen_frame, done_version = None, -1
-        while not self.stop.is_set():
-            request = self._request
-            if request.frozen and self._last is not None:
-                if worker:  # one worker is enough to redraw a frozen frame
-                    self.stop.wait(0.05)
-                    continue
-                frozen_frame = frozen_frame or self._last
-                if request.version == done_version:
-                    self._changed.wait(0.05)
-                    self._changed.clear()
-                    continue
-                with self._taking:
-                    frame, ticket = frozen_frame, self._taken
-                    self._taken += 1
-            else:
-                frozen_frame = None
-                frame, ticket = self._take()
-                if frame is None:
-                    continue
-                if frame is END:
-                    self.frames.put(END)  # for the other workers
-                    return
-            done_version = request.version
-            if not self._deliver(ticket, self.process(frame, request)):
-                return
-
-    def process(self, frame: Frame, request: Request) -> Result:
-        timings = {"capture": frame.read_seconds}
-        began = time.perf_counter()
-        bgr = cv2.flip(frame.bgr, 1) if request.mirror else frame.bgr
-        extractor = self.extractor(request.layer)
-        rgb = prepare_rgb(bgr, extractor.input_hw)
-        picture = None
-        if self.panel_height is not None:
-            picture = self.pictures.take((*camera_panel_hw(bgr.shape[:2], self.panel_height), 3))
-            scale_camera(bgr, self.panel_height, out=picture)
-        timings["preprocess"] = time.perf_counter() - began
-        began = time.perf_counter()
-        key = (request.layer, tuple(request.channels.tolist()))
-        with self._steady_lock:
-            steady = self._steady.get(key) if request.normalize == "steady" else None
-        if steady is not None:
-            extraction = extractor(rgb, request.channels, "steady", *steady)
-            with self._steady_lock:
-                low, high = self._steady.get(key, steady)
-                self._steady[key] = (_follow(low, extraction.low), _follow(high, extraction.high))
-        else:
-            mode = "channel" if request.normalize == "steady" else request.normalize
-            extraction = extractor(rgb, request.channels, mode)
-            if request.normalize == "steady":
-                with self._steady_lock:
-                    self._steady[key] = (extraction.low.copy(), extraction.high.copy())
-        timings["model"] = time.perf_counter() - began
-        return Result(frame, bgr, rgb, request, extractor, extraction, timings, picture)
-
-
-def _follow(steady: np.ndarray, current: np.ndarray) -> np.ndarray:
-    """Move a steady range a step towards the current frame's; start again where it is not finite."""
-    moved = steady + STEADY_RATE * (current - steady)
-    return np.where(np.isfinite(moved), moved, current).astype(np.float32)
-
-
-def normalize_in_graph(choice: str) -> bool:
-    """Where maps are normalized: `graph`, `host`, or `auto` (in the graph when TensorFlow has a GPU)."""
-    if choice != "auto":
-        return choice == "graph"
-    import tensorflow as tf
-
-    return bool(tf.config.list_logical_devices("GPU"))
 
 
 @dataclass
@@ -526,7 +202,7 @@ class Visualizer:
 
     def _compose(self, result: Result) -> np.ndarray:
         """The canvas for one result, as the view's state asks: mosaic or focus, labels, text, help."""
-        config, state = self.config, self.controls.state
+        state = self.controls.state
         extraction = result.extraction
         layout, lut = self._layout(extraction), colormap_lut(state.colormap)
         focus_column = None

@@ -106,7 +106,8 @@ def test_percentile_mode_clips_outliers(vgg16, in_graph):
 
 @both_sides
 def test_steady_mode_varies_less_than_channel_mode_on_a_noisy_still_scene(vgg16, in_graph):
-    from live.pipeline import Frame, Inference, Request
+    from live.capture import Frame
+    from live.inference import Inference, Request
 
     rng = np.random.default_rng(0)
     still = moving_frames(1)[0].astype(np.int16)

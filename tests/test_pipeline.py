@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from live.config import Config
-from live.pipeline import BufferPool, Handover, Visualizer
+from live.pipeline import Visualizer
 from live.sources import FrameSource
 from tests.conftest import ROOT, moving_frames, write_video
 
@@ -56,7 +56,7 @@ class FlakyCamera(FrameSource):
 
 
 def test_lost_camera_is_retried_and_the_run_goes_on(vgg16, caplog, monkeypatch):
-    monkeypatch.setattr("live.pipeline.RETRY_DELAYS", (0.05, 0.1))
+    monkeypatch.setattr("live.capture.RETRY_DELAYS", (0.05, 0.1))
     source = FlakyCamera(before=5, failures=2)
     visualizer = Visualizer(Config(max_frames=12, channels=16), source, vgg16)
     with caplog.at_level(logging.INFO):
@@ -64,37 +64,6 @@ def test_lost_camera_is_retried_and_the_run_goes_on(vgg16, caplog, monkeypatch):
     assert summary.frames == 12
     assert source.reconnects == 3 and source.closed
     assert "camera lost, retrying" in caplog.text and "is back" in caplog.text
-
-
-def test_handover_keeps_only_the_newest_item():
-    slot = Handover()
-    for item in range(5):
-        slot.put(item)
-    assert slot.take(0.1) == 4
-    assert slot.take(0.01) is None
-
-
-def test_handover_reports_what_it_drops_unseen():
-    dropped = []
-    slot = Handover(on_drop=dropped.append)
-    for item in range(3):
-        slot.put(item)
-    assert slot.take(0.1) == 2 and dropped == [0, 1]
-    slot.put(3)
-    assert dropped == [0, 1]  # the slot was empty: nothing dropped
-
-
-def test_buffer_pool_hands_back_what_it_was_given():
-    pool = BufferPool()
-    first = pool.take((4, 6, 3))
-    pool.give(first)
-    assert pool.take((4, 6, 3)) is first
-    assert pool.take((4, 6, 3)) is not first and pool.allocated == 2
-    pool.give(first)
-    assert pool.take((5, 6, 3)).shape == (5, 6, 3) and pool.allocated == 3  # another size: a new image
-    for _ in range(3 * BufferPool.KEEP):
-        pool.give(np.empty((2, 2, 3), np.uint8))
-    assert len(pool._free) == BufferPool.KEEP
 
 
 def test_camera_pictures_go_round_instead_of_being_made_per_frame(vgg16):
@@ -157,17 +126,6 @@ def test_a_slow_start_is_explained_and_a_quick_one_is_not(caplog):
     assert caplog.text.count("still compiling") == 1
 
 
-def test_blocking_handover_loses_nothing():
-    slot = Handover(blocking=True)
-    got = []
-    reader = threading.Thread(target=lambda: got.extend(slot.take(1) for _ in range(20)))
-    reader.start()
-    for item in range(20):
-        slot.put(item)
-    reader.join(5)
-    assert got == list(range(20))
-
-
 def test_unpaced_file_processes_every_frame_and_stops_at_its_end(vgg16, tmp_path):
     from live.sources import open_source
 
@@ -182,7 +140,7 @@ def test_two_frames_in_flight_are_shown_in_their_order(vgg16, tmp_path, monkeypa
     """Unpaced, two workers run the model; one that finishes first still waits for the frame before it."""
     import random
 
-    from live.pipeline import Inference
+    from live.inference import Inference
     from live.sources import open_source
 
     original, workers = Inference.process, set()
@@ -231,7 +189,7 @@ def test_paced_file_plays_at_its_own_frame_rate(vgg16, tmp_path):
 
 
 def test_a_slow_model_drops_frames_instead_of_queueing_them(vgg16, monkeypatch):
-    from live.pipeline import Inference
+    from live.inference import Inference
     from live.sources import DemoSource
 
     original = Inference.process
@@ -277,7 +235,7 @@ def test_signal_during_recording_leaves_a_whole_file(tmp_path, signum):
 
 
 def test_a_failing_worker_stops_the_run_with_its_error(vgg16, monkeypatch):
-    from live.pipeline import Inference
+    from live.inference import Inference
     from live.sources import DemoSource
 
     original = Inference.process

@@ -1,0 +1,83 @@
+"""The capture thread: reads a source at its own frame rate (or as fast as taken, unpaced), hands on only
+the newest frame, and keeps trying to get a lost camera or stream back."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from live.handover import END, Handover
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0)  # back-off between attempts to reopen a lost camera or stream
+
+
+@dataclass
+class Frame:
+    index: int
+    bgr: np.ndarray
+    captured: float  # time.monotonic() when it was read
+    read_seconds: float = 0.0
+
+
+
+class Capture(threading.Thread):
+    """Reads the source, paced at its own frame rate unless unpaced or live; retries a lost live source."""
+
+    def __init__(self, source, out: Handover, paced: bool, loop: bool, stop: threading.Event, status):
+        super().__init__(name="capture", daemon=True)
+        self.source, self.out, self.paced, self.loop, self.stop, self.status = source, out, paced, loop, stop, status
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:  # handed to the main thread, which reports it once
+            self.error = exc
+            self.out.put(END)
+
+    def _run(self) -> None:
+        index, start = 0, time.monotonic()
+        while not self.stop.is_set():
+            if self.out.blocking:
+                self.out.wait_empty()  # unpaced: a frame read now would only wait in the hand-over
+            began = time.monotonic()
+            bgr = self.source.read()
+            if bgr is None:
+                if self.source.live:
+                    if not self._reconnect():
+                        break
+                    continue
+                if self.loop and self.source.rewind():
+                    continue
+                break
+            if self.paced and not self.source.live:
+                due = start + index / self.source.fps
+                delay = due - time.monotonic()
+                if delay > 0:
+                    self.stop.wait(delay)
+                elif delay < -1.0:  # fell far behind (a stall): restart the clock instead of rushing
+                    start = time.monotonic() - index / self.source.fps
+            if not self.out.put(Frame(index, bgr, time.monotonic(), time.monotonic() - began)):
+                return
+            index += 1
+        self.out.put(END)
+
+    def _reconnect(self) -> bool:
+        """Keep trying to get frames back with growing delays, until they come or the run stops."""
+        attempt = 0
+        while not self.stop.is_set():
+            self.status(f"camera lost, retrying ({self.source})")
+            log.warning("%s stopped delivering frames; retrying", self.source)
+            self.stop.wait(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
+            attempt += 1
+            if self.source.reconnect():
+                self.status("camera back")
+                log.info("%s is back", self.source)
+                return True
+        return False
