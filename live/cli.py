@@ -8,7 +8,6 @@ import logging
 import os
 import signal
 import sys
-import threading
 from pathlib import Path
 
 from live.config import Config
@@ -150,28 +149,9 @@ def configure_device(tf, device: str) -> str:
         for gpu in gpus:
             with contextlib.suppress(RuntimeError):
                 tf.config.experimental.set_memory_growth(gpu, True)
-        start_convolutions(tf)
         details = tf.config.experimental.get_device_details(gpus[0])
         return f"GPU ({details.get('device_name', gpus[0].name)})"
     return "CPU"
-
-
-def start_convolutions(tf) -> threading.Thread:
-    """Run one tiny convolution in the background, so that the device's convolution library starts while
-    the model loads.
-
-    On an H200 machine the first convolution took 3.1 s whatever its size (cuDNN starting, not autotuning:
-    the same with autotuning off and with a full CUDA cache), against 0.8 s to load VGG16 beside it.
-    """
-    def run():
-        try:
-            tf.nn.conv2d(tf.zeros([1, 8, 8, 3]), tf.zeros([3, 3, 3, 8]), 1, "SAME").numpy()
-        except Exception as exc:  # the model's own first call reports any real trouble, in its own words
-            log.debug("background warm-up convolution failed: %s", exc)
-
-    thread = threading.Thread(target=run, name="warm-up-convolution", daemon=True)
-    thread.start()
-    return thread
 
 
 def host_threads(on_gpu: bool, cores: int | None = None) -> int:

@@ -1,6 +1,5 @@
 """The command line end to end, as a user runs it: headless runs, saved mosaics checked independently, errors."""
 
-import logging
 import os
 import subprocess
 import sys
@@ -149,16 +148,6 @@ def test_configure_device_on_the_cpu_keeps_numba_and_opencv_to_one_thread():
     cv2.setNumThreads(4)
     assert configure_device(import_tensorflow(), "cpu") == "CPU"
     assert numba.get_num_threads() == 1 and cv2.getNumThreads() == 1
-
-
-def test_the_background_warm_up_convolution_runs_and_ends(caplog):
-    from live.cli import import_tensorflow, start_convolutions
-
-    caplog.set_level(logging.DEBUG, logger="live")
-    thread = start_convolutions(import_tensorflow())
-    thread.join(timeout=60)
-    assert not thread.is_alive() and thread.daemon
-    assert "warm-up convolution failed" not in caplog.text
 
 
 def test_an_nvidia_driver_that_tensorflow_cannot_use_gets_the_install_hint(tmp_path, monkeypatch, caplog):
