@@ -254,8 +254,10 @@ def _open_window(config: Config):
 
 def run(config: Config, args) -> int:
     from live.tiler import colormap_lut
+    from models.loading import check_choice
 
     colormap_lut(config.colormap)  # bad values fail before anything slow starts
+    check_choice(config.model, config.weights, config.preprocess)
     _check_outputs(config)
     if args.list_layers:
         return _list_layers(_load(config, args)[0])

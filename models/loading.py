@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 WEIGHTS_CHOICES = ("auto", "hed", "imagenet", "none")
 PREPROCESS_CHOICES = ("auto", "none", "unit", "symmetric", "caffe", "torch")
 DEFAULT_INPUT_HW = (224, 224)
+MODEL_FILE_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
 @dataclass(frozen=True)
@@ -119,19 +120,58 @@ def feature_layers(model) -> list[FeatureLayer]:
     return found
 
 
+def _is_model_file(name: str) -> bool:
+    return Path(name).suffix.lower() in MODEL_FILE_SUFFIXES
+
+
+def check_choice(name: str, weights: str = "auto", preprocess: str = "auto") -> None:
+    """What can be told about a model choice without TensorFlow: the options, a known name, a model file that
+    exists and is of its kind. Run before anything slow starts, so that a typo fails at once; Keras can still
+    refuse a file later, for reasons only it can tell."""
+    if weights not in WEIGHTS_CHOICES:
+        raise ModelError(f"unknown weights '{weights}'; choose one of {', '.join(WEIGHTS_CHOICES)}")
+    if preprocess not in PREPROCESS_CHOICES:
+        raise ModelError(f"unknown preprocessing '{preprocess}'; choose one of {', '.join(PREPROCESS_CHOICES)}")
+    if _is_model_file(name):
+        _check_file(Path(name), weights)
+        return
+    spec = find_spec(name)
+    if spec is None:
+        close = close_names(name)
+        hint = f" Did you mean: {', '.join(close)}?" if close else ""
+        raise UsageError(f"unknown model '{name}'.{hint} Known names: {', '.join(list_models())}, "
+                         f"or a path to a .keras or .h5 file.")
+    if weights == "hed" and spec.name != "vgg16":
+        raise ModelError(f"--weights hed is the bundled VGG16 backbone and fits only vgg16, not {spec.name}")
+
+
+def _check_file(path: Path, weights: str) -> None:
+    """A model file that exists and is a zip archive (.keras) or an HDF5 file (.h5): Keras itself says
+    "File not found" for a .keras file that is not a zip archive."""
+    if not path.is_file():
+        raise ModelError(f"model file '{path}' does not exist")
+    if weights != "auto":
+        raise ModelError("--weights applies to models chosen by name; a model file brings its own weights")
+    if path.suffix.lower() == ".keras":
+        import zipfile
+
+        if not zipfile.is_zipfile(path):
+            raise ModelError(f"'{path}' is not a Keras model file: a .keras file is the zip archive that "
+                             f"model.save() writes, and this one is not a zip archive")
+    else:
+        import h5py
+
+        if not h5py.is_hdf5(path):
+            raise ModelError(f"'{path}' is not an HDF5 file, which a {path.suffix} model file must be "
+                             f"(model.save() on a .h5 name writes one)")
+
+
 def _load_named(spec_name: str, weights: str) -> tuple[object, str, Callable]:
     spec = find_spec(spec_name)
-    if spec is None:
-        close = close_names(spec_name)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise UsageError(f"unknown model '{spec_name}'.{hint} Known names: {', '.join(list_models())}, "
-                         f"or a path to a .keras or .h5 file.")
     import keras
 
     if weights == "auto":
         weights = "hed" if spec.name == "vgg16" else "imagenet"
-    if weights == "hed" and spec.name != "vgg16":
-        raise ModelError(f"--weights hed is the bundled VGG16 backbone and fits only vgg16, not {spec.name}")
     constructor = getattr(keras.applications, spec.class_name)
     module = importlib.import_module(f"keras.applications.{spec.module}")
     shape = (*spec.input_hw, 3)
@@ -153,11 +193,7 @@ def _load_named(spec_name: str, weights: str) -> tuple[object, str, Callable]:
     return model, description, preprocess
 
 
-def _load_file(path: Path, weights: str, preprocess: str) -> tuple[object, str, Callable]:
-    if not path.is_file():
-        raise ModelError(f"model file '{path}' does not exist")
-    if weights not in ("auto",):
-        raise ModelError("--weights applies to models chosen by name; a model file brings its own weights")
+def _load_file(path: Path, preprocess: str) -> tuple[object, str, Callable]:
     import keras
 
     try:
@@ -179,13 +215,10 @@ def _load_file(path: Path, weights: str, preprocess: str) -> tuple[object, str, 
 
 def load_model(name: str, weights: str = "auto", preprocess: str = "auto") -> LoadedModel:
     """Build a model by name (`vgg16`, `mobilenet_v2`, ...) or load one from a `.keras` / `.h5` file."""
-    if weights not in WEIGHTS_CHOICES:
-        raise ModelError(f"unknown weights '{weights}'; choose one of {', '.join(WEIGHTS_CHOICES)}")
-    if preprocess not in PREPROCESS_CHOICES:
-        raise ModelError(f"unknown preprocessing '{preprocess}'; choose one of {', '.join(PREPROCESS_CHOICES)}")
+    check_choice(name, weights, preprocess)
     path = Path(name)
-    if path.suffix.lower() in (".keras", ".h5", ".hdf5"):
-        model, description, preprocess_fn = _load_file(path, weights, preprocess)
+    if _is_model_file(name):
+        model, description, preprocess_fn = _load_file(path, preprocess)
         label = path.stem
     else:
         model, description, preprocess_fn = _load_named(name, weights)

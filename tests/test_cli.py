@@ -118,6 +118,17 @@ def test_bad_input_gets_one_clear_sentence(args, code, phrase):
     assert "Traceback" not in done.stderr and "WARN" not in done.stderr and "I0000" not in done.stderr
 
 
+@pytest.mark.parametrize("args", [["--model", "vgg61"], ["--model", "missing.keras"],
+                                  ["--model", "mobilenet_v2", "--weights", "hed"]])
+def test_a_bad_model_choice_fails_before_tensorflow_and_the_camera(args):
+    code = ("import sys, live.cli; code = live.cli.main(sys.argv[1:]); "
+            "print('tensorflow imported' if 'tensorflow' in sys.modules else 'no tensorflow', code)")
+    done = subprocess.run([sys.executable, "-c", code, *args, "--headless"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env={k: v for k, v in os.environ.items() if k != "DISPLAY"})
+    assert done.stdout.split()[:2] == ["no", "tensorflow"], done.stdout + done.stderr
+    assert "error:" in done.stderr and "camera" not in done.stderr
+
+
 @pytest.mark.parametrize("name, image", [
     ("gray16.png", (np.arange(40 * 50, dtype=np.uint16).reshape(40, 50) * 30)),
     ("tiny.png", np.full((1, 1, 3), 200, np.uint8)),

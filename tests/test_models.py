@@ -1,5 +1,7 @@
 """Model names, files and weights; feature layers; errors that name close alternatives."""
 
+import zipfile
+
 import h5py
 import numpy as np
 import pytest
@@ -92,10 +94,19 @@ def test_lambda_model_is_refused_in_safe_mode(tmp_path):
 
 
 def test_broken_and_missing_model_files(tmp_path):
-    broken = tmp_path / "broken.keras"
-    broken.write_bytes(b"not a zip file")
+    not_zip = tmp_path / "notes.keras"
+    not_zip.write_bytes(b"not a zip file")
+    with pytest.raises(ModelError, match="'.*notes.keras' is not a Keras model file: .* not a zip archive"):
+        load_model(str(not_zip))
+    not_hdf5 = tmp_path / "notes.h5"
+    not_hdf5.write_bytes(b"not an HDF5 file")
+    with pytest.raises(ModelError, match="'.*notes.h5' is not an HDF5 file"):
+        load_model(str(not_hdf5))
+    empty_zip = tmp_path / "empty.keras"
+    with zipfile.ZipFile(empty_zip, "w") as archive:
+        archive.writestr("readme.txt", "no model in here")
     with pytest.raises(ModelError, match="could not load the model file"):
-        load_model(str(broken))
+        load_model(str(empty_zip))
     with pytest.raises(ModelError, match="does not exist"):
         load_model(str(tmp_path / "missing.h5"))
 
