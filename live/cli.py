@@ -197,6 +197,11 @@ def _check_outputs(config: Config) -> None:
         except OSError as exc:
             raise UsageError(f"--save-mosaics '{config.save_mosaics}' cannot be created: {exc.strerror}") from None
         check_writable(config.save_mosaics / "mosaic.png", "--save-mosaics")
+        earlier = sorted(config.save_mosaics.glob("mosaic_*.png"))
+        if earlier:
+            raise UsageError(f"--save-mosaics '{config.save_mosaics}' already holds {len(earlier)} mosaic(s) from an "
+                             f"earlier run ({earlier[0].name}, ...), which this run would write over; choose another "
+                             f"folder or empty this one")
 
 
 class _Stopper:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -28,6 +29,16 @@ def check_writable(path: Path, what: str) -> None:
         raise OutputError(f"{what} '{path}': the folder '{folder}' cannot be written")
 
 
+def free_path(path: Path) -> Path:
+    """`path`, or where a file of that name exists, the first free `<stem>_1<suffix>`, `<stem>_2<suffix>`, ...:
+    what the user made in an earlier run is never written over."""
+    path = Path(path)
+    if not path.exists():
+        return path
+    return next(candidate for n in itertools.count(1)
+                if not (candidate := path.with_name(f"{path.stem}_{n}{path.suffix}")).exists())
+
+
 def _fourcc_for(path: Path) -> int:
     return cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
 
@@ -41,7 +52,9 @@ class Recorder:
 
     def __init__(self, path: Path, fps: float = RECORD_FPS, real_time: bool = False,
                  reserve_bytes: int = DISK_RESERVE_BYTES):
-        self.path, self.fps, self.real_time = Path(path), fps, real_time
+        self.path, self.fps, self.real_time = free_path(path), fps, real_time
+        if self.path != Path(path):
+            log.warning("'%s' already exists and is kept; recording to '%s' instead", path, self.path)
         self.reserve_bytes = reserve_bytes
         self._writer = None
         self._size = None
@@ -120,11 +133,7 @@ def save_snapshot(folder: Path, canvas: np.ndarray, activations_hwc: np.ndarray,
     except OSError as exc:
         raise OutputError(f"could not create the snapshot folder '{folder}': {exc.strerror or exc}") from exc
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    stem = folder / f"snapshot_{stamp}_{info.get('frame', 0):06d}"
-    suffix = 1
-    while stem.with_suffix(".json").exists():
-        stem = folder / f"snapshot_{stamp}_{info.get('frame', 0):06d}_{suffix}"
-        suffix += 1
+    stem = free_path(folder / f"snapshot_{stamp}_{info.get('frame', 0):06d}.json").with_suffix("")
     try:
         save_png(stem.with_suffix(".png"), canvas)
         write_atomically(stem.with_suffix(".npy"), lambda tmp: np.save(tmp, activations_hwc.astype(np.float32)))

@@ -338,7 +338,7 @@ class Visualizer:
             return
         path = self.config.snapshot_dir / f"recording_{time.strftime('%Y%m%d-%H%M%S')}.mp4"
         self.user_recorder = _make_recorder(path, self.source, real_time=True)
-        self.say(f"recording {path}")
+        self.say(f"recording {self.user_recorder.path}")
 
 
 FIRST_START_NOTE = ("preparing the first frame: numba compiles its kernels on a machine's first start (a few "

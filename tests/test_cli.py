@@ -118,6 +118,22 @@ def test_bad_input_gets_one_clear_sentence(args, code, phrase):
     assert "Traceback" not in done.stderr and "WARN" not in done.stderr and "I0000" not in done.stderr
 
 
+def test_a_second_run_writes_over_nothing(tmp_path):
+    out, mosaics = tmp_path / "talk.mp4", tmp_path / "mosaics"
+    first = run_cli("--source", "demo", "--headless", "--max-frames", "3", "--output", str(out),
+                    "--save-mosaics", str(mosaics))
+    assert first.returncode == 0, first.stderr
+    recording, saved = out.read_bytes(), {p.name: p.read_bytes() for p in mosaics.iterdir()}
+    again = run_cli("--source", "demo", "--headless", "--max-frames", "3", "--output", str(out),
+                    "--save-mosaics", str(mosaics))
+    assert again.returncode == 2 and "already holds 3 mosaic(s) from an earlier run" in again.stderr
+    third = run_cli("--source", "demo", "--headless", "--max-frames", "3", "--output", str(out))
+    assert third.returncode == 0, third.stderr
+    assert f"'{out}' already exists and is kept; recording to '{tmp_path / 'talk_1.mp4'}'" in third.stderr
+    assert out.read_bytes() == recording and {p.name: p.read_bytes() for p in mosaics.iterdir()} == saved
+    assert cv2.VideoCapture(str(tmp_path / "talk_1.mp4")).read()[0]
+
+
 @pytest.mark.parametrize("args", [["--model", "vgg61"], ["--model", "missing.keras"],
                                   ["--model", "mobilenet_v2", "--weights", "hed"]])
 def test_a_bad_model_choice_fails_before_tensorflow_and_the_camera(args):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from live.errors import OutputError
-from live.outputs import Recorder, check_writable, save_png, save_snapshot, write_atomically
+from live.outputs import Recorder, check_writable, free_path, save_png, save_snapshot, write_atomically
 
 
 def count_frames(path: Path) -> int:
@@ -34,6 +34,29 @@ def test_recorder_writes_each_canvas_once(tmp_path, name):
     recorder.close()
     recorder.close()  # twice is harmless
     assert count_frames(tmp_path / name) == 15
+
+
+def test_free_path_never_names_an_existing_file(tmp_path):
+    path = tmp_path / "talk.mp4"
+    assert free_path(path) == path
+    path.write_bytes(b"earlier")
+    (tmp_path / "talk_1.mp4").write_bytes(b"earlier too")
+    assert free_path(path) == tmp_path / "talk_2.mp4"
+
+
+def test_a_recording_never_replaces_an_earlier_one(tmp_path, caplog):
+    earlier = tmp_path / "talk.mp4"
+    first = Recorder(earlier, fps=20)
+    first.write(canvas(1))
+    first.close()
+    assert first.path == earlier
+    kept = earlier.read_bytes()
+    again = Recorder(earlier, fps=20)
+    for i in range(3):
+        again.write(canvas(i))
+    again.close()
+    assert again.path == tmp_path / "talk_1.mp4" and "already exists and is kept" in caplog.text
+    assert earlier.read_bytes() == kept and count_frames(again.path) == 3
 
 
 def test_real_time_recording_follows_the_clock(tmp_path):
