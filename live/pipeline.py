@@ -110,8 +110,13 @@ class Visualizer:
         return Request(self.controls.layer_name, self.controls.visible_channels(), state.normalize, state.mirror,
                        state.frozen, self.version)
 
-    def say(self, text: str) -> None:
+    def show(self, text: str) -> None:
+        """A message on the window for a few seconds."""
         self.message, self.message_until = text, time.monotonic() + MESSAGE_SECONDS
+
+    def say(self, text: str) -> None:
+        """A message on the window and in the log."""
+        self.show(text)
         log.info("%s", text)
 
     def _status(self, text: str) -> None:
@@ -327,8 +332,8 @@ class Visualizer:
 
     def toggle_recording(self) -> None:
         if self.user_recorder is not None:
-            self.user_recorder.close()
-            self.say(f"recording saved: {self.user_recorder.path}")
+            self.user_recorder.close()  # which logs the file and its frame count
+            self.show(f"recording saved: {self.user_recorder.path}")
             self.user_recorder = None
             return
         try:

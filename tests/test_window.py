@@ -164,6 +164,7 @@ def test_keys_and_a_click_drive_the_real_window(xserver, tmp_path):
     assert focused["focus"] == 2
     videos = list(folder.glob("recording_*.mp4"))
     assert len(videos) == 1
+    assert output.count("recording saved") == 1, output  # said once, with its frame count
     capture = cv2.VideoCapture(str(videos[0]))
     frames = 0
     while capture.read()[0]:
