@@ -18,6 +18,7 @@ from live.tiler import MosaicLayout, Tiler, to_levels
 log = logging.getLogger(__name__)
 
 SEPARATOR = 8  # pixels between camera picture and mosaic
+CROP_MARK = (230, 230, 230)  # the corners of the part of the picture the model sees, where it is not all of it
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 HEAT_WEIGHT = 0.55
 
@@ -96,6 +97,7 @@ class Composer:
             self.tile_seconds = time.perf_counter() - began
             if labels:
                 self._draw_labels(mosaic, layout, labels)
+            self._mark_crop(camera, bgr.shape[:2], crop_box)
         else:
             single = MosaicLayout(1, 1, layout.tile_height, layout.tile_width, 0)
             self._tiler(single).draw(extraction.maps_hwk, np.array([focus_column], np.int32), lut, mosaic,
@@ -118,12 +120,30 @@ class Composer:
             return None
         return self.layout.tile_at(y, x, self.mosaic_h, self.mosaic_w)
 
-    def _overlay_heat(self, camera, map_hw, lut, frame_hw, crop_box) -> None:
-        """Blend one channel's map, colored, over the part of the camera picture the model sees."""
+    def _on_panel(self, frame_hw, crop_box) -> tuple[int, int, int, int]:
+        """The model's crop of the frame, (top, bottom, left, right) in camera-panel pixels."""
         frame_h, frame_w = frame_hw
         top, left, bottom, right = crop_box or (0, 0, frame_h, frame_w)
         sy, sx = self.panel_height / frame_h, self.camera_w / frame_w
-        y0, y1, x0, x1 = int(top * sy), int(bottom * sy), int(left * sx), int(right * sx)
+        return int(top * sy), int(bottom * sy), int(left * sx), int(right * sx)
+
+    def _mark_crop(self, camera, frame_hw, crop_box) -> None:
+        """Viewfinder corners around the part of the picture the model sees, when it does not see all of it:
+        a wide camera's sides are cut off for a square model input, and the maps show nothing from there."""
+        y0, y1, x0, x1 = self._on_panel(frame_hw, crop_box)
+        height, width = camera.shape[:2]
+        if (y0, y1, x0, x1) == (0, height, 0, width) or y1 <= y0 or x1 <= x0:
+            return
+        arm = max(8, min(y1 - y0, x1 - x0) // 12)
+        # 2-pixel lines drawn about their centre line: one pixel in from each edge keeps them whole
+        for y, dy in ((y0 + 1, 1), (y1 - 2, -1)):
+            for x, dx in ((x0 + 1, 1), (x1 - 2, -1)):
+                cv2.line(camera, (x, y), (x + dx * arm, y), CROP_MARK, 2)
+                cv2.line(camera, (x, y), (x, y + dy * arm), CROP_MARK, 2)
+
+    def _overlay_heat(self, camera, map_hw, lut, frame_hw, crop_box) -> None:
+        """Blend one channel's map, colored, over the part of the camera picture the model sees."""
+        y0, y1, x0, x1 = self._on_panel(frame_hw, crop_box)
         if y1 <= y0 or x1 <= x0:
             return
         heat = lut[cv2.resize(np.ascontiguousarray(map_hw), (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)]

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from live.display import Composer, fit_window, screen_hw
+from live.display import CROP_MARK, Composer, fit_window, screen_hw
 from live.extractor import Extraction
 from live.tiler import BACKGROUND, MosaicLayout, colormap_lut
 
@@ -24,6 +24,22 @@ def test_canvas_has_camera_left_and_mosaic_right():
     assert (canvas[200, 100] == (0, 0, 255)).all()  # the camera picture, scaled
     assert (canvas[200, 340] == 200).all() and (canvas[120, 450] == BACKGROUND).all()  # a tile and a gap
     assert composer.tile_at(10, 340) == 0 and composer.tile_at(200, 560) == 3 and composer.tile_at(10, 10) is None
+
+
+def test_corners_mark_what_the_model_sees_of_a_wide_picture():
+    from live.preprocess import crop_box
+
+    layout, lut = MosaicLayout.for_count(4, 8, 8, 1), colormap_lut("gray")
+    wide = np.zeros((120, 160, 3), np.uint8)
+    box = crop_box(wide.shape[:2], (224, 224))  # a square out of the middle: columns 20 to 140
+    canvas = Composer(panel_height=240).compose(wide, extraction(), layout, lut, [], crop_box=box)
+    marked = np.flatnonzero((canvas[:, :320] == CROP_MARK).all(axis=2).any(axis=0))
+    assert marked.min() == 40 and marked.max() == 279  # inside the crop's 40..279 on the panel, to its edges
+    assert (canvas[120, :320] == 0).all()  # corners only: the middle of each side is left alone
+    square = np.zeros((120, 120, 3), np.uint8)
+    canvas = Composer(panel_height=240).compose(square, extraction(), layout, lut, [],
+                                                crop_box=crop_box(square.shape[:2], (224, 224)))
+    assert (canvas[:, :240] == 0).all()  # the model sees all of it: nothing to mark
 
 
 def test_camera_picture_scaled_elsewhere_is_copied_in_unchanged():
