@@ -157,10 +157,9 @@ def latency_like_a_camera(loaded, frames: int) -> list[dict]:
 
 def model_step(loaded, layer: str):
     """The sub-model up to `layer` as one traced tf.function, as the model-alone reference calls it."""
-    import keras
     import tensorflow as tf
 
-    sub = keras.Model(loaded.model.inputs[0], loaded.model.get_layer(layer).output)
+    sub = loaded.cut(layer)
     height, width = loaded.input_hw
     return tf.function(lambda x: sub(x, training=False), input_signature=[tf.TensorSpec([1, height, width, 3])])
 

@@ -235,9 +235,10 @@ def _load(config: Config, args):
 
 
 def _list_layers(loaded) -> int:
-    print(f"{'layer':32} {'output (height, width, channels)':34} channels")
+    width = max(32, *(len(layer.name) + 1 for layer in loaded.layers))
+    print(f"{'layer':{width}} {'output (height, width, channels)':34} channels")
     for layer in loaded.layers:
-        print(f"{layer.name:32} {str((layer.height, layer.width, layer.channels)):34} {layer.channels}")
+        print(f"{layer.name:{width}} {str((layer.height, layer.width, layer.channels)):34} {layer.channels}")
     return 0
 
 

@@ -42,7 +42,6 @@ class Extractor:
     """Feature maps of one layer for one RGB frame; traces its graph once and reuses it for every frame."""
 
     def __init__(self, loaded, layer_name: str, shown: int, in_graph: bool = True):
-        import keras
         import tensorflow as tf
 
         self.layer = loaded.layer(layer_name)
@@ -50,7 +49,7 @@ class Extractor:
         self.shown = max(1, min(shown, self.layer.channels))
         self.in_graph = in_graph
         self.trace_count = 0
-        self.submodel = keras.Model(loaded.model.inputs[0], loaded.model.get_layer(layer_name).output)
+        self.submodel = loaded.cut(layer_name)
         preprocess = self._preprocess = loaded.preprocess
         # On the host path the input's scaling is done by OpenCV where it can be: the graph then takes float32.
         self.host_scaling = None if in_graph else loaded.host_scaling

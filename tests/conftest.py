@@ -53,6 +53,23 @@ def vgg16():
     return load_model("vgg16")
 
 
+def transfer_model(sequential: bool):
+    """A small base model nested as one layer under a new head, the usual way of transfer learning; with
+    `sequential`, the base comes first in a Sequential model (no layer of the outer model before it)."""
+    import keras
+
+    base_in = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", name="base_conv")(base_in)
+    x = keras.layers.Conv2D(6, 3, strides=2, padding="same", activation="relu", name="base_conv2")(x)
+    base = keras.Model(base_in, x, name="base")
+    if sequential:
+        return keras.Sequential([keras.Input((32, 32, 3)), base, keras.layers.GlobalAveragePooling2D(),
+                                 keras.layers.Dense(2)], name="transfer")
+    inputs = keras.Input((32, 32, 3))
+    x = base(keras.layers.Rescaling(1 / 127.5, offset=-1, name="scale")(inputs))
+    return keras.Model(inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)), name="transfer")
+
+
 def run_cli(*args: str, timeout: float = 240, env_extra: dict | None = None, cwd: Path | None = None):
     """Run `python run_live.py ARGS` as a user would; return the CompletedProcess."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")

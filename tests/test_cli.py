@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from models.hed_weights import HED_BGR_MEAN, bundled_weights_path
-from tests.conftest import ROOT, moving_frames, run_cli, write_video
+from tests.conftest import ROOT, moving_frames, run_cli, transfer_model, write_video
 
 
 def test_demo_headless_runs_100_frames():
@@ -116,6 +116,17 @@ def test_bad_input_gets_one_clear_sentence(args, code, phrase):
     assert done.returncode == code, done.stderr
     assert phrase in done.stderr
     assert "Traceback" not in done.stderr and "WARN" not in done.stderr and "I0000" not in done.stderr
+
+
+def test_a_layer_inside_a_nested_model_runs_end_to_end(tmp_path):
+    model = tmp_path / "transfer.keras"
+    transfer_model(False).save(model)
+    listed = run_cli("--model", str(model), "--list-layers")
+    assert listed.returncode == 0 and "base/base_conv2" in listed.stdout, listed.stderr
+    done = run_cli("--model", str(model), "--layer", "base/base_conv2", "--source", "demo", "--headless",
+                   "--max-frames", "3", "--save-mosaics", str(tmp_path / "m"))
+    assert done.returncode == 0, done.stderr
+    assert len(list((tmp_path / "m").glob("mosaic_*.png"))) == 3
 
 
 def test_a_second_run_writes_over_nothing(tmp_path):

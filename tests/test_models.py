@@ -10,6 +10,7 @@ from live.errors import LayerError, ModelError, UsageError
 from models import feature_layers, list_models, load_model
 from models.hed_weights import bundled_weights_path
 from models.registry import find_spec
+from tests.conftest import transfer_model
 
 
 def test_vgg16_default_weights_are_the_bundled_ones(vgg16):
@@ -80,6 +81,28 @@ def test_model_files_load(tmp_path, suffix):
     assert [layer.name for layer in loaded.layers] == ["conv_a"]
     with pytest.raises(LayerError, match="not give a 4-D feature map"):
         loaded.layer("pool")
+
+
+@pytest.mark.parametrize("sequential", [False, True])
+def test_layers_inside_a_nested_model_are_listed_and_cut(tmp_path, sequential):
+    import keras
+
+    path = tmp_path / "transfer.keras"
+    transfer_model(sequential).save(path)
+    loaded = load_model(str(path))
+    names = [layer.name for layer in loaded.layers]
+    assert names == ([] if sequential else ["scale"]) + ["base/base_conv", "base/base_conv2", "base"]
+    assert loaded.default_layer == "base/base_conv"
+    assert (loaded.layer("base/base_conv2").height, loaded.layer("base/base_conv2").channels) == (16, 6)
+    image = np.random.default_rng(3).uniform(0, 255, (1, 32, 32, 3)).astype(np.float32)
+    base = loaded.model.get_layer("base")
+    scaled = image if sequential else image / 127.5 - 1
+    for inner in ("base_conv", "base_conv2"):
+        expected = keras.Model(base.inputs[0], base.get_layer(inner).output)(scaled)
+        np.testing.assert_allclose(np.asarray(loaded.cut(f"base/{inner}")(image)), np.asarray(expected),
+                                   rtol=1e-5, atol=1e-5)
+    with pytest.raises(LayerError, match="no layer 'base/conv9'"):
+        loaded.cut("base/conv9")
 
 
 def test_lambda_model_is_refused_in_safe_mode(tmp_path):
