@@ -179,7 +179,15 @@ def check_choice(name: str, weights: str = "auto", preprocess: str = "auto") -> 
     if _is_model_file(name):
         _check_file(Path(name), weights)
         return
+    path = Path(name)
     spec = find_spec(name)
+    if spec is None and len(path.parts) > 1 and not path.exists():
+        raise ModelError(f"model file '{name}' does not exist")
+    if spec is None and path.exists():
+        kind = "a folder" if path.is_dir() else "a file"
+        raise ModelError(f"--model '{name}' is {kind}, not a .keras or .h5 model file or a model name; a TensorFlow "
+                         f"SavedModel folder cannot be opened layer by layer: load it in TensorFlow's own Keras "
+                         f"and save it with model.save('model.keras')")
     if spec is None:
         close = close_names(name)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""

@@ -39,6 +39,17 @@ def test_unknown_model_lists_close_names():
         load_model("mobilenetv9")
 
 
+def test_a_folder_named_like_a_model_does_not_hide_the_model(tmp_path, monkeypatch):
+    from models.loading import check_choice
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "vgg16").mkdir()
+    check_choice("vgg16")  # the name, not the folder
+    (tmp_path / "vgg61").mkdir()
+    with pytest.raises(ModelError, match="'vgg61' is a folder"):
+        check_choice("vgg61")
+
+
 @pytest.mark.parametrize("name, expected", [("MobileNetV2", "mobilenet_v2"), ("efficientnet-b0", "efficientnet_b0"),
                                             ("resnet50", "resnet50")])
 def test_names_are_forgiving(name, expected):
@@ -132,6 +143,15 @@ def test_broken_and_missing_model_files(tmp_path):
         load_model(str(empty_zip))
     with pytest.raises(ModelError, match="does not exist"):
         load_model(str(tmp_path / "missing.h5"))
+    (tmp_path / "saved_model").mkdir()
+    with pytest.raises(ModelError, match="is a folder, not a .keras or .h5 model file.*SavedModel"):
+        load_model(str(tmp_path / "saved_model"))
+    with pytest.raises(ModelError, match="model file '.*/nowhere/model' does not exist"):
+        load_model(str(tmp_path / "nowhere" / "model"))
+    graph = tmp_path / "frozen.pb"
+    graph.write_bytes(b"")
+    with pytest.raises(ModelError, match="is a file, not a .keras or .h5 model file"):
+        load_model(str(graph))
 
 
 def test_feature_layers_skip_non_4d_outputs():
