@@ -164,7 +164,8 @@ def _cut(model, path: list[str]):
     return keras.Model(image, inner(before))
 
 
-def _is_model_file(name: str) -> bool:
+def is_model_file(name: str) -> bool:
+    """Whether `--model` names a file (.keras, .h5) rather than a model by name."""
     return Path(name).suffix.lower() in MODEL_FILE_SUFFIXES
 
 
@@ -176,7 +177,7 @@ def check_choice(name: str, weights: str = "auto", preprocess: str = "auto") -> 
         raise ModelError(f"unknown weights '{weights}'; choose one of {', '.join(WEIGHTS_CHOICES)}")
     if preprocess not in PREPROCESS_CHOICES:
         raise ModelError(f"unknown preprocessing '{preprocess}'; choose one of {', '.join(PREPROCESS_CHOICES)}")
-    if _is_model_file(name):
+    if is_model_file(name):
         _check_file(Path(name), weights)
         return
     path = Path(name)
@@ -269,7 +270,7 @@ def load_model(name: str, weights: str = "auto", preprocess: str = "auto") -> Lo
     """Build a model by name (`vgg16`, `mobilenet_v2`, ...) or load one from a `.keras` / `.h5` file."""
     check_choice(name, weights, preprocess)
     path = Path(name)
-    if _is_model_file(name):
+    if is_model_file(name):
         model, description, preprocess_fn = _load_file(path, preprocess)
         label = path.stem
     else:

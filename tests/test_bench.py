@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, transfer_model
 
 
 def test_bench_quick_smoke(tmp_path):
@@ -36,3 +36,26 @@ def test_bench_without_a_gpu_says_so_in_one_sentence():
         pytest.skip("this machine has a GPU: nothing to refuse")
     assert done.returncode == 2
     assert "TensorFlow sees no GPU" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_bench_measures_the_users_own_model_and_layers(tmp_path):
+    model, out = tmp_path / "transfer.keras", tmp_path / "bench.json"
+    transfer_model(False).save(model)
+    done = subprocess.run([sys.executable, "-m", "live.bench", "--quick", "--frames", "4", "--model", str(model),
+                           "--layer", "base/base_conv2", "--layer", "scale", "--json", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    assert [(case["model"], case["layer"], case["source"]) for case in report["cases"]] == [
+        ("transfer", "base/base_conv2", "demo"), ("transfer", "scale", "demo"), ("transfer", "base/base_conv2", "video")]
+    assert set(report["model_alone"]) == {"transfer/base/base_conv2", "transfer/scale"}
+    assert [case["layer"] for case in report["latency"]] == ["base/base_conv2", "scale"]
+    assert "lesson" not in report and report["tiler"]["numba"]["median_ms"] > 0
+
+
+@pytest.mark.parametrize("args, phrase", [(["--layer", "block1_conv1"], "--layer goes with --model"),
+                                          (["--model", "vgg61"], "unknown model 'vgg61'")])
+def test_bench_refuses_a_bad_choice_in_one_sentence(args, phrase):
+    done = subprocess.run([sys.executable, "-m", "live.bench", "--quick", *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and phrase in done.stderr and "Traceback" not in done.stderr
