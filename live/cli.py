@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--source", default=None, help="camera index or device, video file, image, stream URL, or 'demo' "
                                        "(default: camera 0, or 'demo' when there is no camera)")
     add("--model", default="vgg16", help="a keras.applications name (vgg16, mobilenet_v2, resnet50, ...) "
-                                         "or a .keras / .h5 file (default: vgg16)")
+                                         "or a .keras / .h5 file; layers of a model nested inside it are "
+                                         "named base/layer (default: vgg16)")
     add("--weights", default="auto", choices=WEIGHTS_CHOICES,
         help="auto: bundled offline weights for vgg16, ImageNet for others; imagenet: Keras download; none: random")
     add("--preprocess", default="auto", choices=PREPROCESS_CHOICES,
@@ -76,9 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("--labels", action="store_true", help="channel numbers on the tiles")
     add("--device", default="auto", choices=("auto", "cpu", "gpu"), help="where the model runs (default: auto)")
     add("--headless", action="store_true", help="run without a window")
-    add("--output", type=Path, default=None, help="record what the window shows to this .mp4 or .avi file")
+    add("--output", type=Path, default=None, help="record what the window shows to this .mp4 or .avi file "
+                                                  "(an existing one is kept: the recording then goes to NAME_1.mp4)")
     add("--max-frames", type=positive_int, default=None, help="stop after this many frames")
-    add("--save-mosaics", type=Path, default=None, metavar="DIR", help="write each mosaic as a lossless PNG")
+    add("--save-mosaics", type=Path, default=None, metavar="DIR",
+        help="write each mosaic as a lossless PNG (into a folder without earlier mosaics)")
     add("--snapshot-dir", type=Path, default=Path("snapshots"), help="folder for snapshots and recordings")
     add("--panel-height", type=positive_int, default=720, help="height of the window's pictures in pixels")
     add("--unpaced", action="store_true",
