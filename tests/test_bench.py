@@ -47,7 +47,8 @@ def test_bench_measures_the_users_own_model_and_layers(tmp_path):
     assert done.returncode == 0, done.stderr
     report = json.loads(out.read_text())
     assert [(case["model"], case["layer"], case["source"]) for case in report["cases"]] == [
-        ("transfer", "base/base_conv2", "demo"), ("transfer", "scale", "demo"), ("transfer", "base/base_conv2", "video")]
+        ("transfer", "base/base_conv2", "demo"), ("transfer", "scale", "demo"),
+        ("transfer", "base/base_conv2", "video")]
     assert set(report["model_alone"]) == {"transfer/base/base_conv2", "transfer/scale"}
     assert [case["layer"] for case in report["latency"]] == ["base/base_conv2", "scale"]
     assert "lesson" not in report and report["tiler"]["numba"]["median_ms"] > 0
