@@ -133,7 +133,8 @@ def test_constant_nan_and_inf_channels_are_blank(in_graph):
     inputs = keras.Input((16, 16, 3))
     zero = keras.layers.Conv2D(4, 1, kernel_initializer="zeros", name="flat")(inputs)  # constant maps
     model = keras.Model(inputs, zero)
-    from models.loading import LoadedModel, feature_layers
+    from models.layers import feature_layers
+    from models.loading import LoadedModel
 
     nan_pre = lambda rgb: rgb * np.float32(np.nan)  # noqa: E731
     loaded = LoadedModel("tiny", model, "none", (16, 16), lambda rgb: rgb, feature_layers(model))

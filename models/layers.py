@@ -1,0 +1,80 @@
+"""A model's feature layers (every layer with a 4-D output), nested models opened, and the model cut at one.
+
+Transfer learning usually puts a whole model (a `keras.applications` base) inside the user's model as one
+layer; its own layers are what there is to see, so they are listed as `base/Conv1` and can be cut at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NESTED = "/"  # between a nested model's name and its layer's; Keras does not allow it in layer names
+
+
+@dataclass(frozen=True)
+class FeatureLayer:
+    """A layer whose output is a 4-D feature map (batch, height, width, channels)."""
+
+    name: str
+    height: int | None
+    width: int | None
+    channels: int
+    kind: str = ""  # the Keras layer class, e.g. Conv2D
+
+
+def feature_layers(model, prefix: str = "") -> list[FeatureLayer]:
+    """Every layer of `model` whose output is 4-D, in model order, with its (height, width, channels).
+
+    A model used inside the model as one layer (a `keras.applications` base under a new head, the usual
+    way of transfer learning) is opened: its layers are listed as `base/Conv1`, before the base itself.
+    """
+    found = []
+    for layer in model.layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        if _feed(layer) is not None:
+            found += feature_layers(layer, f"{prefix}{layer.name}{NESTED}")
+        try:
+            shape = tuple(layer.output.shape)
+        except (AttributeError, ValueError):
+            continue  # a layer used several times has no single output
+        if len(shape) == 4 and shape[3]:
+            found.append(FeatureLayer(prefix + layer.name, shape[1], shape[2], int(shape[3]), type(layer).__name__))
+    return found
+
+
+def _feed(layer):
+    """For a model nested in another as a layer, called once on one image tensor: the tensor it is called on in
+    the outer model's graph. None for any other layer."""
+    import keras
+
+    if not isinstance(layer, keras.Model) or len(getattr(layer, "inputs", None) or []) != 1:
+        return None
+    # Keras 3 keeps no public way to this tensor. A Sequential model loaded from a file calls its layers once
+    # per rebuild, always on the same tensor: what counts is that there is one.
+    fed = {id(tensor): tensor for node in getattr(layer, "_inbound_nodes", []) for tensor in node.input_tensors}
+    if len(fed) != 1:
+        return None
+    (tensor,) = fed.values()
+    return tensor if len(tensor.shape) == 4 else None
+
+
+def _cut(model, path: list[str]):
+    """`model` from its input to the output of the layer at `path`: a layer's name, or a nested model's name
+    followed by the path inside it. Keras cannot connect the outer input to an inner layer's output
+    ("graph disconnected"), so the outer layers before the nested model and the cut of the nested model
+    are called one after the other."""
+    import keras
+
+    layer = model.get_layer(path[0])
+    if len(path) == 1:
+        return keras.Model(model.inputs[0], layer.output)
+    feed, inner = _feed(layer), _cut(layer, path[1:])
+    image = keras.Input(model.inputs[0].shape[1:], dtype=model.inputs[0].dtype)
+    before = image if feed is model.inputs[0] else keras.Model(model.inputs[0], feed)(image)
+    return keras.Model(image, inner(before))
+
+
+def cut_at(model, name: str):
+    """A Keras model from `model`'s input to the output of layer `name` (`base/Conv1` inside a nested model)."""
+    return _cut(model, name.split(NESTED))
