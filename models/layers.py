@@ -28,11 +28,15 @@ def feature_layers(model, prefix: str = "") -> list[FeatureLayer]:
     A model used inside the model as one layer (a `keras.applications` base under a new head, the usual
     way of transfer learning) is opened: its layers are listed as `base/Conv1`, before the base itself.
     """
+    import keras
+
     found = []
     for layer in model.layers:
         if type(layer).__name__ == "InputLayer":
             continue
-        if _feed(layer) is not None:
+        if isinstance(layer, keras.Model):
+            if _feed(layer) is None:
+                continue  # called on several tensors: no one output to show
             found += feature_layers(layer, f"{prefix}{layer.name}{NESTED}")
         try:
             shape = tuple(layer.output.shape)
@@ -67,9 +71,11 @@ def _cut(model, path: list[str]):
     import keras
 
     layer = model.get_layer(path[0])
-    if len(path) == 1:
+    feed = _feed(layer)
+    if feed is None:  # a plain layer: its output is a tensor of this model's graph
         return keras.Model(model.inputs[0], layer.output)
-    feed, inner = _feed(layer), _cut(layer, path[1:])
+    # A nested model's own `output` is a tensor of its inner graph, even when it is cut whole.
+    inner = layer if len(path) == 1 else _cut(layer, path[1:])
     image = keras.Input(model.inputs[0].shape[1:], dtype=model.inputs[0].dtype)
     before = image if feed is model.inputs[0] else keras.Model(model.inputs[0], feed)(image)
     return keras.Model(image, inner(before))

@@ -112,8 +112,23 @@ def test_layers_inside_a_nested_model_are_listed_and_cut(tmp_path, sequential):
         expected = keras.Model(base.inputs[0], base.get_layer(inner).output)(scaled)
         np.testing.assert_allclose(np.asarray(loaded.cut(f"base/{inner}")(image)), np.asarray(expected),
                                    rtol=1e-5, atol=1e-5)
+    expected = base(scaled)  # the nested model cut whole: its own output, reached from the outer input
+    np.testing.assert_allclose(np.asarray(loaded.cut("base")(image)), np.asarray(expected), rtol=1e-5, atol=1e-5)
     with pytest.raises(LayerError, match="no layer 'base/conv9'"):
         loaded.cut("base/conv9")
+
+
+def test_a_model_nested_twice_is_left_out(tmp_path):
+    import keras
+
+    base_in = keras.Input((16, 16, 3))
+    base = keras.Model(base_in, keras.layers.Conv2D(4, 3, name="shared_conv")(base_in), name="shared")
+    inputs = keras.Input((16, 16, 3))
+    flipped = keras.layers.RandomFlip("horizontal", name="flip")(inputs)
+    both = keras.layers.Concatenate(name="both")([base(inputs), base(flipped)])
+    path = tmp_path / "twice.keras"
+    keras.Model(inputs, both).save(path)
+    assert [layer.name for layer in load_model(str(path)).layers] == ["flip", "both"]
 
 
 def test_lambda_model_is_refused_in_safe_mode(tmp_path):
