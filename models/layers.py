@@ -54,9 +54,11 @@ def _feed(layer):
 
     if not isinstance(layer, keras.Model) or len(getattr(layer, "inputs", None) or []) != 1:
         return None
-    # Keras 3 keeps no public way to this tensor. A Sequential model loaded from a file calls its layers once
-    # per rebuild, always on the same tensor: what counts is that there is one.
-    fed = {id(tensor): tensor for node in getattr(layer, "_inbound_nodes", []) for tensor in node.input_tensors}
+    # Keras 3 keeps no public way to this tensor (should a later Keras drop these attributes, nested models are
+    # left out rather than failing). A Sequential model loaded from a file calls its layers once per rebuild,
+    # always on the same tensor: what counts is that there is one.
+    fed = {id(tensor): tensor for node in getattr(layer, "_inbound_nodes", [])
+           for tensor in getattr(node, "input_tensors", ())}
     if len(fed) != 1:
         return None
     (tensor,) = fed.values()
