@@ -372,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="where the model runs (default: auto, the GPU when TensorFlow sees one)")
     parser.add_argument("--model", default=None,
                         help="measure this model (a name, or a .keras / .h5 file) instead of the standard cases; "
-                             "the lesson's way, the start-up time and the tiler's reference stay VGG16's or go")
+                             "the lesson's way and the start-up time, which are about VGG16, are then left out")
     parser.add_argument("--layer", action="append", default=None,
                         help="with --model: a layer to measure (again for more; default: the first convolution)")
     parser.add_argument("--weights", default="auto", choices=("auto", "none"),
@@ -405,7 +405,6 @@ def _load(name: str, weights: str):
 def _measure(args: argparse.Namespace) -> int:
     """Every case and reference in turn, then the table and the JSON."""
     from live.cli import configure_device, import_tensorflow
-
     from models.loading import check_choice
 
     standard = args.model is None
