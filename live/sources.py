@@ -49,26 +49,30 @@ class FrameSource:
     kind = "source"
     live = False  # a camera or stream: never paced by us, retried when it stops
     mirror_by_default = False
+    opened = False
 
     def __init__(self, spec: str):
         self.spec = spec
         self.fps = DEFAULT_FPS
 
     def open(self) -> "FrameSource":
+        self.opened = True
         return self
 
     def read(self) -> np.ndarray | None:
         raise NotImplementedError
 
     def close(self) -> None:
-        pass
+        self.opened = False
 
     def rewind(self) -> bool:
         """Start again from the first frame; False where that means nothing (cameras, streams)."""
         return False
 
     def __enter__(self) -> "FrameSource":
-        return self.open()
+        """Open, unless it is open already: a camera opened twice may refuse the second handle while the
+        first one streams (the Linux UVC driver answers EBUSY)."""
+        return self if self.opened else self.open()
 
     def __exit__(self, *exc) -> None:
         self.close()
@@ -100,6 +104,7 @@ class CaptureSource(FrameSource):
 
     def open(self) -> "CaptureSource":
         """Open and read the first frame now, so that a dead camera or a broken file fails at once."""
+        self.close()  # never two handles on one device
         self._capture = self._new_capture()
         if not self._capture.isOpened():
             self.close()
@@ -114,6 +119,7 @@ class CaptureSource(FrameSource):
         self.fps = fps if math.isfinite(fps) and 1 <= fps <= 240 else DEFAULT_FPS
         height, width = self._first.shape[:2]
         log.info("opened %s: %dx%d at %.1f fps", self, width, height, self.fps)
+        self.opened = True
         return self
 
     def _open_failure(self) -> str:
@@ -147,6 +153,7 @@ class CaptureSource(FrameSource):
             return False
 
     def close(self) -> None:
+        self.opened = False
         if self._capture is not None:
             self._capture.release()
             self._capture = None
@@ -162,6 +169,7 @@ class ImageSource(FrameSource):
         self._image = to_bgr8(image)
         if self._image is None:
             raise SourceError(f"'{self.spec}' could not be read as an image (is it truncated or corrupt?)")
+        self.opened = True
         return self
 
     def read(self) -> np.ndarray | None:
@@ -198,6 +206,7 @@ class DemoSource(FrameSource):
 
     def open(self) -> "DemoSource":
         self._photo = _demo_photo()
+        self.opened = True
         return self
 
     def frame_at(self, index: int) -> np.ndarray:

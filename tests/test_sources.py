@@ -1,5 +1,6 @@
 """Every kind of source, read through the real OpenCV code on files written in the test."""
 
+import logging
 import time
 
 import cv2
@@ -23,6 +24,22 @@ def test_video_file_gives_every_frame_then_none(tmp_path):
     assert len(read) == 6
     assert read[0].shape == (120, 160, 3) and read[0].dtype == np.uint8
     assert np.abs(read[3].astype(int) - frames[3]).mean() < 6  # MJPG is lossy, but close
+
+
+def test_an_open_source_is_entered_without_opening_it_again(tmp_path, caplog):
+    """The command line opens the source early, to fail fast, then enters it: one device handle, not two."""
+    caplog.set_level(logging.INFO, logger="live.sources")
+    path = write_video(tmp_path / "clip.avi", moving_frames(4, 64, 64))
+    source = open_source(str(path))
+    with source as entered:
+        frames = 0
+        while entered.read() is not None:
+            frames += 1
+        assert entered is source and frames == 4  # the first frame, read at opening, is not lost
+    assert caplog.text.count("opened video") == 1 and not source.opened
+    with source:  # closed: entering opens it again, from the first frame
+        assert source.read() is not None
+    assert caplog.text.count("opened video") == 2
 
 
 def test_video_rewinds_for_loop(tmp_path):
