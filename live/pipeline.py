@@ -174,12 +174,12 @@ class Visualizer:
             self.stop.set()
             frames.close()
             results.close()
+            for recorder in (self.recorder, self.user_recorder):  # first: what the user made comes before all
+                if recorder is not None:
+                    recorder.close()
             for thread in (capture, inference):
                 thread.join(timeout=5)
             self.source.close()
-            for recorder in (self.recorder, self.user_recorder):
-                if recorder is not None:
-                    recorder.close()
             if self.window is not None:
                 self.window.close()
         seconds = time.monotonic() - (first_shown or started)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 from pathlib import Path
 
 import cv2
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 STREAM_TIMEOUT_MS = 5000
 DEFAULT_FPS = 30.0
+CLOSE_WAIT_S = 2.0  # how long closing waits for a frame that another thread is reading
 
 
 def to_bgr8(frame: np.ndarray | None) -> np.ndarray | None:
@@ -91,6 +93,7 @@ class CaptureSource(FrameSource):
         self.mirror_by_default = kind == "camera"
         self._capture = None
         self._first: np.ndarray | None = None
+        self._reading = threading.Lock()  # held while a frame is read: the capture is never released under it
 
     def _new_capture(self):
         if self.kind == "camera":
@@ -133,9 +136,10 @@ class CaptureSource(FrameSource):
         if self._first is not None:
             frame, self._first = self._first, None
             return frame
-        if self._capture is None:
-            return None
-        ok, frame = self._capture.read()
+        with self._reading:
+            if self._capture is None:
+                return None
+            ok, frame = self._capture.read()
         return to_bgr8(frame) if ok else None
 
     def rewind(self) -> bool:
@@ -153,10 +157,19 @@ class CaptureSource(FrameSource):
             return False
 
     def close(self) -> None:
+        """Release the device; if another thread is stuck reading from it (a camera pulled out mid-frame), leave
+        it to the end of the program rather than release it under that read, which can crash OpenCV."""
         self.opened = False
-        if self._capture is not None:
-            self._capture.release()
-            self._capture = None
+        if not self._reading.acquire(timeout=CLOSE_WAIT_S):
+            log.warning("%s is still busy reading a frame after %.0f s; it is released when the program ends",
+                        self, CLOSE_WAIT_S)
+            return
+        try:
+            if self._capture is not None:
+                self._capture.release()
+                self._capture = None
+        finally:
+            self._reading.release()
 
 
 class ImageSource(FrameSource):

@@ -42,6 +42,44 @@ def test_an_open_source_is_entered_without_opening_it_again(tmp_path, caplog):
     assert caplog.text.count("opened video") == 2
 
 
+def test_closing_never_releases_under_a_read_in_progress(tmp_path, caplog, monkeypatch):
+    """A read stuck in another thread (a camera pulled out mid-frame) keeps its capture; closing says so."""
+    import threading
+
+    import live.sources
+
+    monkeypatch.setattr(live.sources, "CLOSE_WAIT_S", 0.2)
+    source = open_source(str(write_video(tmp_path / "clip.avi", moving_frames(3, 64, 64))))
+    source.read()  # the first frame, read at opening
+    reading, done, released = threading.Event(), threading.Event(), []
+
+    class StuckCapture:
+        """The real capture, whose next read hangs until the test lets it go."""
+
+        def __init__(self, real):
+            self.real = real
+
+        def read(self):
+            reading.set()
+            done.wait(5)
+            return self.real.read()
+
+        def release(self):
+            released.append(done.is_set())
+            self.real.release()
+
+    source._capture = StuckCapture(source._capture)
+    reader = threading.Thread(target=source.read)
+    reader.start()
+    reading.wait(5)
+    source.close()
+    assert "still busy reading a frame" in caplog.text and released == []  # not released under the read
+    done.set()
+    reader.join(5)
+    source.close()
+    assert released == [True] and source._capture is None
+
+
 def test_video_rewinds_for_loop(tmp_path):
     path = write_video(tmp_path / "clip.avi", moving_frames(3, 64, 64))
     with open_source(str(path)) as source:
