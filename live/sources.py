@@ -94,6 +94,7 @@ class CaptureSource(FrameSource):
         self._capture = None
         self._first: np.ndarray | None = None
         self._reading = threading.Lock()  # held while a frame is read: the capture is never released under it
+        self._left_busy = False  # closing found a read stuck in progress and left the capture alone
 
     def _new_capture(self):
         if self.kind == "camera":
@@ -160,10 +161,14 @@ class CaptureSource(FrameSource):
         """Release the device; if another thread is stuck reading from it (a camera pulled out mid-frame), leave
         it to the end of the program rather than release it under that read, which can crash OpenCV."""
         self.opened = False
-        if not self._reading.acquire(timeout=CLOSE_WAIT_S):
-            log.warning("%s is still busy reading a frame after %.0f s; it is released when the program ends",
-                        self, CLOSE_WAIT_S)
+        got = self._reading.acquire(blocking=False) if self._left_busy else self._reading.acquire(timeout=CLOSE_WAIT_S)
+        if not got:
+            if not self._left_busy:  # said once; closing again (leaving the `with`) does not wait again
+                log.warning("%s is still busy reading a frame after %.0f s; it is released when the program ends",
+                            self, CLOSE_WAIT_S)
+            self._left_busy = True
             return
+        self._left_busy = False
         try:
             if self._capture is not None:
                 self._capture.release()

@@ -74,6 +74,9 @@ def test_closing_never_releases_under_a_read_in_progress(tmp_path, caplog, monke
     reading.wait(5)
     source.close()
     assert "still busy reading a frame" in caplog.text and released == []  # not released under the read
+    began = time.monotonic()
+    source.close()  # leaving the `with` closes again: no second wait, no second warning
+    assert time.monotonic() - began < 0.1 and caplog.text.count("still busy") == 1 and released == []
     done.set()
     reader.join(5)
     source.close()
