@@ -249,10 +249,11 @@ def _open_window(config: Config):
     """The window, or None (with a message) where none can be opened."""
     if config.headless:
         return None
-    from live.display import Window, display_available
+    from live.display import Window, display_problem
 
-    if not display_available():
-        log.warning("no display available: running headless (add --headless to say so)")
+    problem = display_problem()
+    if problem:
+        log.warning("%s: running headless (add --headless to say so)", problem)
         return None
     try:
         return Window(fullscreen=config.fullscreen)

@@ -208,11 +208,29 @@ def _blend_text(image, mask, top, left, blue, green, red):
                 image[top + y, left + x, c] = (dark * (255 - cover) + color[c] * cover + 127) // 255
 
 
-def display_available() -> bool:
-    """Whether a window can be opened: on Linux an X or Wayland display must be set."""
-    if sys.platform.startswith("linux"):
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return True
+def display_problem() -> str | None:
+    """Why no window can be opened here, or None when one can.
+
+    OpenCV's Qt draws through X11 only, and when it cannot reach an X server it aborts the whole process
+    (SIGABRT, no exception to catch): so on Linux the X display is connected to first, with python-xlib.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    name = os.environ.get("DISPLAY")
+    if not name:
+        if os.environ.get("WAYLAND_DISPLAY"):
+            return ("only a Wayland display is set, and OpenCV's window needs X11 (XWayland, with DISPLAY set, "
+                    "would do)")
+        return "no display available"
+    try:
+        from Xlib import display as xdisplay
+    except ImportError:  # cannot check: leave it to OpenCV
+        return None
+    try:
+        xdisplay.Display(name).close()
+    except Exception as exc:  # Xlib's connection errors say what failed
+        return f"the X display '{name}' cannot be reached ({str(exc).strip() or type(exc).__name__})"
+    return None
 
 
 def screen_hw() -> tuple[int, int] | None:

@@ -118,6 +118,15 @@ def test_bad_input_gets_one_clear_sentence(args, code, phrase):
     assert "Traceback" not in done.stderr and "WARN" not in done.stderr and "I0000" not in done.stderr
 
 
+@pytest.mark.parametrize("env, reason", [({"DISPLAY": ":987"}, "the X display ':987' cannot be reached"),
+                                         ({"WAYLAND_DISPLAY": "wayland-9"}, "only a Wayland display is set")])
+def test_a_display_that_cannot_be_used_means_headless_not_a_crash(env, reason):
+    """OpenCV's Qt aborts the process when it cannot reach an X server: the display is checked before."""
+    done = run_cli("--source", "demo", "--max-frames", "3", env_extra=env)
+    assert done.returncode == 0, done.stderr  # not 134 (SIGABRT)
+    assert reason in done.stderr and "running headless" in done.stderr and "processed 3 frames" in done.stderr
+
+
 def test_a_layer_inside_a_nested_model_runs_end_to_end(tmp_path):
     model = tmp_path / "transfer.keras"
     transfer_model(False).save(model)
