@@ -183,7 +183,9 @@ class ImageSource(FrameSource):
     kind = "image"
 
     def open(self) -> "ImageSource":
-        image = cv2.imread(self.spec, cv2.IMREAD_UNCHANGED)
+        # Any depth and colour, as the file has it, but turned as its EXIF orientation says: a phone's portrait
+        # photo is stored sideways (IMREAD_UNCHANGED would ignore the tag; an alpha channel is dropped either way).
+        image = cv2.imread(self.spec, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
         self._image = to_bgr8(image)
         if self._image is None:
             raise SourceError(f"'{self.spec}' could not be read as an image (is it truncated or corrupt?)")

@@ -103,6 +103,23 @@ def test_image_repeats_as_a_stream(tmp_path):
             np.testing.assert_array_equal(source.read(), image)
 
 
+def test_a_photo_is_turned_as_its_exif_orientation_says(tmp_path):
+    """Phones store portrait photos sideways with an orientation tag; the picture must stand upright."""
+    from PIL import Image
+
+    stored = np.zeros((100, 200, 3), np.uint8)
+    stored[:, :100] = (0, 0, 255)  # the left half red, as stored
+    photo = Image.fromarray(stored[..., ::-1])
+    exif = photo.getexif()
+    exif[0x0112] = 6  # "turn 90 degrees clockwise to view"
+    path = tmp_path / "portrait.jpg"
+    photo.save(path, exif=exif)
+    with open_source(str(path)) as source:
+        upright = source.read()
+    assert upright.shape == (200, 100, 3)
+    assert upright[:90, :, 2].mean() > 200 and upright[110:, :, 2].mean() < 50  # the red half now on top
+
+
 def test_demo_is_deterministic_moving_and_natural():
     with open_source("demo") as source:
         first = [source.read() for _ in range(3)]
