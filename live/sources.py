@@ -277,7 +277,16 @@ def describe_kind(spec: str) -> str:
         raise SourceError(f"source '{spec}' is a folder; give a video or image file")
     if not os.access(path, os.R_OK):
         raise SourceError(f"source '{spec}' cannot be read (permission denied)")
+    if path.suffix.lower() == ".gif" and _frame_count(spec) > 1:
+        return "video"  # an animated GIF plays (FFmpeg reads it frame by frame); imread would give its first frame
     return "image" if cv2.haveImageReader(spec) else "video"
+
+
+def _frame_count(spec: str) -> int:
+    try:
+        return cv2.imcount(spec)
+    except cv2.error:
+        return 0
 
 
 def make_source(spec: str) -> FrameSource:

@@ -120,6 +120,21 @@ def test_a_photo_is_turned_as_its_exif_orientation_says(tmp_path):
     assert upright[:90, :, 2].mean() > 200 and upright[110:, :, 2].mean() < 50  # the red half now on top
 
 
+def test_an_animated_gif_plays_and_a_still_one_is_an_image(tmp_path):
+    from PIL import Image
+
+    frames = [Image.fromarray(np.full((48, 64, 3), 20 * i, np.uint8)) for i in range(6)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    frames[0].save(tmp_path / "still.gif")
+    with open_source(str(tmp_path / "anim.gif")) as source:
+        assert source.kind == "video"
+        levels = []
+        while (frame := source.read()) is not None:
+            levels.append(int(frame.mean()))
+    assert len(levels) == 6 and levels == sorted(levels) and levels[-1] > levels[0] + 50
+    assert describe_kind(str(tmp_path / "still.gif")) == "image"
+
+
 def test_demo_is_deterministic_moving_and_natural():
     with open_source("demo") as source:
         first = [source.read() for _ in range(3)]
