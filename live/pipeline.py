@@ -120,7 +120,7 @@ class Visualizer:
         log.info("%s", text)
 
     def _status(self, text: str) -> None:
-        self._lost_status = "" if text == "camera back" else text
+        self._lost_status = "" if text.endswith(" back") else text
         self.say(text)
 
     # --- the loop ----------------------------------------------------------------------------------------

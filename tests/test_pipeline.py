@@ -55,15 +55,18 @@ class FlakyCamera(FrameSource):
         self.closed = True
 
 
-def test_lost_camera_is_retried_and_the_run_goes_on(vgg16, caplog, monkeypatch):
+@pytest.mark.parametrize("kind", ["camera", "stream"])
+def test_lost_camera_is_retried_and_the_run_goes_on(vgg16, caplog, monkeypatch, kind):
     monkeypatch.setattr("live.capture.RETRY_DELAYS", (0.05, 0.1))
     source = FlakyCamera(before=5, failures=2)
+    source.kind = kind
     visualizer = Visualizer(Config(max_frames=12, channels=16), source, vgg16)
     with caplog.at_level(logging.INFO):
         summary = visualizer.run()
     assert summary.frames == 12
     assert source.reconnects == 3 and source.closed
-    assert "camera lost, retrying" in caplog.text and "is back" in caplog.text
+    assert f"{kind} lost, retrying" in caplog.text and f"{kind} back" in caplog.text
+    assert visualizer._lost_status == ""  # the window's "lost" line is gone once frames are back
 
 
 def test_camera_pictures_go_round_instead_of_being_made_per_frame(vgg16):
