@@ -60,6 +60,12 @@ def test_saved_mosaics_match_an_independent_keras_computation(tmp_path, normaliz
         assert np.abs(mosaic[:, :, 0].astype(float) - expected).max() <= 2.0
 
 
+def test_list_layers_of_a_named_model_needs_no_download(tmp_path):
+    done = run_cli("--model", "mobilenet_v2", "--list-layers", env_extra={"KERAS_HOME": str(tmp_path / "keras")})
+    assert done.returncode == 0, done.stderr
+    assert "Conv1 " in done.stdout and "Downloading" not in done.stderr
+
+
 def test_list_layers():
     done = run_cli("--list-layers")
     assert done.returncode == 0, done.stderr
