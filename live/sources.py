@@ -51,6 +51,7 @@ class FrameSource:
     kind = "source"
     live = False  # a camera or stream: never paced by us, retried when it stops
     mirror_by_default = False
+    loops_by_default = False  # an animated GIF plays over and over, as it does everywhere else
     opened = False
 
     def __init__(self, spec: str):
@@ -91,6 +92,7 @@ class CaptureSource(FrameSource):
         self.kind = kind
         self.live = kind in ("camera", "stream")
         self.mirror_by_default = kind == "camera"
+        self.loops_by_default = kind == "video" and Path(spec).suffix.lower() == ".gif"
         self._capture = None
         self._first: np.ndarray | None = None
         self._reading = threading.Lock()  # held while a frame is read: the capture is never released under it

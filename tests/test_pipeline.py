@@ -180,6 +180,18 @@ def test_loop_starts_the_file_over(vgg16, tmp_path):
     assert summary.frames == 10
 
 
+def test_an_animated_gif_loops_without_being_asked(vgg16, tmp_path):
+    from PIL import Image
+
+    from live.sources import open_source
+
+    frames = [Image.fromarray(frame[..., ::-1]) for frame in moving_frames(4, 96, 128)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=40, loop=0)
+    summary = Visualizer(Config(unpaced=True, max_frames=10, channels=8), open_source(str(tmp_path / "anim.gif")),
+                         vgg16).run()
+    assert summary.frames == 10  # 4 frames in the file
+
+
 def test_paced_file_plays_at_its_own_frame_rate(vgg16, tmp_path):
     from live.sources import open_source
 
