@@ -223,7 +223,6 @@ def tiler_alone(repeats: int, height: int = 720, width: int = 720) -> dict:
 
 def lessons_way(loaded, frames: int) -> dict:
     """The original lesson: `model.predict` per frame, then the 64 maps as 8 × 8 matplotlib subplots."""
-    import keras
     import matplotlib
 
     matplotlib.use("Agg")
@@ -232,7 +231,7 @@ def lessons_way(loaded, frames: int) -> dict:
     from live.preprocess import prepare_rgb
     from live.sources import DemoSource
 
-    sub = keras.Model(loaded.model.inputs[0], loaded.model.get_layer("block1_conv1").output)
+    sub = loaded.cut("block1_conv1")
     demo = DemoSource().open()
     times = []
     for index in range(frames + 1):

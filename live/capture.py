@@ -72,12 +72,12 @@ class Capture(threading.Thread):
         """Keep trying to get frames back with growing delays, until they come or the run stops."""
         attempt = 0
         while not self.stop.is_set():
-            self.status(f"{self.source.kind} lost, retrying ({self.source})")
+            self.status(f"{self.source.kind} lost, retrying ({self.source})", lost=True)
             log.warning("%s stopped delivering frames; retrying", self.source)
             self.stop.wait(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
             attempt += 1
             if self.source.reconnect():
-                self.status(f"{self.source.kind} back")
+                self.status(f"{self.source.kind} back", lost=False)
                 log.info("%s is back", self.source)
                 return True
         return False

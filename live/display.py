@@ -130,9 +130,10 @@ class Composer:
     def _mark_crop(self, camera, frame_hw, crop_box) -> None:
         """Viewfinder corners around the part of the picture the model sees, when it does not see all of it:
         a wide camera's sides are cut off for a square model input, and the maps show nothing from there."""
+        if crop_box is None or tuple(crop_box) == (0, 0, *frame_hw):
+            return  # the model sees all of it
         y0, y1, x0, x1 = self._on_panel(frame_hw, crop_box)
-        height, width = camera.shape[:2]
-        if (y0, y1, x0, x1) == (0, height, 0, width) or y1 <= y0 or x1 <= x0:
+        if y1 <= y0 or x1 <= x0:
             return
         arm = max(8, min(y1 - y0, x1 - x0) // 12)
         # 2-pixel lines drawn about their centre line: one pixel in from each edge keeps them whole

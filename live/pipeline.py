@@ -119,8 +119,9 @@ class Visualizer:
         self.show(text)
         log.info("%s", text)
 
-    def _status(self, text: str) -> None:
-        self._lost_status = "" if text.endswith(" back") else text
+    def _status(self, text: str, lost: bool) -> None:
+        """The capture thread's word on a live source: while it is lost, the window keeps saying so."""
+        self._lost_status = text if lost else ""
         self.say(text)
 
     # --- the loop ----------------------------------------------------------------------------------------

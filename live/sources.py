@@ -125,8 +125,7 @@ class CaptureSource(FrameSource):
         self.fps = fps if math.isfinite(fps) and 1 <= fps <= 240 else DEFAULT_FPS
         height, width = self._first.shape[:2]
         log.info("opened %s: %dx%d at %.1f fps", self, width, height, self.fps)
-        self.opened = True
-        return self
+        return super().open()
 
     def _open_failure(self) -> str:
         if self.kind == "camera":
@@ -163,8 +162,7 @@ class CaptureSource(FrameSource):
         """Release the device; if another thread is stuck reading from it (a camera pulled out mid-frame), leave
         it to the end of the program rather than release it under that read, which can crash OpenCV."""
         self.opened = False
-        got = self._reading.acquire(blocking=False) if self._left_busy else self._reading.acquire(timeout=CLOSE_WAIT_S)
-        if not got:
+        if not self._reading.acquire(timeout=0 if self._left_busy else CLOSE_WAIT_S):
             if not self._left_busy:  # said once; closing again (leaving the `with`) does not wait again
                 log.warning("%s is still busy reading a frame after %.0f s; it is released when the program ends",
                             self, CLOSE_WAIT_S)
@@ -191,8 +189,7 @@ class ImageSource(FrameSource):
         self._image = to_bgr8(image)
         if self._image is None:
             raise SourceError(f"'{self.spec}' could not be read as an image (is it truncated or corrupt?)")
-        self.opened = True
-        return self
+        return super().open()
 
     def read(self) -> np.ndarray | None:
         return self._image.copy()
@@ -228,8 +225,7 @@ class DemoSource(FrameSource):
 
     def open(self) -> "DemoSource":
         self._photo = _demo_photo()
-        self.opened = True
-        return self
+        return super().open()
 
     def frame_at(self, index: int) -> np.ndarray:
         """The scene at frame `index`, computed from the index alone."""

@@ -116,16 +116,16 @@ def check_choice(name: str, weights: str = "auto", preprocess: str = "auto") -> 
     if is_model_file(name):
         _check_file(Path(name), weights)
         return
-    path = Path(name)
     spec = find_spec(name)
-    if spec is None and len(path.parts) > 1 and not path.exists():
-        raise ModelError(f"model file '{name}' does not exist")
-    if spec is None and path.exists():
-        kind = "a folder" if path.is_dir() else "a file"
-        raise ModelError(f"--model '{name}' is {kind}, not a .keras or .h5 model file or a model name; a TensorFlow "
-                         f"SavedModel folder cannot be opened layer by layer: load it in TensorFlow's own Keras "
-                         f"and save it with model.save('model.keras')")
     if spec is None:
+        path = Path(name)
+        if path.exists():
+            kind = "a folder" if path.is_dir() else "a file"
+            raise ModelError(f"--model '{name}' is {kind}, not a .keras or .h5 model file or a model name; a "
+                             f"TensorFlow SavedModel folder cannot be opened layer by layer: load it in TensorFlow's "
+                             f"own Keras and save it with model.save('model.keras')")
+        if len(path.parts) > 1:
+            raise ModelError(f"model file '{name}' does not exist")
         close = close_names(name)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
         raise UsageError(f"unknown model '{name}'.{hint} Known names: {', '.join(list_models())}, "
