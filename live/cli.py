@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -43,6 +44,28 @@ def _whole_number(minimum: int, rule: str):
 positive_int = _whole_number(1, "at least 1")
 non_negative_int = _whole_number(0, "0 or more")
 
+NAMED_SIZES = {"720p": (720, 1280), "1080p": (1080, 1920)}  # (height, width)
+KIND_NAMES = {"video": "a video file", "image": "an image", "stream": "a stream", "demo": "the built-in demo scene"}
+
+
+def camera_size(text: str) -> tuple[int, int]:
+    """An argparse type: WIDTHxHEIGHT as cameras are described (1280x720), or 720p / 1080p → (height, width)."""
+    named = NAMED_SIZES.get(text.strip().lower())
+    if named:
+        return named
+    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a size: give WIDTHxHEIGHT, such as 1280x720, or 720p "
+                                         f"or 1080p")
+    width, height = int(match[1]), int(match[2])
+    if not (16 <= width <= 8192 and 16 <= height <= 8192):
+        raise argparse.ArgumentTypeError(f"{width}x{height} is not a camera size: width and height must be "
+                                         f"16 to 8192 pixels")
+    return height, width
+
+
+camera_size.__name__ = "camera size"
+
 
 def build_parser() -> argparse.ArgumentParser:
     from live.controls import ORDERS
@@ -53,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     add = parser.add_argument
     add("--source", default=None, help="camera index or device, video file, image, stream URL, or 'demo' "
                                        "(default: camera 0, or 'demo' when there is no camera)")
+    add("--camera-size", type=camera_size, default=None, metavar="WxH",
+        help="picture size to ask the camera for, such as 1280x720, 720p or 1080p (default: the camera's own, "
+             "often 640x480); the size it gives is logged")
     add("--model", default="vgg16", help="a keras.applications name (vgg16, mobilenet_v2, resnet50, ...) "
                                          "or a .keras / .h5 file; layers of a model nested inside it are "
                                          "named base/layer (default: vgg16)")
@@ -93,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def parse_config(argv: list[str]) -> tuple[Config, argparse.Namespace]:
     args = build_parser().parse_args(argv)
-    config = Config(source=args.source, model=args.model, weights=args.weights, preprocess=args.preprocess,
+    config = Config(source=args.source, camera_size=args.camera_size, model=args.model, weights=args.weights,
+                    preprocess=args.preprocess,
                     layer=args.layer, channels=args.channels, gap=args.gap, colormap=args.colormap,
                     normalize=args.normalize, normalize_in=args.normalize_in, order=args.order, page=args.page - 1,
                     focus=args.focus,
@@ -207,6 +234,17 @@ def _check_outputs(config: Config) -> None:
                              f"folder or empty this one")
 
 
+def _check_camera_size(config: Config) -> None:
+    if config.camera_size is None or config.source is None:
+        return
+    from live.sources import describe_kind
+
+    kind = describe_kind(config.source)
+    if kind != "camera":
+        raise UsageError(f"--camera-size asks a camera for a picture size, but --source '{config.source}' is "
+                         f"{KIND_NAMES[kind]}, which keeps its own size")
+
+
 class _Stopper:
     """Ctrl+C and SIGTERM: before the loop runs they interrupt; once it runs they ask it to stop after the
     current frame, so threads are joined, the camera released and a recording finished whole."""
@@ -273,12 +311,14 @@ def run(config: Config, args) -> int:
     colormap_lut(config.colormap)  # bad values fail before anything slow starts
     check_choice(config.model, config.weights, config.preprocess)
     _check_outputs(config)
+    _check_camera_size(config)
     if args.list_layers:
         return _list_layers(_load(config, args)[0])
     from live.pipeline import Visualizer
     from live.sources import open_source
 
-    with open_source(config.source) as source:  # a missing file or camera fails at once, before TensorFlow
+    # A missing file or camera fails at once, before TensorFlow.
+    with open_source(config.source, config.camera_size) as source:
         loaded, device = _load(config, args)
         window = _open_window(config)
         try:

@@ -9,6 +9,7 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Config:
     source: str | None = None  # None: camera 0, or the demo scene when there is no camera
+    camera_size: tuple[int, int] | None = None  # (height, width) to ask a camera for; None: its default
     model: str = "vgg16"
     weights: str = "auto"
     preprocess: str = "auto"

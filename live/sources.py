@@ -87,9 +87,10 @@ class FrameSource:
 class CaptureSource(FrameSource):
     """A `cv2.VideoCapture`: camera index or device, video file, or stream URL."""
 
-    def __init__(self, spec: str, kind: str):
+    def __init__(self, spec: str, kind: str, size_hw: tuple[int, int] | None = None):
         super().__init__(spec)
         self.kind = kind
+        self.size_hw = size_hw if kind == "camera" else None  # (height, width) to ask a camera for
         self.live = kind in ("camera", "stream")
         self.mirror_by_default = kind == "camera"
         self.loops_by_default = kind == "video" and Path(spec).suffix.lower() == ".gif"
@@ -115,6 +116,8 @@ class CaptureSource(FrameSource):
         if not self._capture.isOpened():
             self.close()
             raise SourceError(self._open_failure())
+        if self.size_hw is not None:
+            self._ask_size()
         ok, frame = self._capture.read()
         self._first = to_bgr8(frame) if ok else None
         if self._first is None:
@@ -125,7 +128,19 @@ class CaptureSource(FrameSource):
         self.fps = fps if math.isfinite(fps) and 1 <= fps <= 240 else DEFAULT_FPS
         height, width = self._first.shape[:2]
         log.info("opened %s: %dx%d at %.1f fps", self, width, height, self.fps)
+        if self.size_hw is not None and self.size_hw != (height, width):
+            log.warning("%s gives %dx%d pictures, not the %dx%d asked for with --camera-size (the size it gives is "
+                        "its nearest, or the only one it has)", self, width, height, self.size_hw[1], self.size_hw[0])
         return super().open()
+
+    def _ask_size(self) -> None:
+        """Ask the camera for frames of `size_hw`, in MJPG first: most USB webcams give 720p or 1080p only a few
+        times a second uncompressed. A camera that cannot keeps its own format and picks its nearest size;
+        the first frame says which."""
+        height, width = self.size_hw
+        self._capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+        self._capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        self._capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
 
     def _open_failure(self) -> str:
         if self.kind == "camera":
@@ -287,22 +302,23 @@ def _frame_count(spec: str) -> int:
         return 0
 
 
-def make_source(spec: str) -> FrameSource:
-    """An unopened source for a `--source` value."""
+def make_source(spec: str, camera_size: tuple[int, int] | None = None) -> FrameSource:
+    """An unopened source for a `--source` value; a camera is asked for `camera_size` (height, width)."""
     kind = describe_kind(spec)
     if kind == "demo":
         return DemoSource()
     if kind == "image":
         return ImageSource(spec)
-    return CaptureSource(spec, kind)
+    return CaptureSource(spec, kind, camera_size)
 
 
-def open_source(spec: str | None) -> FrameSource:
+def open_source(spec: str | None, camera_size: tuple[int, int] | None = None) -> FrameSource:
     """Open `spec`; with no source named, the default camera 0, or the demo scene when it cannot be opened."""
     if spec is None:
         try:
-            return make_source("0").open()
+            return make_source("0", camera_size).open()
         except SourceError:
-            log.warning("no camera could be opened (camera 0); showing the built-in demo scene instead")
+            log.warning("no camera could be opened (camera 0); showing the built-in demo scene instead%s",
+                        " (--camera-size is for cameras: the demo stays 640x480)" if camera_size else "")
             return DemoSource().open()
-    return make_source(spec).open()
+    return make_source(spec, camera_size).open()

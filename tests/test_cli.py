@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from live.cli import parse_config
 from models.hed_weights import HED_BGR_MEAN, bundled_weights_path
 from tests.conftest import ROOT, moving_frames, run_cli, transfer_model, write_video
 
@@ -116,12 +117,28 @@ def test_no_display_runs_headless_with_a_message():
     (["--output", "/no/such/folder/out.mp4"], 1, "does not exist"),
     (["--output", "out.gif"], 2, "use a .mp4 or .avi"),
     (["--device", "gpu"], 2, "sees no GPU"),
+    (["--camera-size", "big"], 2, "'big' is not a size: give WIDTHxHEIGHT, such as 1280x720, or 720p or 1080p"),
+    (["--camera-size", "8x8"], 2, "8x8 is not a camera size: width and height must be 16 to 8192 pixels"),
+    (["--source", "demo", "--camera-size", "720p"], 2, "but --source 'demo' is the built-in demo scene"),
 ])
 def test_bad_input_gets_one_clear_sentence(args, code, phrase):
     done = run_cli(*args, "--headless", "--max-frames", "1")
     assert done.returncode == code, done.stderr
     assert phrase in done.stderr
     assert "Traceback" not in done.stderr and "WARN" not in done.stderr and "I0000" not in done.stderr
+
+
+@pytest.mark.parametrize("text, size_hw", [("1280x720", (720, 1280)), (" 640 × 480 ", (480, 640)),
+                                           ("1920X1080", (1080, 1920)), ("720p", (720, 1280)), ("1080P", (1080, 1920))])
+def test_camera_sizes_are_read_as_width_by_height_and_kept_as_height_width(text, size_hw):
+    assert parse_config(["--camera-size", text])[0].camera_size == size_hw
+
+
+def test_a_camera_size_for_a_video_file_is_refused(tmp_path):
+    video = write_video(tmp_path / "clip.avi", moving_frames(2, 48, 64))
+    done = run_cli("--source", str(video), "--camera-size", "1280x720", "--headless")
+    assert done.returncode == 2
+    assert f"--source '{video}' is a video file, which keeps its own size" in done.stderr
 
 
 @pytest.mark.parametrize("env, reason", [({"DISPLAY": ":987"}, "the X display ':987' cannot be reached"),

@@ -153,7 +153,27 @@ def test_missing_camera_fails_clearly():
 def test_default_source_falls_back_to_demo_without_a_camera(caplog):
     source = open_source(None)
     assert isinstance(source, DemoSource)
-    assert "demo" in caplog.text
+    assert "demo" in caplog.text and "--camera-size" not in caplog.text
+    caplog.clear()
+    assert isinstance(open_source(None, (720, 1280)), DemoSource)
+    assert "(--camera-size is for cameras: the demo stays 640x480)" in caplog.text
+
+
+def test_a_camera_is_asked_for_a_size_and_says_what_it_gives(tmp_path, caplog):
+    """No camera here: a video file opened as a camera stands in for one that cannot give the size asked for,
+    through the same OpenCV calls. Asked again on reconnecting, as after a camera is plugged back in."""
+    caplog.set_level(logging.INFO, logger="live.sources")
+    path = str(write_video(tmp_path / "clip.avi", moving_frames(3, 120, 160)))
+    refused = "camera {} gives 160x120 pictures, not the 1280x720 asked for with --camera-size".format(path)
+    with CaptureSource(path, "camera", (720, 1280)).open() as camera:
+        assert camera.read().shape == (120, 160, 3)
+        assert caplog.text.count(refused) == 1
+        assert camera.reconnect() and caplog.text.count(refused) == 2
+    caplog.clear()
+    with CaptureSource(path, "camera", (120, 160)).open():  # the size it gives: nothing to say
+        assert "--camera-size" not in caplog.text and "opened camera" in caplog.text
+    with CaptureSource(path, "video", (720, 1280)).open() as video:  # only cameras are asked
+        assert video.size_hw is None and "--camera-size" not in caplog.text
 
 
 @pytest.mark.parametrize("spec, message", [
