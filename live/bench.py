@@ -130,7 +130,7 @@ def case_against_model(loaded, layer: str, source_spec: str, frames: int, warm_u
     step = model_step(loaded, layer)
     shown_all, stages_all, alone_all, turns, cpus, alone_cpus = [], {stage: [] for stage in STAGES}, [], [], [], []
     for _ in range(rounds):
-        alone, alone_cpu = time_model(step, loaded.input_hw, max(10, repeats // rounds))
+        alone, alone_cpu = time_model(step, loaded.input_shape, max(10, repeats // rounds))
         shown, stages, cpu = _pipeline(loaded, layer, source_spec, max(10, frames // rounds), warm_up)
         fps, alone_fps = _fps(shown), 1 / float(np.median(alone))
         turns.append({"fps": round(fps, 2), "model_alone_fps": round(alone_fps, 2), "ratio": round(fps / alone_fps, 3),
@@ -161,11 +161,10 @@ def model_step(loaded, layer: str):
     import tensorflow as tf
 
     sub = loaded.cut(layer)
-    height, width = loaded.input_hw
-    return tf.function(lambda x: sub(x, training=False), input_signature=[tf.TensorSpec([1, height, width, 3])])
+    return tf.function(lambda x: sub(x, training=False), input_signature=[tf.TensorSpec([1, *loaded.input_shape])])
 
 
-def time_model(step, input_hw: tuple[int, int], repeats: int) -> tuple[list[float], float]:
+def time_model(step, input_shape: tuple[int, int, int], repeats: int) -> tuple[list[float], float]:
     """Seconds per call of `step` and the transfer of its output to the host, back to back, after warm-up;
     and the CPU time per call of every thread of the process (TensorFlow's own included).
 
@@ -175,7 +174,7 @@ def time_model(step, input_hw: tuple[int, int], repeats: int) -> tuple[list[floa
     """
     import tensorflow as tf
 
-    x = tf.constant(np.random.default_rng(0).uniform(-100, 100, (1, *input_hw, 3)).astype(np.float32))
+    x = tf.constant(np.random.default_rng(0).uniform(-100, 100, (1, *input_shape)).astype(np.float32))
     for _ in range(5):
         np.asarray(step(x))
     began = time.process_time()

@@ -120,7 +120,7 @@ class Extractor:
             self._step = tf.function(step, input_signature=signature, autograph=False).get_concrete_function()
         else:
             if scaled_on_host:
-                signature[0] = tf.TensorSpec([height, width, 3], tf.float32)
+                signature[0] = tf.TensorSpec([height, width, self.host_scaling.channels], tf.float32)
             self._select = tf.function(select, input_signature=signature[:3], autograph=False).get_concrete_function()
         self._constants: dict = {}  # (block, gather) as tensors, made once per page instead of every frame
         self._no_range = np.zeros(k, np.float32)

@@ -48,7 +48,10 @@ def prepare_rgb(bgr: np.ndarray, input_hw: tuple[int, int]) -> np.ndarray:
 
 
 class HostScaling:
-    """A model's preprocessing as one (3, 4) matrix: output channel o = matrix[o, :3] · (r, g, b) + matrix[o, 3]."""
+    """A model's preprocessing as one (channels, 4) matrix: output channel o = matrix[o, :3] · (r, g, b) + matrix[o, 3].
+
+    Three output channels for an RGB model, one for a model of gray images (the gray weights then sit in
+    the matrix too)."""
 
     TOLERANCE = 1e-4  # relative: the graph divides where this multiplies, a last-bit difference
 
@@ -69,11 +72,13 @@ class HostScaling:
         except Exception as exc:  # any preprocessing this cannot call stays in the graph, where it ran before
             log.debug("preprocessing stays in the graph: %s", exc)
             return None
-        if fitted.shape != fit.shape or not np.isfinite(fitted).all() or not np.isfinite(checked).all():
+        if (fitted.shape[:3] != fit.shape[:3] or fitted.shape[3:] not in ((1,), (3,)) or not np.isfinite(fitted).all()
+                or not np.isfinite(checked).all()):
             return None
+        channels = fitted.shape[3]
         inputs = np.concatenate([fit.reshape(-1, 3), np.ones((fit[0, ..., 0].size, 1))], axis=1)
-        solution, *_ = np.linalg.lstsq(inputs, fitted.reshape(-1, 3), rcond=None)
-        matrix = solution.T  # (3 outputs, 3 inputs + offset)
+        solution, *_ = np.linalg.lstsq(inputs, fitted.reshape(-1, channels), rcond=None)
+        matrix = solution.T  # (outputs, 3 inputs + offset)
         matrix[np.abs(matrix) < 1e-9] = 0  # exact zeros where a channel does not feed an output
         scaling = cls(matrix)
         error = np.abs(scaling.apply(check[0]) - checked[0])
@@ -83,8 +88,14 @@ class HostScaling:
         log.debug("input scaled on the host by OpenCV: %s", scaling.matrix.tolist())
         return scaling
 
+    @property
+    def channels(self) -> int:
+        return self.matrix.shape[0]
+
     def apply(self, rgb: np.ndarray) -> np.ndarray:
-        """The model's input for an RGB image (height, width, 3), uint8 or float32, as float32."""
+        """The model's input for an RGB image (height, width, 3), uint8 or float32, as float32 (height, width,
+        channels)."""
         import cv2
 
-        return cv2.transform(np.asarray(rgb, np.float32), self.matrix)
+        out = cv2.transform(np.asarray(rgb, np.float32), self.matrix)
+        return out.reshape(*rgb.shape[:2], self.channels)

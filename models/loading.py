@@ -20,6 +20,7 @@ WEIGHTS_CHOICES = ("auto", "hed", "imagenet", "none")
 PREPROCESS_CHOICES = ("auto", "none", "unit", "symmetric", "caffe", "torch")
 DEFAULT_INPUT_HW = (224, 224)
 MODEL_FILE_SUFFIXES = (".keras", ".h5", ".hdf5")
+PER_COLOUR = ("caffe", "torch")  # preprocessing with a mean per colour: RGB models only
 
 
 @dataclass
@@ -32,6 +33,12 @@ class LoadedModel:
     input_hw: tuple[int, int]
     preprocess: Callable = field(repr=False)
     layers: list[FeatureLayer] = field(default_factory=list)
+    input_channels: int = 3  # 1 for a model of gray images, which gets the frame's gray levels
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """(height, width, channels) of one input image."""
+        return (*self.input_hw, self.input_channels)
 
     @cached_property
     def host_scaling(self):
@@ -197,9 +204,24 @@ def _load_file(path: Path, preprocess: str) -> tuple[object, str, Callable]:
     if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:
         raise ModelError(f"'{path}' must take one image input (batch, height, width, channels); "
                          f"it takes {[tuple(i.shape) for i in model.inputs]}")
-    if model.inputs[0].shape[3] != 3:
-        raise ModelError(f"'{path}' must take 3-channel images; its input has {model.inputs[0].shape[3]} channels")
-    return model, f"from {path.name}", _preprocess_fn("none" if preprocess == "auto" else preprocess)
+    channels = model.inputs[0].shape[3]
+    if channels not in (1, 3):
+        raise ModelError(f"'{path}' must take RGB (3-channel) or gray (1-channel) images; its input has {channels} "
+                         f"channels")
+    preprocess_fn = _preprocess_fn("none" if preprocess == "auto" else preprocess)
+    if channels == 1:
+        if preprocess in PER_COLOUR:
+            raise ModelError(f"--preprocess {preprocess} works on the three colours of an RGB image, but '{path}' "
+                             f"takes gray images; use none, unit or symmetric")
+        preprocess_fn = _from_gray(preprocess_fn)
+    return model, f"from {path.name}", preprocess_fn
+
+
+def _from_gray(preprocess: Callable) -> Callable:
+    """`preprocess` applied to the gray levels of an RGB image (ITU-R 601 weights, as OpenCV and TensorFlow use)."""
+    import tensorflow as tf
+
+    return lambda rgb: preprocess(tf.image.rgb_to_grayscale(rgb))
 
 
 def load_model(name: str, weights: str = "auto", preprocess: str = "auto") -> LoadedModel:
@@ -219,5 +241,7 @@ def load_model(name: str, weights: str = "auto", preprocess: str = "auto") -> Lo
     layers = feature_layers(model)
     if not layers:
         raise ModelError(f"model '{label}' has no layer with a 4-D feature-map output")
-    log.info("model %s (%s), input %dx%d, %d feature layers", label, description, *input_hw, len(layers))
-    return LoadedModel(label, model, description, input_hw, preprocess_fn, layers)
+    channels = model.inputs[0].shape[3]
+    log.info("model %s (%s), input %dx%d%s, %d feature layers", label, description, *input_hw,
+             " gray" if channels == 1 else "", len(layers))
+    return LoadedModel(label, model, description, input_hw, preprocess_fn, layers, channels)

@@ -61,6 +61,36 @@ def test_saved_mosaics_match_an_independent_keras_computation(tmp_path, normaliz
         assert np.abs(mosaic[:, :, 0].astype(float) - expected).max() <= 2.0
 
 
+@pytest.mark.parametrize("normalize_in", ["host", "graph"])
+def test_a_model_of_gray_images_sees_the_frames_gray_levels(tmp_path, normalize_in):
+    """A student's MNIST-style model takes (height, width, 1): it gets the frame's gray levels, checked against
+    Keras' own predict on gray levels computed here with numpy."""
+    import keras
+
+    model = keras.Sequential([keras.Input((32, 32, 1)), keras.layers.Conv2D(8, 3, padding="same", name="conv"),
+                              keras.layers.Flatten(), keras.layers.Dense(10)])
+    model.save(tmp_path / "digits.keras")
+    video = write_video(tmp_path / "in.avi", moving_frames(3, 32, 32))
+    out = tmp_path / "mosaics"
+    done = run_cli("--source", str(video), "--model", str(tmp_path / "digits.keras"), "--preprocess", "unit",
+                   "--gap", "0", "--save-mosaics", str(out), "--headless", "--unpaced", "--normalize-in", normalize_in)
+    assert done.returncode == 0, done.stderr
+    assert "input 32x32 gray" in done.stderr
+    capture = cv2.VideoCapture(str(video))
+    for path in sorted(out.glob("mosaic_*.png")):
+        bgr = capture.read()[1].astype(np.float32)
+        gray = bgr @ np.array([0.1140, 0.5870, 0.2989], np.float32) / 255
+        maps = model.get_layer("conv")(gray[None, :, :, None]).numpy()[0]
+        mosaic = cv2.imread(str(path))[:, :, 0].astype(float)
+        assert mosaic.shape == (96, 96)  # 3 x 3 tiles of 32 x 32, the last one empty
+        for channel in range(8):
+            row, col = divmod(channel, 3)
+            fmap = maps[:, :, channel]
+            expected = (fmap - fmap.min()) / (fmap.max() - fmap.min()) * 255
+            assert np.abs(mosaic[row * 32:(row + 1) * 32, col * 32:(col + 1) * 32] - expected).max() <= 2.0
+    assert len(list(out.glob("mosaic_*.png"))) == 3
+
+
 def test_list_layers_of_a_named_model_needs_no_download(tmp_path):
     done = run_cli("--model", "mobilenet_v2", "--list-layers", env_extra={"KERAS_HOME": str(tmp_path / "keras")})
     assert done.returncode == 0, done.stderr

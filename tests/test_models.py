@@ -169,6 +169,23 @@ def test_broken_and_missing_model_files(tmp_path):
         load_model(str(graph))
 
 
+def test_models_of_gray_images_load_and_other_channel_counts_are_refused(tmp_path):
+    import keras
+
+    def saved(channels):
+        path = tmp_path / f"in{channels}.keras"
+        keras.Sequential([keras.Input((16, 16, channels)), keras.layers.Conv2D(2, 3, name="conv")]).save(path)
+        return str(path)
+
+    gray = load_model(saved(1), preprocess="unit")
+    assert gray.input_channels == 1 and gray.input_shape == (16, 16, 1)
+    assert load_model(saved(3)).input_shape == (16, 16, 3)
+    with pytest.raises(ModelError, match="must take RGB \\(3-channel\\) or gray \\(1-channel\\) images; its input has 4"):
+        load_model(saved(4))
+    with pytest.raises(ModelError, match="--preprocess caffe works on the three colours .* takes gray images"):
+        load_model(saved(1), preprocess="caffe")
+
+
 def test_feature_layers_skip_non_4d_outputs():
     layers = feature_layers(_small_model())
     assert [(layer.name, layer.height, layer.width, layer.channels) for layer in layers] == [("conv_a", 32, 32, 5)]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from live.preprocess import HostScaling, prepare_rgb
-from models.loading import PREPROCESS_CHOICES, _preprocess_fn
+from models.loading import PREPROCESS_CHOICES, _from_gray, _preprocess_fn
 
 
 @pytest.mark.parametrize("frame_hw", [(480, 640), (640, 480), (224, 224), (1, 1), (2160, 3840)])
@@ -47,6 +47,20 @@ def test_host_scaling_matches_the_graph_preprocessing(mode):
         np.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("mode", ["none", "unit", "symmetric"])
+def test_host_scaling_of_a_gray_model_takes_the_gray_levels_in_one_step(mode):
+    import tensorflow as tf
+
+    preprocess = _from_gray(_preprocess_fn(mode))
+    scaling = HostScaling.of(preprocess, (32, 48))
+    assert scaling is not None and scaling.channels == 1
+    rgb = np.random.default_rng(4).integers(0, 256, (32, 48, 3), dtype=np.uint8)
+    expected = np.asarray(preprocess(tf.constant(rgb[None].astype(np.float32))))[0]
+    got = scaling.apply(rgb)
+    assert got.shape == (32, 48, 1) == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
 def test_host_scaling_reads_the_channel_order():
     scaling = HostScaling.of(_preprocess_fn("hed"), (8, 8))
     red = np.zeros((8, 8, 3), np.uint8)
@@ -56,13 +70,13 @@ def test_host_scaling_reads_the_channel_order():
     assert out[0] == pytest.approx(-104.00699, abs=1e-4)
 
 
-@pytest.mark.parametrize("name", ["square", "inf", "image-mean", "one-channel", "raises"])
+@pytest.mark.parametrize("name", ["square", "inf", "image-mean", "two-channel", "raises"])
 def test_preprocessing_that_is_not_a_per_pixel_affine_map_stays_in_the_graph(name):
     import tensorflow as tf
 
     preprocess = {"square": lambda rgb: rgb * rgb,
                   "inf": lambda rgb: rgb * np.float32(np.inf),
                   "image-mean": lambda rgb: rgb - tf.reduce_mean(rgb),  # depends on the whole image
-                  "one-channel": lambda rgb: rgb[..., :1],
+                  "two-channel": lambda rgb: rgb[..., :2],  # neither RGB nor gray
                   "raises": lambda rgb: rgb.no_such_method()}[name]
     assert HostScaling.of(preprocess, (16, 16)) is None
