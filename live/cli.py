@@ -345,8 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s", stream=sys.stderr)
     for noisy in ("numba", "h5py", "matplotlib", "absl", "tensorflow", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    signal.signal(signal.SIGTERM, _stopper)
-    signal.signal(signal.SIGINT, _stopper)
+    for name in ("SIGTERM", "SIGINT", "SIGHUP"):  # SIGHUP: the terminal was closed (there is none on Windows)
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _stopper)
     try:
         config, args = parse_config(argv)
         return run(config, args)

@@ -249,6 +249,27 @@ def test_signal_during_recording_leaves_a_whole_file(tmp_path, signum):
     assert frames == processed > 10
 
 
+def test_closing_the_terminal_during_recording_leaves_a_whole_file(tmp_path):
+    """SIGHUP, and the terminal gone: what it said can no longer be written, but the recording is finished."""
+    output = tmp_path / "talk.mp4"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env.pop("DISPLAY", None)
+    process = subprocess.Popen([sys.executable, str(ROOT / "run_live.py"), "--source", "demo", "--headless",
+                                "--output", str(output)], env=env, stderr=subprocess.PIPE, cwd=ROOT)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and (not output.exists() or output.stat().st_size < 20000):
+        time.sleep(0.2)
+    time.sleep(1)
+    process.stderr.close()  # the terminal is gone: writing to it fails from now on
+    process.send_signal(signal.SIGHUP)
+    process.wait(timeout=60)
+    capture = cv2.VideoCapture(str(output))
+    frames = 0
+    while capture.read()[0]:
+        frames += 1
+    assert frames > 10  # an MP4 that was not finished has no index and gives no frame at all
+
+
 def test_a_failing_worker_stops_the_run_with_its_error(vgg16, monkeypatch):
     from live.inference import Inference
     from live.sources import DemoSource
