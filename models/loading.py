@@ -209,12 +209,29 @@ def _load_file(path: Path, preprocess: str) -> tuple[object, str, Callable]:
         raise ModelError(f"'{path}' must take RGB (3-channel) or gray (1-channel) images; its input has {channels} "
                          f"channels")
     preprocess_fn = _preprocess_fn("none" if preprocess == "auto" else preprocess)
+    if preprocess == "auto" and not _scales_its_input(model):
+        log.info("'%s' gets pixels of 0 to 255 as they are, having no Rescaling layer before its first convolution; if "
+                 "it was trained on pixels of 0 to 1 or -1 to 1, add --preprocess unit or symmetric", path.name)
     if channels == 1:
         if preprocess in PER_COLOUR:
             raise ModelError(f"--preprocess {preprocess} works on the three colours of an RGB image, but '{path}' "
                              f"takes gray images; use none, unit or symmetric")
         preprocess_fn = _from_gray(preprocess_fn)
     return model, f"from {path.name}", preprocess_fn
+
+
+def _scales_its_input(model) -> bool:
+    """Whether a Rescaling or Normalization layer comes before the first convolution (nested models opened):
+    then the model takes pixels of 0-255 itself."""
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind in ("Rescaling", "Normalization"):
+            return True
+        if hasattr(layer, "layers"):
+            return _scales_its_input(layer)
+        if "Conv" in kind:
+            return False
+    return False
 
 
 def _from_gray(preprocess: Callable) -> Callable:

@@ -1,5 +1,6 @@
 """Model names, files and weights; feature layers; errors that name close alternatives."""
 
+import logging
 import zipfile
 
 import h5py
@@ -184,6 +185,26 @@ def test_models_of_gray_images_load_and_other_channel_counts_are_refused(tmp_pat
         load_model(saved(4))
     with pytest.raises(ModelError, match="--preprocess caffe works on the three colours .* takes gray images"):
         load_model(saved(1), preprocess="caffe")
+
+
+def test_a_model_file_without_input_scaling_gets_a_hint_about_preprocess(tmp_path, caplog):
+    import keras
+
+    hint = "add --preprocess unit or symmetric"
+    plain, scaled = tmp_path / "plain.keras", tmp_path / "scaled.keras"
+    keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(2, 3)]).save(plain)
+    keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Rescaling(1 / 255), keras.layers.Conv2D(2, 3)]).save(scaled)
+    with caplog.at_level(logging.INFO, logger="models.loading"):
+        load_model(str(scaled))
+        assert hint not in caplog.text
+        load_model(str(plain), preprocess="unit")  # said how to scale: nothing to hint
+        assert hint not in caplog.text
+        load_model(str(plain))
+        assert "'plain.keras' gets pixels of 0 to 255 as they are" in caplog.text and hint in caplog.text
+        caplog.clear()
+        transfer_model(False).save(tmp_path / "transfer.keras")  # Rescaling before the nested base
+        load_model(str(tmp_path / "transfer.keras"))
+        assert hint not in caplog.text
 
 
 def test_feature_layers_skip_non_4d_outputs():
