@@ -246,8 +246,9 @@ def _check_camera_size(config: Config) -> None:
 
 
 class _Stopper:
-    """Ctrl+C and SIGTERM: before the loop runs they interrupt; once it runs they ask it to stop after the
-    current frame, so threads are joined, the camera released and a recording finished whole."""
+    """Ctrl+C, SIGTERM and SIGHUP (the terminal closed): before the loop runs they interrupt; once it runs
+    they ask it to stop after the current frame, so threads are joined, the camera released and a recording
+    finished whole."""
 
     def __init__(self):
         self.event = None

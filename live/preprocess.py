@@ -48,7 +48,7 @@ def prepare_rgb(bgr: np.ndarray, input_hw: tuple[int, int]) -> np.ndarray:
 
 
 class HostScaling:
-    """A model's preprocessing as one (channels, 4) matrix: output channel o = matrix[o, :3] · (r, g, b) + matrix[o, 3].
+    """A model's preprocessing as one (channels, 4) matrix: output o = matrix[o, :3] · (r, g, b) + matrix[o, 3].
 
     Three output channels for an RGB model, one for a model of gray images (the gray weights then sit in
     the matrix too)."""

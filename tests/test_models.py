@@ -181,7 +181,7 @@ def test_models_of_gray_images_load_and_other_channel_counts_are_refused(tmp_pat
     gray = load_model(saved(1), preprocess="unit")
     assert gray.input_channels == 1 and gray.input_shape == (16, 16, 1)
     assert load_model(saved(3)).input_shape == (16, 16, 3)
-    with pytest.raises(ModelError, match="must take RGB \\(3-channel\\) or gray \\(1-channel\\) images; its input has 4"):
+    with pytest.raises(ModelError, match=r"must take RGB \(3-channel\) or gray \(1-channel\) images; its input has 4"):
         load_model(saved(4))
     with pytest.raises(ModelError, match="--preprocess caffe works on the three colours .* takes gray images"):
         load_model(saved(1), preprocess="caffe")
@@ -193,7 +193,8 @@ def test_a_model_file_without_input_scaling_gets_a_hint_about_preprocess(tmp_pat
     hint = "add --preprocess unit or symmetric"
     plain, scaled = tmp_path / "plain.keras", tmp_path / "scaled.keras"
     keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(2, 3)]).save(plain)
-    keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Rescaling(1 / 255), keras.layers.Conv2D(2, 3)]).save(scaled)
+    keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Rescaling(1 / 255),
+                      keras.layers.Conv2D(2, 3)]).save(scaled)
     with caplog.at_level(logging.INFO, logger="models.loading"):
         load_model(str(scaled))
         assert hint not in caplog.text
