@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     add = parser.add_argument
     add("--source", default=None, help="camera index or device, video file, image, stream URL, or 'demo' "
                                        "(default: camera 0, or 'demo' when there is no camera)")
+    add("--list-cameras", action="store_true", help="print the cameras that can be opened and their picture size, "
+                                                   "then exit")
     add("--camera-size", type=camera_size, default=None, metavar="WxH",
         help="picture size to ask the camera for, such as 1280x720, 720p or 1080p (default: the camera's own, "
              "often 640x480); the size it gives is logged")
@@ -280,6 +282,19 @@ def _load(config: Config, args):
     return loaded, device
 
 
+def _list_cameras() -> int:
+    from live.sources import list_cameras
+
+    cameras = list_cameras()
+    if not cameras:
+        print("no camera could be opened here; --source demo shows the built-in scene")
+        return 0
+    for spec, (height, width), name in cameras:
+        print(f"{spec:14} {f'{width}x{height}':11} {name}".rstrip())
+    print("choose one with --source; --camera-size asks it for another picture size")
+    return 0
+
+
 def _list_layers(loaded) -> int:
     width = max(32, *(len(layer.name) + 1 for layer in loaded.layers))
     print(f"{'layer':{width}} {'output (height, width, channels)':34} channels")
@@ -309,6 +324,8 @@ def run(config: Config, args) -> int:
     from live.tiler import colormap_lut
     from models.loading import check_choice
 
+    if args.list_cameras:
+        return _list_cameras()
     colormap_lut(config.colormap)  # bad values fail before anything slow starts
     check_choice(config.model, config.weights, config.preprocess)
     _check_outputs(config)

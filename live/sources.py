@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -300,6 +301,47 @@ def _frame_count(spec: str) -> int:
         return cv2.imcount(spec)
     except cv2.error:
         return 0
+
+
+def camera_candidates(devices_dir: Path = Path("/dev")) -> list[str]:
+    """Where cameras may be: the video devices on Linux (in number order), the first few indices elsewhere."""
+    if sys.platform.startswith("linux"):
+        devices = [path for path in Path(devices_dir).glob("video*") if path.name[5:].isdigit()]
+        return [str(path) for path in sorted(devices, key=lambda path: int(path.name[5:]))]
+    return [str(index) for index in range(6)]
+
+
+def camera_name(spec: str) -> str:
+    """The name a Linux video device gives itself ("HD Pro Webcam C920"), or '' where there is none to read."""
+    try:
+        return (Path("/sys/class/video4linux") / Path(spec).name / "name").read_text().strip()
+    except OSError:
+        return ""
+
+
+def list_cameras(candidates: list[str] | None = None) -> list[tuple[str, tuple[int, int], str]]:
+    """(spec, (height, width) of its first frame, name) for each camera that opens and gives a frame.
+
+    Each is opened and closed in turn; a video device that gives no picture (Linux lists a second,
+    metadata-only device for many webcams) is left out.
+    """
+    found = []
+    quiet = logging.getLogger(__name__)
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # no "opened camera" line for each
+    try:
+        for spec in camera_candidates() if candidates is None else candidates:
+            source = CaptureSource(spec, "camera")
+            try:
+                with source.open():
+                    frame = source.read()
+            except SourceError:
+                continue
+            if frame is not None:
+                found.append((spec, frame.shape[:2], camera_name(spec)))
+    finally:
+        quiet.setLevel(level)
+    return found
 
 
 def make_source(spec: str, camera_size: tuple[int, int] | None = None) -> FrameSource:

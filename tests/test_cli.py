@@ -158,6 +158,14 @@ def test_bad_input_gets_one_clear_sentence(args, code, phrase):
     assert "Traceback" not in done.stderr and "WARN" not in done.stderr and "I0000" not in done.stderr
 
 
+def test_listing_cameras_without_any_says_so_at_once():
+    code = ("import sys, live.cli; code = live.cli.main(['--list-cameras']); "
+            "print('tensorflow imported' if 'tensorflow' in sys.modules else 'no tensorflow', code)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.splitlines() == ["no camera could be opened here; --source demo shows the built-in scene",
+                                        "no tensorflow 0"], done.stdout + done.stderr
+
+
 @pytest.mark.parametrize("text, size_hw", [("1280x720", (720, 1280)), (" 640 × 480 ", (480, 640)),
                                            ("1920X1080", (1080, 1920)), ("720p", (720, 1280)), ("1080P", (1080, 1920))])
 def test_camera_sizes_are_read_as_width_by_height_and_kept_as_height_width(text, size_hw):

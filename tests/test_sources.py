@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from live.errors import SourceError
-from live.sources import CaptureSource, DemoSource, ImageSource, describe_kind, open_source, to_bgr8
+from live.sources import (CaptureSource, DemoSource, ImageSource, camera_candidates, describe_kind, list_cameras,
+                          open_source, to_bgr8)
 from tests.conftest import moving_frames, write_video
 
 
@@ -157,6 +158,22 @@ def test_default_source_falls_back_to_demo_without_a_camera(caplog):
     caplog.clear()
     assert isinstance(open_source(None, (720, 1280)), DemoSource)
     assert "(--camera-size is for cameras: the demo stays 640x480)" in caplog.text
+
+
+def test_cameras_are_listed_in_device_order_with_their_picture_size(tmp_path, caplog):
+    """No camera here: video files named like Linux video devices stand in for them, opened through the same
+    OpenCV calls. A device that gives no picture (a webcam's metadata node, here a text file) is left out."""
+    caplog.set_level(logging.INFO, logger="live.sources")
+    write_video(tmp_path / "two.avi", moving_frames(2, 48, 64)).rename(tmp_path / "video2")
+    write_video(tmp_path / "ten.avi", moving_frames(2, 72, 96)).rename(tmp_path / "video10")
+    (tmp_path / "video3").write_text("no pictures here")
+    (tmp_path / "videos.txt").write_text("not a device name")
+    candidates = camera_candidates(tmp_path)
+    assert candidates == [str(tmp_path / name) for name in ("video2", "video3", "video10")]
+    listed = list_cameras(candidates)
+    assert listed == [(str(tmp_path / "video2"), (48, 64), ""), (str(tmp_path / "video10"), (72, 96), "")]
+    assert "opened camera" not in caplog.text  # one line per camera is printed, not the log of each opening
+    assert list_cameras([]) == []
 
 
 def test_a_camera_is_asked_for_a_size_and_says_what_it_gives(tmp_path, caplog):
