@@ -15,6 +15,7 @@ ESC = 27
 
 HELP = [
     ("n / b", "next / previous layer"),
+    ("1 - 9", "stage 1-9: the first conv at each map size"),
     ("] / [", "next / previous page of channels"),
     ("o", "order channels: by index / by mean activation"),
     ("click", "focus a channel (click again or Esc to leave)"),
@@ -63,6 +64,7 @@ class Controls:
     state: ViewState = field(default_factory=ViewState)
     ranking: np.ndarray | None = None  # channel indices, most active first, when ordering by mean
     message: str = ""
+    stage_starts: list[int] = field(default_factory=list)  # layer indices that the digit keys jump to
 
     def __post_init__(self):
         if self.per_page < 1:
@@ -121,11 +123,9 @@ class Controls:
         if char == "q" or key == ESC:
             return ["quit"]
         if char in "nb" and char:
-            step = 1 if char == "n" else -1
-            state.layer_index = (state.layer_index + step) % len(self.layer_names)
-            state.page, state.focus, self.ranking = 0, None, None
-            actions = ["layer"] + (["rank"] if state.order == "mean" else [])
-            return actions + self._say(f"layer {self.layer_name} ({self.channels} channels)")
+            return self._go_to_layer((state.layer_index + (1 if char == "n" else -1)) % len(self.layer_names))
+        if char in "123456789" and char:
+            return self._go_to_stage(int(char))
         if char in "][" and char:
             state.page = (state.page + (1 if char == "]" else -1)) % self.pages
             first = self.visible_channels()
@@ -160,6 +160,23 @@ class Controls:
             state.help = not state.help
             return []
         return []
+
+    def _go_to_layer(self, index: int) -> list[str]:
+        state = self.state
+        state.layer_index = index
+        state.page, state.focus, self.ranking = 0, None, None
+        actions = ["layer"] + (["rank"] if state.order == "mean" else [])
+        return actions + self._say(f"layer {self.layer_name} ({self.channels} channels)")
+
+    def _go_to_stage(self, number: int) -> list[str]:
+        """Digit keys: stage 1 is the first convolution, each later one the first at a smaller map size (letters
+        cannot be used with Shift: OpenCV's Qt window reports N as n)."""
+        count = len(self.stage_starts)
+        if count == 0:
+            return self._say("no stages: this model leaves its map sizes open")
+        if number > count:
+            return self._say(f"no stage {number}: this model has stages 1-{count}")
+        return self._go_to_layer(self.stage_starts[number - 1])
 
     def click(self, tile: int | None) -> list[str]:
         """A left click on tile `tile` of the mosaic (None: outside any tile); focus, or leave focus."""

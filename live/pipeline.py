@@ -86,7 +86,7 @@ class Visualizer:
                           normalize=config.normalize, colormap=config.colormap, mirror=mirror,
                           fullscreen=config.fullscreen, labels=config.labels, focus=config.focus)
         self.controls = Controls(names, [layer.channels for layer in loaded.layers], config.channels,
-                                 colormap_names(), state)
+                                 colormap_names(), state, stage_starts=loaded.stage_starts)
         layer = loaded.layer(first_layer)
         if layer.channels < config.channels:
             log.warning("layer %s has %d channels, fewer than --channels %d: showing all %d",

@@ -22,6 +22,26 @@ class FeatureLayer:
     kind: str = ""  # the Keras layer class, e.g. Conv2D
 
 
+def stage_starts(layers: list[FeatureLayer]) -> list[int]:
+    """Where each stage of a network begins, as indices into `layers`: the first convolution at each map size
+    smaller than every one before it (block1_conv1, block2_conv1, ... block5_conv1 for VGG16).
+
+    A size that holds no convolution (a padding layer's, a pooling's before the next block) is passed over,
+    and so are layers whose size is left open by the model.
+    """
+    starts, smallest, waiting = [], float("inf"), False
+    for index, layer in enumerate(layers):
+        if layer.height is None or layer.width is None:
+            continue
+        area = layer.height * layer.width
+        if area < smallest:
+            smallest, waiting = area, True
+        if waiting and area == smallest and "Conv" in layer.kind:
+            starts.append(index)
+            waiting = False
+    return starts
+
+
 def feature_layers(model, prefix: str = "") -> list[FeatureLayer]:
     """Every layer of `model` whose output is 4-D, in model order, with its (height, width, channels).
 

@@ -11,7 +11,7 @@ from typing import Callable
 
 from live.errors import LayerError, ModelError, UsageError
 from models import hed_weights
-from models.layers import FeatureLayer, cut_at, feature_layers
+from models.layers import FeatureLayer, cut_at, feature_layers, stage_starts
 from models.registry import close_names, find_spec, list_models
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,11 @@ class LoadedModel:
             if "Conv" in layer.kind:
                 return layer.name
         return self.layers[0].name
+
+    @cached_property
+    def stage_starts(self) -> list[int]:
+        """Indices into `layers` of the first convolution of each stage (`models.layers.stage_starts`)."""
+        return stage_starts(self.layers)
 
     def index_of(self, name: str) -> int:
         return [layer.name for layer in self.layers].index(self.layer(name).name)

@@ -29,6 +29,19 @@ def test_n_and_b_switch_layers_and_wrap():
     assert "block5_pool (512 channels)" in controls.message
 
 
+def test_digits_jump_to_stages():
+    controls = Controls([f"layer{i}" for i in range(8)], [8] * 8, 64, ["gray"], ViewState(layer_index=2),
+                        stage_starts=[0, 3, 6])
+    assert "layer" in press(controls, "3") and controls.layer_name == "layer6"
+    press(controls, "1")
+    assert controls.layer_name == "layer0" and "layer0 (8 channels)" in controls.message
+    assert press(controls, "4") == ["message"] and controls.layer_name == "layer0"
+    assert controls.message == "no stage 4: this model has stages 1-3"
+    unknown = make()  # no stages given, as for a model whose map sizes are left open
+    assert press(unknown, "2") == ["message"] and unknown.layer_name == "block1_conv1"
+    assert unknown.message == "no stages: this model leaves its map sizes open"
+
+
 def test_pages_of_channels():
     controls = make(layer_index=1)
     assert controls.pages == 4

@@ -208,6 +208,23 @@ def test_a_model_file_without_input_scaling_gets_a_hint_about_preprocess(tmp_pat
         assert hint not in caplog.text
 
 
+def test_stages_begin_at_the_first_convolution_of_each_smaller_map_size(vgg16):
+    names = [vgg16.layers[i].name for i in vgg16.stage_starts]
+    assert names == ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"]
+    mobilenet = load_model("mobilenet_v2", weights="none")  # padding layers between stages are passed over
+    assert [mobilenet.layers[i].name for i in mobilenet.stage_starts] == [
+        "Conv1", "block_1_depthwise", "block_3_depthwise", "block_6_depthwise", "block_13_depthwise"]
+
+
+def test_a_model_of_open_size_has_no_stages(tmp_path):
+    import keras
+
+    path = tmp_path / "open.keras"
+    keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(2, 3, name="a"),
+                      keras.layers.MaxPooling2D(), keras.layers.Conv2D(2, 3, name="b")]).save(path)
+    assert load_model(str(path)).stage_starts == []
+
+
 def test_feature_layers_skip_non_4d_outputs():
     layers = feature_layers(_small_model())
     assert [(layer.name, layer.height, layer.width, layer.channels) for layer in layers] == [("conv_a", 32, 32, 5)]

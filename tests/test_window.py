@@ -136,6 +136,8 @@ def test_keys_and_a_click_drive_the_real_window(xserver, tmp_path):
         window.key("n", pause=2.5)
         next_snapshot = snap(window, folder)
         next_layer = json.loads(next_snapshot.read_text())
+        window.key("5", pause=2.5)
+        next_stage = json.loads(snap(window, folder).read_text())
         window.key("space", pause=1.2)
         frozen_a = snap(window, folder)
         time.sleep(1)
@@ -155,6 +157,7 @@ def test_keys_and_a_click_drive_the_real_window(xserver, tmp_path):
     assert paged["page"] == 2 and paged["channels"] == list(range(64, 128))
     assert next_layer["layer"] == "block2_pool"
     assert np.load(next_snapshot.with_suffix('.npy')).shape == (56, 56, 128)
+    assert next_stage["layer"] == "block5_conv1"  # 5: the first convolution at the fifth map size
     np.testing.assert_array_equal(np.load(frozen_a.with_suffix(".npy")), np.load(frozen_b.with_suffix(".npy")))
     assert json.loads(frozen_a.read_text())["frame"] == json.loads(frozen_b.read_text())["frame"]
     assert json.loads(colored.read_text())["colormap"] != "gray"
