@@ -322,7 +322,8 @@ def _list_cameras() -> int:
 
     cameras = list_cameras()
     if not cameras:
-        print("no camera could be opened here; --source demo shows the built-in scene")
+        print("no camera could be opened here (one in use by another program cannot be); --source demo shows "
+              "the built-in scene")
         return 0
     for spec, (height, width), name in cameras:
         print(f"{spec:14} {f'{width}x{height}':11} {name}".rstrip())

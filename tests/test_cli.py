@@ -185,7 +185,8 @@ def test_version_names_the_libraries_without_importing_them():
 def test_listing_cameras_without_any_says_so_at_once():
     done, printed, imported_tensorflow = _main_alone("--list-cameras")
     assert done.returncode == 0 and not imported_tensorflow, done.stdout + done.stderr
-    assert printed == ["no camera could be opened here; --source demo shows the built-in scene"]
+    assert printed == ["no camera could be opened here (one in use by another program cannot be); --source demo "
+                       "shows the built-in scene"]
 
 
 @pytest.mark.parametrize("text, size_hw", [("1280x720", (720, 1280)), (" 640 × 480 ", (480, 640)),
