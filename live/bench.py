@@ -199,24 +199,40 @@ def _alone(times: list[float]) -> dict:
 
 
 def tiler_alone(repeats: int, height: int = 720, width: int = 720) -> dict:
-    """64 channels of 224 × 224 to a 720 × 720 on-screen mosaic: numba, the numpy reference, and a plain copy."""
+    """64 channels of 224 × 224 to a 720 × 720 on-screen mosaic: numba, the numpy reference, and a plain copy.
+
+    The main figures are for uint8 maps, as they come from the graph on a GPU; `float_maps` times the same
+    with float32 maps and a scale per channel, as the tiler gets them on a CPU (`--normalize-in host`).
+    """
+    from live import normalize
     from live.tiler import MosaicLayout, Tiler, colormap_lut, reference_mosaic
 
-    maps = np.random.default_rng(0).integers(0, 256, (224, 224, 64), dtype=np.uint8)
+    rng = np.random.default_rng(0)
+    maps = rng.integers(0, 256, (224, 224, 64), dtype=np.uint8)
+    floats = rng.standard_normal((224, 224, 64)).astype(np.float32)
+    low, high = normalize.channel_ranges(floats)
+    offset, scale = normalize.offsets_and_scales(low, high, "channel", low, high)
     columns = np.arange(64, dtype=np.int32)
     layout = MosaicLayout.for_count(64, 224, 224, 1)
     lut = colormap_lut("viridis")
     canvas = np.zeros((height, width + 968, 3), np.uint8)
     view = canvas[:, 968:]
     tiler = Tiler(layout, height, width)
-    tiler.draw(maps, columns, lut, view)  # compiled or loaded from the cache before timing
     source, target = np.ones((height, width, 3), np.uint8), np.empty((height, width, 3), np.uint8)
-    result = {"numba": _ms(_timed(lambda: tiler.draw(maps, columns, lut, view), repeats)),
-              "numpy_reference": _ms(_timed(lambda: reference_mosaic(maps, columns, layout, lut, height, width),
-                                            max(3, repeats // 20))),
-              "numpy_copy": _ms(_timed(lambda: np.copyto(target, source), repeats))}
-    result["speedup_vs_reference"] = round(result["numpy_reference"]["median_ms"] / result["numba"]["median_ms"], 1)
-    result["vs_copy"] = round(result["numba"]["median_ms"] / result["numpy_copy"]["median_ms"], 2)
+    copy = _ms(_timed(lambda: np.copyto(target, source), repeats))
+
+    def case(maps_hwk, offset=None, scale=None) -> dict:
+        tiler.draw(maps_hwk, columns, lut, view, offset, scale)  # compiled or loaded from the cache before timing
+        out = {"numba": _ms(_timed(lambda: tiler.draw(maps_hwk, columns, lut, view, offset, scale), repeats)),
+               "numpy_reference": _ms(_timed(lambda: reference_mosaic(maps_hwk, columns, layout, lut, height, width,
+                                                                      offset, scale), max(3, repeats // 20))),
+               "numpy_copy": copy}
+        out["speedup_vs_reference"] = round(out["numpy_reference"]["median_ms"] / out["numba"]["median_ms"], 1)
+        out["vs_copy"] = round(out["numba"]["median_ms"] / copy["median_ms"], 2)
+        return out
+
+    result = case(maps)
+    result["float_maps"] = case(floats, offset, scale)
     return result
 
 
@@ -340,10 +356,14 @@ def print_table(report: dict) -> None:
         lines.append(f"paced at 30 FPS, {case['layer']}: latency {case['stages']['latency']['median_ms']:.1f} ms, "
                      f"processing {case['processing_ms']:.1f} ms per frame (x{case['latency_over_processing']}), "
                      f"{case['fps']:.1f} FPS shown")
-    tiler = report["tiler"]
-    lines += ["", f"tiler, 64 x 224x224 -> 720x720: numba {tiler['numba']['median_ms']:.2f} ms, numpy reference "
-                  f"{tiler['numpy_reference']['median_ms']:.1f} ms ({tiler['speedup_vs_reference']}x), plain copy "
-                  f"{tiler['numpy_copy']['median_ms']:.2f} ms (numba = {tiler['vs_copy']}x a copy)"]
+    lines.append("")
+    for label, tiler in (("uint8 maps (GPU path)", report["tiler"]),
+                         ("float maps, scaled (CPU path)", report["tiler"].get("float_maps"))):
+        if tiler is not None:
+            lines.append(f"tiler, 64 x 224x224 -> 720x720, {label}: numba {tiler['numba']['median_ms']:.2f} ms, "
+                         f"numpy reference {tiler['numpy_reference']['median_ms']:.1f} ms "
+                         f"({tiler['speedup_vs_reference']}x), plain copy {tiler['numpy_copy']['median_ms']:.2f} ms "
+                         f"(numba = {tiler['vs_copy']}x a copy)")
     if "lesson" in report:
         lesson = report["lesson"]
         lines.append(f"lesson's way (predict + 64 matplotlib subplots): {lesson['median_ms']:.0f} ms per frame, "
