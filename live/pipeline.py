@@ -102,6 +102,7 @@ class Visualizer:
         self._lost_status = ""
         self._key = -1
         self._figures, self._figures_at = "", -1.0
+        self._range, self._range_at = ("", None), -1.0  # (the range text shown, (layer, channel)), and when
 
     # --- requests to the inference thread -------------------------------------------------------------
     def request(self) -> Request:
@@ -222,7 +223,7 @@ class Visualizer:
         if hover is not None:
             labels[hover] = f"channel {result.request.channels[hover]}"
         return self.composer.compose(
-            result.bgr, extraction, layout, lut, self._overlay_lines(result), self._message(),
+            result.bgr, extraction, layout, lut, self._overlay_lines(result, hover), self._message(),
             focus_column, crop_box(result.bgr.shape[:2], result.extractor.input_hw), labels, state.help,
             result.picture)
 
@@ -236,7 +237,9 @@ class Visualizer:
         tile = self.composer.tile_at(*self.window.pointer)
         return tile if tile is not None and tile < count else None
 
-    def _overlay_lines(self, result: Result) -> list[str]:
+    def _overlay_lines(self, result: Result, hover: int | None = None) -> list[str]:
+        """The text over the camera picture; `hover` is the tile under the mouse pointer, whose channel's
+        range of raw activations is shown (the focused channel's in focus mode)."""
         state, layer = self.controls.state, result.extractor.layer
         shape = f"{layer.height}x{layer.width}x{layer.channels}"
         first = (f"{self.loaded.name} | {layer.name} {shape} | page {state.page + 1}/{self.controls.pages}"
@@ -251,8 +254,25 @@ class Visualizer:
         if self.user_recorder is not None:
             second += " | REC"
         if state.focus is not None:
-            second += f" | focus: channel {state.focus}"
+            second += f" | focus: {self._range_text(result, state.focus)}"
+        elif hover is not None:
+            second += f" | {self._range_text(result, int(result.request.channels[hover]))}"
         return [first, second, "h: help"] if not state.help else [first, second]
+
+    def _range_text(self, result: Result, channel: int) -> str:
+        """`channel 12: -3.21 to 45.1`: the raw activations' range on this frame, which the mosaic's scaling to
+        0-255 hides (a dead channel reads 0 to 0). Like the FPS, it changes at most every FIGURES_SECONDS."""
+        key, now = (result.request.layer, channel), time.monotonic()
+        if self._range[1] == key and now - self._range_at < FIGURES_SECONDS:
+            return self._range[0]
+        text = f"channel {channel}"
+        hits = np.flatnonzero(result.request.channels == channel)
+        if hits.size:
+            column = result.extraction.columns[hits[0]]
+            low, high = float(result.extraction.low[column]), float(result.extraction.high[column])
+            text += f": {low:.3g} to {high:.3g}" if np.isfinite([low, high]).all() else ": NaN or Inf"
+        self._range, self._range_at = (text, key), now
+        return text
 
     def _message(self) -> str:
         if self._lost_status:

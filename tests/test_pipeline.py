@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from live.config import Config
-from live.pipeline import Visualizer
+from live.pipeline import FIGURES_SECONDS, Visualizer
 from live.sources import FrameSource
 from tests.conftest import ROOT, moving_frames, write_video
 
@@ -268,6 +268,32 @@ def test_closing_the_terminal_during_recording_leaves_a_whole_file(tmp_path):
     while capture.read()[0]:
         frames += 1
     assert frames > 10  # an MP4 that was not finished has no index and gives no frame at all
+
+
+@pytest.mark.parametrize("normalize_in", ["host", "graph"])
+def test_the_overlay_gives_the_raw_range_of_the_focused_or_hovered_channel(vgg16, normalize_in):
+    """The mosaic scales every channel to 0-255; the overlay says what the activations really span."""
+    from live.sources import DemoSource
+
+    def shown_range(line: str, channel: int) -> tuple[float, float]:
+        text = line.split(f"channel {channel}: ")[1].split(" | ")[0]
+        low, high = text.split(" to ")
+        return float(low), float(high)
+
+    visualizer = Visualizer(Config(max_frames=3, focus=5, normalize_in=normalize_in), DemoSource().open(), vgg16)
+    visualizer.run()
+    last = visualizer.last
+    activations = last.extractor.activations(last.rgb)
+    time.sleep(FIGURES_SECONDS)  # the text is held that long, for reading: it may still be an earlier frame's
+    focused = visualizer._overlay_lines(last)[1]
+    assert "focus: channel 5: " in focused
+    np.testing.assert_allclose(shown_range(focused, 5), (activations[..., 5].min(), activations[..., 5].max()),
+                               rtol=0.01, atol=0.01)
+    visualizer.controls.state.focus = None
+    hovered = visualizer._overlay_lines(last, hover=9)[1]  # tile 9 shows channel 9 on the first page
+    np.testing.assert_allclose(shown_range(hovered, 9), (activations[..., 9].min(), activations[..., 9].max()),
+                               rtol=0.01, atol=0.01)
+    assert "channel" not in visualizer._overlay_lines(last)[1]  # no pointer over a tile, no focus: no range
 
 
 def test_a_failing_worker_stops_the_run_with_its_error(vgg16, monkeypatch):
