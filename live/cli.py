@@ -332,10 +332,13 @@ def _list_cameras() -> int:
 
 
 def _list_layers(loaded) -> int:
+    """Every feature layer, with the digit key that jumps to it where a stage begins."""
     width = max(32, *(len(layer.name) + 1 for layer in loaded.layers))
-    print(f"{'layer':{width}} {'output (height, width, channels)':34} channels")
-    for layer in loaded.layers:
-        print(f"{layer.name:{width}} {str((layer.height, layer.width, layer.channels)):34} {layer.channels}")
+    keys = {index: str(number) for number, index in enumerate(loaded.stage_starts[:9], start=1)}
+    print(f"{'layer':{width}} {'output (height, width, channels)':34} {'channels':9} key")
+    for index, layer in enumerate(loaded.layers):
+        line = f"{layer.name:{width}} {str((layer.height, layer.width, layer.channels)):34} {layer.channels:<9} "
+        print((line + keys.get(index, "")).rstrip())
     return 0
 
 
