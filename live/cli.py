@@ -403,8 +403,9 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("numba", "h5py", "matplotlib", "absl", "tensorflow", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for name in ("SIGTERM", "SIGINT", "SIGHUP"):  # SIGHUP: the terminal was closed (there is none on Windows)
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), _stopper)
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:  # nohup's choice is kept
+            signal.signal(signum, _stopper)
     try:
         config, args = parse_config(argv)
         return run(config, args)

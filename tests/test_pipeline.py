@@ -296,6 +296,24 @@ def test_the_overlay_gives_the_raw_range_of_the_focused_or_hovered_channel(vgg16
     assert "channel" not in visualizer._overlay_lines(last)[1]  # no pointer over a tile, no focus: no range
 
 
+def test_under_nohup_closing_the_terminal_does_not_stop_the_run():
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env.pop("DISPLAY", None)
+    process = subprocess.Popen([sys.executable, str(ROOT / "run_live.py"), "--source", "demo", "--headless"], env=env,
+                               stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                               preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))  # as nohup does
+    deadline = time.monotonic() + 90
+    line = ""
+    while time.monotonic() < deadline and "running" not in line:
+        line = process.stderr.readline()
+    process.send_signal(signal.SIGHUP)
+    time.sleep(2)
+    assert process.poll() is None  # still running
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0 and "stopped by SIGTERM" in stderr, stderr
+
+
 def test_a_failing_worker_stops_the_run_with_its_error(vgg16, monkeypatch):
     from live.inference import Inference
     from live.sources import DemoSource
