@@ -27,6 +27,7 @@ HELP = [
     ("v", "mirror the camera picture"),
     ("f", "fullscreen"),
     ("l", "channel labels on tiles"),
+    ("t", "text over the picture: show / hide (for clean recordings)"),
     ("h", "show / hide this help"),
     ("q / Esc", "quit"),
 ]
@@ -47,6 +48,7 @@ class ViewState:
     focus: int | None = None  # a channel index, shown large and over the camera picture
     frozen: bool = False
     help: bool = False
+    text: bool = True  # the lines over the camera picture (model, layer, FPS, ...)
 
 
 @dataclass
@@ -156,6 +158,9 @@ class Controls:
         if char == "l":
             state.labels = not state.labels
             return self._say(f"channel labels {'on' if state.labels else 'off'}")
+        if char == "t":
+            state.text = not state.text
+            return self._say(f"text {'on' if state.text else 'off'}")
         if char == "h":
             state.help = not state.help
             return []

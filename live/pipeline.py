@@ -238,9 +238,11 @@ class Visualizer:
         return tile if tile is not None and tile < count else None
 
     def _overlay_lines(self, result: Result, hover: int | None = None) -> list[str]:
-        """The text over the camera picture; `hover` is the tile under the mouse pointer, whose channel's
-        range of raw activations is shown (the focused channel's in focus mode)."""
+        """The text over the camera picture (none when `t` hid it); `hover` is the tile under the mouse pointer,
+        whose channel's range of raw activations is shown (the focused channel's in focus mode)."""
         state, layer = self.controls.state, result.extractor.layer
+        if not state.text:
+            return []
         shape = f"{layer.height}x{layer.width}x{layer.channels}"
         first = (f"{self.loaded.name} | {layer.name} {shape} | page {state.page + 1}/{self.controls.pages}"
                  f" | {state.order} | {state.normalize} | {state.colormap}")

@@ -104,7 +104,7 @@ def test_colormap_and_normalization_cycle():
 
 
 @pytest.mark.parametrize("key, field", [(" ", "frozen"), ("v", "mirror"), ("f", "fullscreen"), ("l", "labels"),
-                                        ("h", "help")])
+                                        ("h", "help"), ("t", "text")])
 def test_toggles(key, field):
     controls = make()
     before = getattr(controls.state, field)

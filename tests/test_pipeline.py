@@ -294,6 +294,8 @@ def test_the_overlay_gives_the_raw_range_of_the_focused_or_hovered_channel(vgg16
     np.testing.assert_allclose(shown_range(hovered, 9), (activations[..., 9].min(), activations[..., 9].max()),
                                rtol=0.01, atol=0.01)
     assert "channel" not in visualizer._overlay_lines(last)[1]  # no pointer over a tile, no focus: no range
+    visualizer.controls.press(ord("t"))  # text hidden, for a clean recording
+    assert visualizer._overlay_lines(last, hover=9) == []
 
 
 def test_under_nohup_closing_the_terminal_does_not_stop_the_run():
