@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="mirror the camera picture (default: on for cameras)")
     add("--fullscreen", action="store_true", help="start in fullscreen")
     add("--labels", action="store_true", help="channel numbers on the tiles")
+    add("--hide-text", action="store_true", help="start without the text over the camera picture (key t)")
     add("--device", default="auto", choices=("auto", "cpu", "gpu"), help="where the model runs (default: auto)")
     add("--headless", action="store_true", help="run without a window")
     add("--output", type=Path, default=None, help="record what the window shows to this .mp4 or .avi file "
@@ -157,11 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_config(argv: list[str]) -> tuple[Config, argparse.Namespace]:
     args = build_parser().parse_args(argv)
     config = Config(source=args.source, camera_size=args.camera_size, model=args.model, weights=args.weights,
-                    preprocess=args.preprocess,
-                    layer=args.layer, channels=args.channels, gap=args.gap, colormap=args.colormap,
-                    normalize=args.normalize, normalize_in=args.normalize_in, order=args.order, page=args.page - 1,
-                    focus=args.focus,
-                    mirror=args.mirror, fullscreen=args.fullscreen, labels=args.labels, device=args.device,
+                    preprocess=args.preprocess, layer=args.layer, channels=args.channels, gap=args.gap,
+                    colormap=args.colormap, normalize=args.normalize, normalize_in=args.normalize_in,
+                    order=args.order, page=args.page - 1, focus=args.focus, mirror=args.mirror,
+                    fullscreen=args.fullscreen, labels=args.labels, text=not args.hide_text, device=args.device,
                     headless=args.headless, output=args.output, max_frames=args.max_frames,
                     save_mosaics=args.save_mosaics, snapshot_dir=args.snapshot_dir, panel_height=args.panel_height,
                     unpaced=args.unpaced, loop=args.loop)

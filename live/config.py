@@ -25,6 +25,7 @@ class Config:
     mirror: bool | None = None  # None: on for cameras
     fullscreen: bool = False
     labels: bool = False
+    text: bool = True  # the lines over the camera picture; --hide-text starts without them
     device: str = "auto"
     headless: bool = False
     output: Path | None = None

@@ -84,7 +84,8 @@ class Visualizer:
         mirror = source.mirror_by_default if config.mirror is None else config.mirror
         state = ViewState(layer_index=loaded.index_of(first_layer), page=config.page, order=config.order,
                           normalize=config.normalize, colormap=config.colormap, mirror=mirror,
-                          fullscreen=config.fullscreen, labels=config.labels, focus=config.focus)
+                          fullscreen=config.fullscreen, labels=config.labels, focus=config.focus,
+                          text=config.text)
         self.controls = Controls(names, [layer.channels for layer in loaded.layers], config.channels,
                                  colormap_names(), state, stage_starts=loaded.stage_starts)
         layer = loaded.layer(first_layer)

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from live.cli import parse_config
 from live.config import Config
 from live.pipeline import FIGURES_SECONDS, Visualizer
 from live.sources import FrameSource
@@ -296,6 +297,8 @@ def test_the_overlay_gives_the_raw_range_of_the_focused_or_hovered_channel(vgg16
     assert "channel" not in visualizer._overlay_lines(last)[1]  # no pointer over a tile, no focus: no range
     visualizer.controls.press(ord("t"))  # text hidden, for a clean recording
     assert visualizer._overlay_lines(last, hover=9) == []
+    hidden = Visualizer(parse_config(["--hide-text"])[0], DemoSource().open(), vgg16)  # hidden from the start
+    assert not hidden.controls.state.text
 
 
 def test_under_nohup_closing_the_terminal_does_not_stop_the_run():
