@@ -45,7 +45,6 @@ positive_int = _whole_number(1, "at least 1")
 non_negative_int = _whole_number(0, "0 or more")
 
 NAMED_SIZES = {"720p": (720, 1280), "1080p": (1080, 1920)}  # (height, width)
-KIND_NAMES = {"video": "a video file", "image": "an image", "stream": "a stream", "demo": "the built-in demo scene"}
 
 
 def camera_size(text: str) -> tuple[int, int]:
@@ -271,17 +270,6 @@ def _check_outputs(config: Config) -> None:
                              f"folder or empty this one")
 
 
-def _check_camera_size(config: Config) -> None:
-    if config.camera_size is None or config.source is None:
-        return
-    from live.sources import describe_kind
-
-    kind = describe_kind(config.source)
-    if kind != "camera":
-        raise UsageError(f"--camera-size asks a camera for a picture size, but --source '{config.source}' is "
-                         f"{KIND_NAMES[kind]}, which keeps its own size")
-
-
 class _Stopper:
     """Ctrl+C, SIGTERM and SIGHUP (the terminal closed): before the loop runs they interrupt; once it runs
     they ask it to stop after the current frame, so threads are joined, the camera released and a recording
@@ -368,7 +356,6 @@ def run(config: Config, args) -> int:
     colormap_lut(config.colormap)  # bad values fail before anything slow starts
     check_choice(config.model, config.weights, config.preprocess)
     _check_outputs(config)
-    _check_camera_size(config)
     if args.list_layers:
         return _list_layers(_load(config, args)[0])
     from live.pipeline import Visualizer

@@ -43,6 +43,11 @@ class Result:
     timings: dict = field(default_factory=dict)
     picture: np.ndarray | None = None  # `bgr` at its size in the window (from the pool), scaled by the worker
 
+    def column_of(self, channel: int) -> int | None:
+        """Where a requested channel sits along the last axis of the maps (and of low/high); None if not asked."""
+        hits = np.flatnonzero(self.request.channels == channel)
+        return int(self.extraction.columns[hits[0]]) if hits.size else None
+
 
 class Inference:
     """Turns frames into maps on `workers` threads, with the extractor of the requested layer (built once).

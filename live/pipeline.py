@@ -216,9 +216,7 @@ class Visualizer:
         layout, lut = self._layout(extraction), colormap_lut(state.colormap)
         focus_column = None
         if state.focus is not None and result.request.layer == self.controls.layer_name:
-            hits = np.flatnonzero(result.request.channels == state.focus)
-            if hits.size:
-                focus_column = int(extraction.columns[hits[0]])
+            focus_column = result.column_of(state.focus)
         labels = dict(enumerate(str(c) for c in result.request.channels)) if state.labels else {}
         hover = self._hovered_tile(len(result.request.channels))
         if hover is not None:
@@ -269,9 +267,8 @@ class Visualizer:
         if self._range[1] == key and now - self._range_at < FIGURES_SECONDS:
             return self._range[0]
         text = f"channel {channel}"
-        hits = np.flatnonzero(result.request.channels == channel)
-        if hits.size:
-            column = result.extraction.columns[hits[0]]
+        column = result.column_of(channel)
+        if column is not None:
             low, high = float(result.extraction.low[column]), float(result.extraction.high[column])
             text += f": {low:.3g} to {high:.3g}" if np.isfinite([low, high]).all() else ": NaN or Inf"
         self._range, self._range_at = (text, key), now

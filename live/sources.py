@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from live.errors import SourceError
+from live.errors import SourceError, UsageError
 
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 log = logging.getLogger(__name__)
@@ -344,9 +344,16 @@ def list_cameras(candidates: list[str] | None = None) -> list[tuple[str, tuple[i
     return found
 
 
+KIND_NAMES = {"video": "a video file", "image": "an image", "stream": "a stream", "demo": "the built-in demo scene"}
+
+
 def make_source(spec: str, camera_size: tuple[int, int] | None = None) -> FrameSource:
-    """An unopened source for a `--source` value; a camera is asked for `camera_size` (height, width)."""
+    """An unopened source for a `--source` value; a camera is asked for `camera_size` (height, width), which
+    any other kind of source refuses."""
     kind = describe_kind(spec)
+    if camera_size is not None and kind != "camera":
+        raise UsageError(f"--camera-size asks a camera for a picture size, but --source '{spec}' is "
+                         f"{KIND_NAMES[kind]}, which keeps its own size")
     if kind == "demo":
         return DemoSource()
     if kind == "image":
