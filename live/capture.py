@@ -25,7 +25,6 @@ class Frame:
     read_seconds: float = 0.0
 
 
-
 class Capture(threading.Thread):
     """Reads the source, paced at its own frame rate unless unpaced or live; retries a lost live source."""
 
