@@ -246,23 +246,45 @@ def _paint_row_for(row, source, x_at, table, shift, factor):
     return paint
 
 
+@njit(cache=True, nogil=True)
+def _row_levels(line, x_at, first, offset, scale, levels):
+    """Float maps: the gray levels of one source row at the shown pixels, for the channels from `first` on
+    (as many as `levels` holds per pixel), pixel by pixel. A pixel's channels are side by side in memory,
+    so this loop compiles to vector instructions; the tiles are then painted from `levels` like uint8 maps.
+    For a page of 64 channels this takes a third less time than scaling each tile's pixels (measured)."""
+    span = levels.shape[0] // x_at.shape[0]
+    shifts, factors = offset[first:first + span], scale[first:first + span]
+    for b in range(x_at.shape[0]):
+        values = line[x_at[b] + first:x_at[b] + first + span]
+        out = levels[b * span:(b + 1) * span]
+        for c in range(span):
+            out[c] = np.uint8(_level(values[c], shifts[c], factors[c]))
+
+
 @njit(parallel=True, cache=True, nogil=True)
-def _draw(maps_hwk, tables, offset, scale, colours, columns, tops, lefts, y_inside, x_inside, background, out):
+def _draw(maps_hwk, tables, offset, scale, colours, columns, first, span, tops, lefts, y_inside, x_inside, background,
+          out):
     """Maps → pixels, row by row of each tile, straight into `out`, whose pixels must be 3 bytes apart.
 
     uint8 maps come with `tables`, one per tile (`_tile_tables`): one lookup per pixel, no arithmetic.
-    Float maps (an empty `tables`) are scaled pixel by pixel. Indices go through unsigned ints and
-    one-row slices, which lets the compiler drop the negative-index checks from the inner loop
-    (measured twice as fast).
+    Float maps (an empty `tables`) are scaled pixel by pixel and looked up in the colormap itself; with
+    `span` > 0 (see `_staging`), a source row's channels first..first+span are scaled together first
+    (`_row_levels`). Indices go through unsigned ints and one-row slices, which lets the compiler
+    drop the negative-index checks from the inner loop (measured twice as fast).
     """
     height, width, depth = maps_hwk.shape
     count, cell_w = columns.shape[0], x_inside.shape[0]
     flat = maps_hwk.reshape(height, width * depth)
     x_at = (x_inside * depth).astype(np.uint32)
+    staged = span > 0
+    level_at = (np.arange(cell_w) * span).astype(np.uint32)  # pixel b of a tile in a row of levels
     for a in prange(y_inside.shape[0]):
         if a > 0 and y_inside[a] == y_inside[a - 1]:
             continue  # an enlarged tile repeats the row above: copied by _repeat_rows
         line = flat[y_inside[a]]
+        levels = np.empty(cell_w * span, np.uint8)  # a few kilobytes, or nothing when not staged
+        if staged:
+            _row_levels(line, x_at, first, offset, scale, levels)
         for t in range(tops.shape[0]):
             if tops[t] < 0:
                 continue
@@ -271,8 +293,11 @@ def _draw(maps_hwk, tables, offset, scale, colours, columns, tops, lefts, y_insi
                 row[:] = background  # a cell past the last channel
                 continue
             channel = columns[t]
-            table = tables[t] if tables.shape[0] else colours  # float maps: no tables, the colormap itself
-            _paint_row(row, line[channel:], x_at, table, offset[channel], scale[channel])
+            if staged:
+                _paint_row(row, levels[channel - first:], level_at, colours, offset[channel], scale[channel])
+            else:
+                table = tables[t] if tables.shape[0] else colours  # float maps: no tables, the colormap itself
+                _paint_row(row, line[channel:], x_at, table, offset[channel], scale[channel])
 
 
 @njit(cache=True, nogil=True)
@@ -300,6 +325,15 @@ def _repeated_rows(y_inside: np.ndarray) -> np.ndarray:
         else:
             first = a
     return np.array(pairs, np.int64).reshape(-1, 2)
+
+
+def _staging(columns: np.ndarray) -> tuple[int, int]:
+    """(first channel, number of channels) to scale a source row at a time for float maps, or (0, 0) to
+    scale pixel by pixel: staging pays off from 16 channels side by side, if most of them are shown."""
+    if not len(columns):
+        return 0, 0
+    first, span = int(columns.min()), int(columns.max() - columns.min() + 1)
+    return (first, span) if 16 <= span <= 4 * len(columns) else (0, 0)
 
 
 def _unit(count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -360,7 +394,8 @@ class Tiler:
         if maps_hwk.dtype == np.uint8:
             tables = self._tables[:len(columns)]
             _tile_tables(columns, offset, scale, self._colours, tables)
-        _draw(maps_hwk, tables, offset, scale, self._colours, columns, *places)
+        first, span = _staging(columns) if maps_hwk.dtype != np.uint8 else (0, 0)
+        _draw(maps_hwk, tables, offset, scale, self._colours, columns, first, span, *places)
         if len(self._repeats):
             _repeat_rows(self._repeats, self._tops, self._lefts, self._cols.cell, out)
         return out

@@ -110,12 +110,12 @@ def test_negative_gap_is_refused():
         MosaicLayout.for_count(4, 2, 2, -1)
 
 
-def _maps_with_scaling(dtype):
-    """12 channels of 20 x 30 with an offset and scale each: float maps scaled pixel by pixel in the
-    kernel, uint8 maps through one colour table per tile. Channel 5 clips, channel 7 is blank."""
+def _maps_with_scaling(dtype, channels=12):
+    """`channels` channels of 20 x 30 with an offset and scale each: float maps scaled in the kernel,
+    uint8 maps through one colour table per tile. Channel 5 clips, channel 7 is blank."""
     rng = np.random.default_rng(7)
     if dtype == "float32":
-        maps = rng.normal(0, 50, (20, 30, 12)).astype(np.float32)
+        maps = rng.normal(0, 50, (20, 30, channels)).astype(np.float32)
         maps[3, 4, 5] = 1e30  # far above the range: clipped to 255
         maps[:, :, 7] = np.nan
         low, high = maps.min(axis=(0, 1)), maps.max(axis=(0, 1))
@@ -124,9 +124,9 @@ def _maps_with_scaling(dtype):
         scale[5] = 255 / 100
         maps[::3, ::4, 3] = np.nan  # NaN pixels in a channel with a usable range: drawn as level 0
     else:
-        maps = rng.integers(0, 256, (20, 30, 12), dtype=np.uint8)
-        offset = np.linspace(-20, 120, 12).astype(np.float32)  # below 0 and inside the range
-        scale = np.linspace(0.5, 3, 12).astype(np.float32)  # some clip at 255
+        maps = rng.integers(0, 256, (20, 30, channels), dtype=np.uint8)
+        offset = np.linspace(-20, 120, channels).astype(np.float32)  # below 0 and inside the range
+        scale = np.linspace(0.5, 3, channels).astype(np.float32)  # some clip at 255
     scale[7] = 0
     return maps, offset, scale
 
@@ -146,6 +146,22 @@ def test_maps_scaled_in_the_kernel_equal_the_reference(dtype, out_hw):
     blank = render_mosaic(maps, np.array([7], np.int32), MosaicLayout.for_count(1, 20, 30, 0), lut,
                           offset=offset, scale=scale)
     assert (blank == lut[0]).all()
+
+
+@pytest.mark.parametrize("columns", [np.arange(40), np.arange(8, 24), np.arange(0, 40, 2),
+                                     np.random.default_rng(3).permutation(40), np.array([3, 5, 7] * 6)],
+                         ids=["all", "a page", "every other", "by mean", "repeated"])
+@pytest.mark.parametrize("out_hw", [None, (300, 410)])
+def test_float_maps_of_many_channels_equal_the_reference(columns, out_hw):
+    """From 16 side by side channels on, float maps are scaled a source row at a time before painting."""
+    maps, offset, scale = _maps_with_scaling("float32", channels=40)
+    columns = columns.astype(np.int32)
+    layout = MosaicLayout.for_count(len(columns), 20, 30, 1)
+    size = out_hw or (None, None)
+    lut = colormap_lut("turbo")
+    fast = render_mosaic(maps, columns, layout, lut, *size, offset=offset, scale=scale)
+    np.testing.assert_array_equal(fast, reference_mosaic(maps, columns, layout, lut, *size, offset=offset,
+                                                         scale=scale))
 
 
 @pytest.mark.parametrize("out_hw", [(720, 720), (333, 777), (1000, 1300)])
