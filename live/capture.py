@@ -65,7 +65,7 @@ class Capture(threading.Thread):
             if not self.out.put(Frame(index, bgr, time.monotonic(), time.monotonic() - began)):
                 return
             index += 1
-        self.out.put(END)
+        self.out.finish()
 
     def _reconnect(self) -> bool:
         """Keep trying to get frames back with growing delays, until they come or the run stops."""

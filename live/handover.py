@@ -41,6 +41,11 @@ class Handover:
             while self._item is not None and not self._closed:
                 self._cond.wait(0.1)
 
+    def finish(self) -> None:
+        """Send END once the item waiting here was taken: the end of a file must not replace its last frame."""
+        self.wait_empty()
+        self.put(END)
+
     def take(self, timeout: float):
         with self._cond:
             if self._item is None:

@@ -121,7 +121,7 @@ class Inference:
                 self._running -= 1
                 last = self._running == 0
             if last:
-                self.out.put(END)
+                self.out.finish()
 
     def _take(self):
         """The next frame and its ticket, the order in which its result must leave."""

@@ -204,6 +204,22 @@ def test_paced_file_plays_at_its_own_frame_rate(vgg16, tmp_path):
     assert time.monotonic() - began >= 0.85  # 10 frames at 10 fps: about a second, not as fast as possible
 
 
+@pytest.mark.parametrize("count, slow", [(1, False), (3, False), (3, True)])
+def test_paced_file_always_shows_its_last_frame(vgg16, tmp_path, monkeypatch, count, slow):
+    """Dropping frames to keep up never drops the end: neither the frame nor its result is replaced by the
+    end of the file (a one-frame video showed nothing), even with a model slower than the file."""
+    from live.inference import Inference
+    from live.sources import open_source
+
+    if slow:
+        original = Inference.process
+        monkeypatch.setattr(Inference, "process", lambda self, *args: time.sleep(0.15) or original(self, *args))
+    video = write_video(tmp_path / "short.avi", moving_frames(count, 96, 128), fps=30)
+    visualizer = Visualizer(Config(channels=8), open_source(str(video)), vgg16)
+    summary = visualizer.run()
+    assert summary.frames >= 1 and visualizer.last.frame.index == count - 1
+
+
 def test_a_slow_model_drops_frames_instead_of_queueing_them(vgg16, monkeypatch):
     from live.inference import Inference
     from live.sources import DemoSource
