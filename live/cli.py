@@ -379,7 +379,10 @@ def run(config: Config, args) -> int:
             _stopper.event = None
     if _stopper.signal_name:
         log.info("stopped by %s", _stopper.signal_name)
-    log.info("processed %d frames in %.1f s: %.1f FPS", summary.frames, summary.seconds, summary.fps)
+    if summary.frames > 1:
+        log.info("processed %d frames in %.1f s: %.1f FPS", summary.frames, summary.seconds, summary.fps)
+    else:
+        log.info("processed %d frame%s", summary.frames, "" if summary.frames == 1 else "s")
     return 0
 
 

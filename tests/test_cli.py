@@ -261,6 +261,13 @@ def test_odd_images_run_end_to_end(tmp_path, name, image):
     assert "processed 2 frames" in done.stderr
 
 
+def test_a_one_frame_video_shows_its_frame_and_says_so_plainly(tmp_path):
+    video = write_video(tmp_path / "one.avi", moving_frames(1, 60, 80))
+    done = run_cli("--source", str(video), "--headless", "--channels", "4")
+    assert done.returncode == 0, done.stderr
+    assert "processed 1 frame\n" in done.stderr and "FPS" not in done.stderr  # no rate from a single frame
+
+
 @pytest.mark.parametrize("on_gpu, cores, threads", [(False, 2, 1), (False, 64, 1), (True, 2, 1), (True, 8, 2),
                                                     (True, 16, 4), (True, 128, 4)])
 def test_host_steps_get_one_thread_beside_a_cpu_model_and_a_few_beside_a_gpu(on_gpu, cores, threads):
