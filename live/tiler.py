@@ -22,7 +22,8 @@ from numba.extending import intrinsic, overload
 from live.errors import UsageError
 
 BACKGROUND = 40  # gray level of gaps and empty cells: visibly not a feature value of 0
-_NO_TABLES = np.zeros((0, 256), np.uint32)  # float maps are scaled pixel by pixel, without tables
+_NO_TABLES = np.zeros((0, 256), np.uint32)  # float maps are scaled to gray levels, without tables
+_NOTHING = np.zeros(0, np.uint32)
 
 
 def _colormap_ids() -> dict[str, int]:
@@ -222,37 +223,23 @@ def _store3(row, b, colour):
     row[b, 2] = np.uint8((colour >> 16) & 255)
 
 
-def _paint_row(row, source, x_at, table, shift, factor):
-    """One tile row's pixels from its source row through a table of packed colours: the tile's own for
-    uint8 maps, the colormap for float maps, which are scaled first. Chosen by dtype when numba compiles
-    `_draw`. Pixels are written left to right, each with one 4-byte store but the last."""
-
-
-@overload(_paint_row, inline="always")
-def _paint_row_for(row, source, x_at, table, shift, factor):
-    if source.dtype == types.uint8:
-        def colour_at(source, x, table, shift, factor):  # one table lookup per pixel
-            return table[source[x]]
-    else:
-        def colour_at(source, x, table, shift, factor):  # too finely valued for a table of their own
-            return table[_level(source[x], shift, factor)]
-    colour_of = njit(inline="always")(colour_at)
-
-    def paint(row, source, x_at, table, shift, factor):
-        last = x_at.shape[0] - 1
-        for b in range(last):
-            _store4(row, 3 * b, colour_of(source, x_at[b], table, shift, factor))
-        _store3(row, last, colour_of(source, x_at[last], table, shift, factor))
-    return paint
+@njit(cache=True, nogil=True, inline="always")
+def _paint_row(row, source, x_at, table):
+    """One tile row's pixels: pixel b is the packed colour table[source[x_at[b]]], written left to right,
+    each with one 4-byte store but the last."""
+    last = x_at.shape[0] - 1
+    for b in range(last):
+        _store4(row, 3 * b, table[source[x_at[b]]])
+    _store3(row, last, table[source[x_at[last]]])
 
 
 @njit(cache=True, nogil=True)
-def _row_levels(line, x_at, first, offset, scale, levels):
-    """Float maps: the gray levels of one source row at the shown pixels, for the channels from `first` on
-    (as many as `levels` holds per pixel), pixel by pixel. A pixel's channels are side by side in memory,
-    so this loop compiles to vector instructions; the tiles are then painted from `levels` like uint8 maps.
-    For a page of 64 channels this takes a third less time than scaling each tile's pixels (measured)."""
-    span = levels.shape[0] // x_at.shape[0]
+def _row_levels(line, x_at, first, span, offset, scale, levels):
+    """Float maps: the gray levels of one source row at the pixels `x_at`, for the `span` channels from
+    `first` on, pixel by pixel. A pixel's channels are side by side in memory,
+    so this loop compiles to vector instructions; the tiles are then painted from `levels` like uint8
+    maps. For a page of 64 channels this takes a third less time than scaling each tile's pixels, and
+    it scales each source pixel once however enlarged the tiles are (measured)."""
     shifts, factors = offset[first:first + span], scale[first:first + span]
     for b in range(x_at.shape[0]):
         values = line[x_at[b] + first:x_at[b] + first + span]
@@ -261,43 +248,55 @@ def _row_levels(line, x_at, first, offset, scale, levels):
             out[c] = np.uint8(_level(values[c], shifts[c], factors[c]))
 
 
+def _gray_row(line, read_at, first, span, offset, scale, levels):
+    """The row that the tiles are painted from: uint8 maps as they are, float maps scaled to gray levels
+    (`_row_levels`). Chosen by dtype when numba compiles `_draw`."""
+
+
+@overload(_gray_row, inline="always")
+def _gray_row_for(line, read_at, first, span, offset, scale, levels):
+    if line.dtype == types.uint8:
+        return lambda line, read_at, first, span, offset, scale, levels: line
+
+    def scaled_row(line, read_at, first, span, offset, scale, levels):
+        _row_levels(line, read_at, first, span, offset, scale, levels)
+        return levels
+    return scaled_row
+
+
 @njit(parallel=True, cache=True, nogil=True)
-def _draw(maps_hwk, tables, offset, scale, colours, columns, first, span, tops, lefts, y_inside, x_inside, background,
-          out):
+def _draw(maps_hwk, tables, offset, scale, colours, columns, first, span, read_at, level_at, tops, lefts, y_inside,
+          x_inside, background, out):
     """Maps → pixels, row by row of each tile, straight into `out`, whose pixels must be 3 bytes apart.
 
     uint8 maps come with `tables`, one per tile (`_tile_tables`): one lookup per pixel, no arithmetic.
-    Float maps (an empty `tables`) are scaled pixel by pixel and looked up in the colormap itself; with
-    `span` > 0 (see `_staging`), a source row's channels first..first+span are scaled together first
-    (`_row_levels`). Indices go through unsigned ints and one-row slices, which lets the compiler
+    Float maps (an empty `tables`) are first scaled to gray levels a source row at a time, at the source
+    pixels `read_at` that the tiles show, for the `span` channels from `first` on (`_row_levels`); pixel b
+    of a tile is then the level at `level_at[b]` of its channel, looked up in the colormap itself (all
+    from `Tiler._staging`). Indices go through unsigned ints and one-row slices, which lets the compiler
     drop the negative-index checks from the inner loop (measured twice as fast).
     """
     height, width, depth = maps_hwk.shape
     count, cell_w = columns.shape[0], x_inside.shape[0]
     flat = maps_hwk.reshape(height, width * depth)
     x_at = (x_inside * depth).astype(np.uint32)
-    staged = span > 0
-    level_at = (np.arange(cell_w) * span).astype(np.uint32)  # pixel b of a tile in a row of levels
+    scaled = tables.shape[0] == 0
     for a in prange(y_inside.shape[0]):
         if a > 0 and y_inside[a] == y_inside[a - 1]:
             continue  # an enlarged tile repeats the row above: copied by _repeat_rows
         line = flat[y_inside[a]]
-        levels = np.empty(cell_w * span, np.uint8)  # a few kilobytes, or nothing when not staged
-        if staged:
-            _row_levels(line, x_at, first, offset, scale, levels)
+        levels = np.empty(read_at.shape[0] * span, np.uint8)  # a few kilobytes; nothing for uint8 maps
+        source = _gray_row(line, read_at, first, span, offset, scale, levels)
         for t in range(tops.shape[0]):
             if tops[t] < 0:
                 continue
             row = out[tops[t] + a, lefts[t]:lefts[t] + cell_w]
             if t >= count:
                 row[:] = background  # a cell past the last channel
-                continue
-            channel = columns[t]
-            if staged:
-                _paint_row(row, levels[channel - first:], level_at, colours, offset[channel], scale[channel])
+            elif scaled:
+                _paint_row(row, source[columns[t] - first:], level_at, colours)
             else:
-                table = tables[t] if tables.shape[0] else colours  # float maps: no tables, the colormap itself
-                _paint_row(row, line[channel:], x_at, table, offset[channel], scale[channel])
+                _paint_row(row, source[columns[t]:], x_at, tables[t])
 
 
 @njit(cache=True, nogil=True)
@@ -327,15 +326,6 @@ def _repeated_rows(y_inside: np.ndarray) -> np.ndarray:
     return np.array(pairs, np.int64).reshape(-1, 2)
 
 
-def _staging(columns: np.ndarray) -> tuple[int, int]:
-    """(first channel, number of channels) to scale a source row at a time for float maps, or (0, 0) to
-    scale pixel by pixel: staging pays off from 16 channels side by side, if most of them are shown."""
-    if not len(columns):
-        return 0, 0
-    first, span = int(columns.min()), int(columns.max() - columns.min() + 1)
-    return (first, span) if 16 <= span <= 4 * len(columns) else (0, 0)
-
-
 def _unit(count: int) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros(count, np.float32), np.ones(count, np.float32)
 
@@ -362,8 +352,19 @@ class Tiler:
         edges = np.flatnonzero(np.diff(np.concatenate([[True], cols_drawn, [True]]).astype(np.int8)))
         self._plain_spans = edges.reshape(-1, 2).astype(np.int64)  # (start, stop) of each run of plain columns
         self._repeats = _repeated_rows(self._rows.inside)
+        # The source pixels a tile row shows (each once), and for each pixel on screen which of them it is.
+        self._x_read, self._x_level = np.unique(self._cols.inside, return_inverse=True)
         self._tables = np.empty((len(tiles), 256), np.uint32)  # colour tables for uint8 maps, one per tile
         self._colours = np.empty(256, np.uint32)  # the colormap, packed
+
+    def _staging(self, maps_hwk: np.ndarray, columns: np.ndarray):
+        """For float maps: the first channel and the number of channels scaled a row at a time (from the
+        lowest channel shown to the highest), where those rows are read, and where a tile finds its levels."""
+        if maps_hwk.dtype == np.uint8 or not len(columns):
+            return 0, 0, _NOTHING, _NOTHING
+        first, span = int(columns.min()), int(columns.max()) - int(columns.min()) + 1
+        return (first, span, (self._x_read * maps_hwk.shape[2]).astype(np.uint32),
+                (self._x_level * span).astype(np.uint32))
 
     def origin(self, tile: int) -> tuple[int, int]:
         """(top, left) of a tile on screen."""
@@ -394,8 +395,7 @@ class Tiler:
         if maps_hwk.dtype == np.uint8:
             tables = self._tables[:len(columns)]
             _tile_tables(columns, offset, scale, self._colours, tables)
-        first, span = _staging(columns) if maps_hwk.dtype != np.uint8 else (0, 0)
-        _draw(maps_hwk, tables, offset, scale, self._colours, columns, first, span, *places)
+        _draw(maps_hwk, tables, offset, scale, self._colours, columns, *self._staging(maps_hwk, columns), *places)
         if len(self._repeats):
             _repeat_rows(self._repeats, self._tops, self._lefts, self._cols.cell, out)
         return out

@@ -153,7 +153,8 @@ def test_maps_scaled_in_the_kernel_equal_the_reference(dtype, out_hw):
                          ids=["all", "a page", "every other", "by mean", "repeated"])
 @pytest.mark.parametrize("out_hw", [None, (300, 410)])
 def test_float_maps_of_many_channels_equal_the_reference(columns, out_hw):
-    """From 16 side by side channels on, float maps are scaled a source row at a time before painting."""
+    """Float maps are scaled a source row at a time, for every channel from the lowest shown to the highest,
+    before painting: pages, gaps between the channels shown, any order, a channel twice."""
     maps, offset, scale = _maps_with_scaling("float32", channels=40)
     columns = columns.astype(np.int32)
     layout = MosaicLayout.for_count(len(columns), 20, 30, 1)
