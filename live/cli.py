@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -347,6 +348,17 @@ def _open_window(config: Config):
         return None
 
 
+def _every_frame_when_saving(config: Config, source) -> Config:
+    """--save-mosaics of a video file saves the mosaic of every frame: the file is read as fast as its frames
+    are processed (unpaced), since at its own frame rate a frame is dropped whenever saving is slower."""
+    if (config.save_mosaics is None or config.unpaced or source.kind != "video" or config.loop
+            or source.loops_by_default):
+        return config
+    log.info("--save-mosaics: every frame of the video is processed and saved, as fast as that goes rather than "
+             "at the video's own frame rate")
+    return dataclasses.replace(config, unpaced=True)
+
+
 def run(config: Config, args) -> int:
     from live.tiler import colormap_lut
     from models.loading import check_choice
@@ -363,6 +375,7 @@ def run(config: Config, args) -> int:
 
     # A missing file or camera fails at once, before TensorFlow.
     with open_source(config.source, config.camera_size) as source:
+        config = _every_frame_when_saving(config, source)
         loaded, device = _load(config, args)
         window = _open_window(config)
         try:

@@ -261,6 +261,23 @@ def test_odd_images_run_end_to_end(tmp_path, name, image):
     assert "processed 2 frames" in done.stderr
 
 
+def test_saving_the_mosaics_of_a_video_saves_every_frame(tmp_path):
+    """At its own frame rate (200 fps here) a video outruns the PNG writer and drops frames; saving reads it
+    as fast as it is processed instead, and says so."""
+    frames = [np.dstack([np.tile(np.arange(0, 240, 4, dtype=np.uint8), (60, 1))] * 3) for _ in range(30)]
+    for i, frame in enumerate(frames):
+        frame[:, 2 * i:2 * i + 4] = 255  # a bar that moves right: every frame different
+    video = write_video(tmp_path / "fast.avi", frames, fps=200)
+    out = tmp_path / "m"
+    done = run_cli("--source", str(video), "--headless", "--channels", "4", "--save-mosaics", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "every frame of the video is processed and saved" in done.stderr
+    saved = sorted(out.glob("mosaic_*.png"))
+    assert [path.name for path in saved] == [f"mosaic_{i:06d}.png" for i in range(30)]
+    mosaics = [cv2.imread(str(path)) for path in saved]
+    assert all((a != b).any() for a, b in zip(mosaics, mosaics[1:]))  # each frame once, none twice
+
+
 def test_a_one_frame_video_shows_its_frame_and_says_so_plainly(tmp_path):
     video = write_video(tmp_path / "one.avi", moving_frames(1, 60, 80))
     done = run_cli("--source", str(video), "--headless", "--channels", "4")
