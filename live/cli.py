@@ -348,14 +348,16 @@ def _open_window(config: Config):
         return None
 
 
-def _every_frame_when_saving(config: Config, source) -> Config:
-    """--save-mosaics of a video file saves the mosaic of every frame: the file is read as fast as its frames
-    are processed (unpaced), since at its own frame rate a frame is dropped whenever saving is slower."""
-    if (config.save_mosaics is None or config.unpaced or source.kind != "video" or config.loop
-            or source.loops_by_default):
+def _every_frame_of_a_video(config: Config, source, watched: bool) -> Config:
+    """Mosaics saved from a video file, or a recording of one that nobody watches (headless), hold every
+    frame: the file is then read as fast as its frames are processed (unpaced). At its own frame rate a
+    frame is dropped whenever processing and writing are slower than the file."""
+    products = [name for name, wanted in (("--save-mosaics", config.save_mosaics is not None),
+                                          ("--output", config.output is not None and not watched)) if wanted]
+    if not products or config.unpaced or source.kind != "video" or config.loop or source.loops_by_default:
         return config
-    log.info("--save-mosaics: every frame of the video is processed and saved, as fast as that goes rather than "
-             "at the video's own frame rate")
+    log.info("%s: every frame of the video is processed, as fast as that goes rather than at the video's own "
+             "frame rate", " and ".join(products))
     return dataclasses.replace(config, unpaced=True)
 
 
@@ -375,9 +377,9 @@ def run(config: Config, args) -> int:
 
     # A missing file or camera fails at once, before TensorFlow.
     with open_source(config.source, config.camera_size) as source:
-        config = _every_frame_when_saving(config, source)
         loaded, device = _load(config, args)
         window = _open_window(config)
+        config = _every_frame_of_a_video(config, source, watched=window is not None)
         try:
             visualizer = Visualizer(config, source, loaded, window)
         except BaseException:

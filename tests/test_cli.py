@@ -271,11 +271,27 @@ def test_saving_the_mosaics_of_a_video_saves_every_frame(tmp_path):
     out = tmp_path / "m"
     done = run_cli("--source", str(video), "--headless", "--channels", "4", "--save-mosaics", str(out))
     assert done.returncode == 0, done.stderr
-    assert "every frame of the video is processed and saved" in done.stderr
+    assert "--save-mosaics: every frame of the video is processed" in done.stderr
     saved = sorted(out.glob("mosaic_*.png"))
     assert [path.name for path in saved] == [f"mosaic_{i:06d}.png" for i in range(30)]
     mosaics = [cv2.imread(str(path)) for path in saved]
     assert all((a != b).any() for a, b in zip(mosaics, mosaics[1:]))  # each frame once, none twice
+
+
+def test_a_headless_recording_of_a_video_holds_every_frame(tmp_path):
+    """Nobody watches a headless run: its recording of a video file is a rendering, every frame at the
+    file's frame rate, not what a paced run managed to show (19 of 40 frames of a 200 fps clip)."""
+    video = write_video(tmp_path / "fast.avi", moving_frames(40, 60, 60), fps=200)
+    output = tmp_path / "rendered.avi"
+    done = run_cli("--source", str(video), "--headless", "--channels", "4", "--output", str(output))
+    assert done.returncode == 0, done.stderr
+    assert "--output: every frame of the video is processed" in done.stderr
+    recording = cv2.VideoCapture(str(output))
+    assert recording.get(cv2.CAP_PROP_FPS) == 200
+    count = 0
+    while recording.read()[0]:
+        count += 1
+    assert count == 40
 
 
 def test_a_one_frame_video_shows_its_frame_and_says_so_plainly(tmp_path):
