@@ -47,12 +47,14 @@ class Recorder:
     """Writes canvases to a video file.
 
     With `real_time` each canvas is written as often as the wall clock asks at a fixed frame rate, so the
-    file plays at the speed it was seen; otherwise each canvas is written once at `fps`.
+    file plays at the speed it was seen; otherwise each canvas is written once at `fps`. With `every_canvas`
+    too (a file played at its own frame rate), no canvas is left out when two come within one frame's time.
     """
 
     def __init__(self, path: Path, fps: float = RECORD_FPS, real_time: bool = False,
-                 reserve_bytes: int = DISK_RESERVE_BYTES):
+                 reserve_bytes: int = DISK_RESERVE_BYTES, every_canvas: bool = False):
         self.path, self.fps, self.real_time = free_path(path), fps, real_time
+        self.every_canvas = every_canvas
         if self.path != Path(path):
             log.warning("'%s' already exists and is kept; recording to '%s' instead", path, self.path)
         self.reserve_bytes = reserve_bytes
@@ -75,7 +77,7 @@ class Recorder:
         copies = 1
         if self.real_time:
             due = int((time.monotonic() - self._start) * self.fps) + 1
-            copies = max(0, due - self.frames_written)
+            copies = max(1 if self.every_canvas else 0, due - self.frames_written)
         if copies and self._free_bytes() < self.reserve_bytes:
             raise OutputError(f"the disk holding '{self.path}' is nearly full; recording stopped and the file kept")
         for _ in range(copies):

@@ -145,7 +145,7 @@ class Visualizer:
                               normalize_in_graph(config.normalize_in), workers, config.panel_height, pictures)
         self.inference = inference
         if config.output is not None:
-            self.recorder = _make_recorder(config.output, self.source, real_time=self.source.live)
+            self.recorder = _make_recorder(config.output, self.source, config.unpaced)
         # Trace the graph and compile (or load) numba's kernels before the first frame arrives, so that none
         # of that happens inside the loop and no frame is dropped for it.
         with _note_if_slow(FIRST_START_NOTE):
@@ -364,7 +364,7 @@ class Visualizer:
             self.say(f"cannot record: {exc}")
             return
         path = self.config.snapshot_dir / f"recording_{time.strftime('%Y%m%d-%H%M%S')}.mp4"
-        self.user_recorder = _make_recorder(path, self.source, real_time=True)
+        self.user_recorder = _make_recorder(path, self.source, self.config.unpaced)
         self.say(f"recording {self.user_recorder.path}")
 
 
@@ -384,7 +384,12 @@ def _note_if_slow(note: str, after: float = 2.0):
         timer.cancel()
 
 
-def _make_recorder(path, source, real_time: bool):
+def _make_recorder(path, source, unpaced: bool):
+    """A camera's or a stream's recording follows the clock at a fixed rate. An unpaced file's is a rendering,
+    each frame once at the file's frame rate. A file played at its own rate is recorded at that rate too,
+    every frame shown, and a frame repeated where the model fell behind, so that it plays as it was seen."""
     from live.outputs import RECORD_FPS, Recorder
 
-    return Recorder(path, RECORD_FPS if real_time else source.fps, real_time=real_time)
+    if source.live:
+        return Recorder(path, RECORD_FPS, real_time=True)
+    return Recorder(path, source.fps, real_time=not unpaced, every_canvas=not unpaced)

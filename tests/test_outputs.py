@@ -71,6 +71,19 @@ def test_real_time_recording_follows_the_clock(tmp_path):
     assert 27 <= count_frames(tmp_path / "rt.mp4") <= 34  # about one second at 30 fps
 
 
+def test_a_played_file_is_recorded_with_every_canvas_and_at_the_speed_it_was_seen(tmp_path):
+    import time
+
+    recorder = Recorder(tmp_path / "file.avi", fps=30, real_time=True, every_canvas=True)
+    for value in range(5):  # five canvases within one frame's time: all kept (the clock alone keeps one)
+        recorder.write(canvas(value * 40))
+    assert recorder.frames_written == 5
+    time.sleep(0.5)  # the model fell behind: the last canvas is repeated until the clock is caught up
+    recorder.write(canvas(250))
+    recorder.close()
+    assert 14 <= count_frames(tmp_path / "file.avi") <= 18  # about half a second at 30 fps, plus the five
+
+
 def test_snapshot_writes_three_files_with_one_stem(tmp_path):
     activations = np.random.default_rng(0).normal(size=(8, 8, 5)).astype(np.float32)
     stem = save_snapshot(tmp_path / "snaps", canvas(1), activations, {"layer": "x", "frame": 7})

@@ -220,6 +220,26 @@ def test_paced_file_always_shows_its_last_frame(vgg16, tmp_path, monkeypatch, co
     assert summary.frames >= 1 and visualizer.last.frame.index == count - 1
 
 
+def test_a_recording_of_a_file_played_slower_than_its_rate_plays_as_it_was_seen(vgg16, tmp_path, monkeypatch):
+    """A model slower than the file shows a third of its frames; the recording repeats each of them instead
+    of playing three times too fast."""
+    from live.inference import Inference
+    from live.sources import open_source
+
+    original = Inference.process
+    monkeypatch.setattr(Inference, "process", lambda self, *args: time.sleep(0.1) or original(self, *args))
+    video = write_video(tmp_path / "clip.avi", moving_frames(10, 96, 128), fps=30)
+    output = tmp_path / "seen.avi"
+    visualizer = Visualizer(Config(channels=8, loop=True, max_frames=12, output=output), open_source(str(video)),
+                            vgg16)
+    summary = visualizer.run()
+    recording = cv2.VideoCapture(str(output))
+    count = 0
+    while recording.read()[0]:
+        count += 1
+    assert summary.frames == 12 and count >= 0.8 * 30 * summary.seconds and count > 2 * summary.frames
+
+
 def test_a_slow_model_drops_frames_instead_of_queueing_them(vgg16, monkeypatch):
     from live.inference import Inference
     from live.sources import DemoSource
