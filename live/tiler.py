@@ -236,10 +236,10 @@ def _paint_row(row, source, x_at, table):
 @njit(cache=True, nogil=True)
 def _row_levels(line, x_at, first, span, offset, scale, levels):
     """Float maps: the gray levels of one source row at the pixels `x_at`, for the `span` channels from
-    `first` on, pixel by pixel. A pixel's channels are side by side in memory,
-    so this loop compiles to vector instructions; the tiles are then painted from `levels` like uint8
-    maps. For a page of 64 channels this takes a third less time than scaling each tile's pixels, and
-    it scales each source pixel once however enlarged the tiles are (measured)."""
+    `first` on, pixel by pixel. A pixel's channels are side by side in memory, so this loop compiles to
+    vector instructions; the tiles are then painted from `levels` like uint8 maps. For a page of 64
+    channels this takes a third less time than scaling each tile's pixels (measured), and each source
+    pixel is scaled once however much the tiles are enlarged."""
     shifts, factors = offset[first:first + span], scale[first:first + span]
     for b in range(x_at.shape[0]):
         values = line[x_at[b] + first:x_at[b] + first + span]
