@@ -140,10 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--device", default="auto", choices=("auto", "cpu", "gpu"), help="where the model runs (default: auto)")
     add("--headless", action="store_true", help="run without a window")
     add("--output", type=Path, default=None, help="record what the window shows to this .mp4 or .avi file "
-                                                  "(an existing one is kept: the recording then goes to NAME_1.mp4)")
+                                                  "(an existing one is kept: the recording then goes to NAME_1.mp4); "
+                                                  "headless, every frame of a video file")
     add("--max-frames", type=positive_int, default=None, help="stop after this many frames")
     add("--save-mosaics", type=Path, default=None, metavar="DIR",
-        help="write each mosaic as a lossless PNG (into a folder without earlier mosaics)")
+        help="write each mosaic as a lossless PNG (into a folder without earlier mosaics); every frame's from a "
+             "video file")
     add("--snapshot-dir", type=Path, default=Path("snapshots"), help="folder for snapshots and recordings")
     add("--panel-height", type=positive_int, default=720, help="height of the window's pictures in pixels")
     add("--unpaced", action="store_true",
