@@ -311,7 +311,8 @@ class Visualizer:
         self.window.clicks.clear()
         if "quit" in actions or self.window.closed():
             return True
-        self.apply(actions)
+        if actions:  # a new request only when something changed: a frozen frame is not recomputed for nothing
+            self.apply(actions)
         return False
 
     def apply(self, actions: list[str]) -> None:

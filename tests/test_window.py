@@ -213,3 +213,30 @@ def test_closing_the_window_quits_cleanly(xserver, tmp_path):
     while capture.read()[0]:
         frames += 1
     assert frames == processed > 0
+
+
+def cpu_ticks(pid: int) -> int:
+    """User and system CPU time of a process so far, in clock ticks (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+@needs_tools
+def test_a_frozen_frame_is_not_recomputed_until_a_key_asks(xserver):
+    """Frozen, the model ran again on the same frame at the loop's pace: as much CPU as live. It runs once
+    per key that changes what it computes."""
+    window = LiveWindow(xserver, "--source", "demo", "--layer", "block3_conv3")
+    try:
+        ticks = cpu_ticks(window.process.pid)
+        time.sleep(3)
+        live = cpu_ticks(window.process.pid) - ticks
+        window.key("space", pause=1.5)
+        ticks = cpu_ticks(window.process.pid)
+        time.sleep(3)
+        frozen = cpu_ticks(window.process.pid) - ticks
+        window.key("n", pause=3)
+    finally:
+        output = window.quit()
+    assert window.process.returncode == 0, output
+    assert frozen < 0.3 * live, (frozen, live)
+    assert "layer block3_pool" in output  # a key still recomputes the frozen frame
