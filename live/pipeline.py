@@ -98,6 +98,8 @@ class Visualizer:
         self.user_recorder = None
         self.message, self.message_until = "", 0.0
         self.version = 0
+        self._request: Request | None = None
+        self.ended = False  # a file's frames are all shown; its last one stays in the window
         self.last: Result | None = None
         self.frames = 0
         self._lost_status = ""
@@ -109,8 +111,9 @@ class Visualizer:
     def request(self) -> Request:
         state = self.controls.state
         self.version += 1
-        return Request(self.controls.layer_name, self.controls.visible_channels(), state.normalize, state.mirror,
-                       state.frozen, self.version)
+        self._request = Request(self.controls.layer_name, self.controls.visible_channels(), state.normalize,
+                                state.mirror, state.frozen, self.version)
+        return self._request
 
     def show(self, text: str) -> None:
         """A message on the window for a few seconds."""
@@ -141,7 +144,8 @@ class Visualizer:
         capture = Capture(self.source, frames, paced, config.loop or self.source.loops_by_default, self.stop,
                           self._status)
         workers = THROUGHPUT_WORKERS if config.unpaced and (os.cpu_count() or 1) > 1 else 1
-        inference = Inference(self.loaded, config.channels, frames, results, self.stop, self.request(),
+        request = self.request()
+        inference = Inference(self.loaded, config.channels, frames, results, self.stop, request,
                               normalize_in_graph(config.normalize_in), workers, config.panel_height, pictures)
         self.inference = inference
         if config.output is not None:
@@ -149,9 +153,9 @@ class Visualizer:
         # Trace the graph and compile (or load) numba's kernels before the first frame arrives, so that none
         # of that happens inside the loop and no frame is dropped for it.
         with _note_if_slow(FIRST_START_NOTE):
-            self._compose(inference.warm_up(self.request()))
+            self._compose(inference.warm_up(request))
         started = time.monotonic()
-        first_shown = None
+        first_shown, shown_by_end = None, None
         capture.start()
         inference.start()
         try:
@@ -161,7 +165,13 @@ class Visualizer:
                     for thread in (capture, inference):
                         if thread.error is not None:
                             raise thread.error
-                    break
+                    if self.window is None or self.last is None:
+                        break
+                    self.ended, shown_by_end = True, (self.frames, time.monotonic())  # the closing line's figures
+                    self.say(f"end of the {self.source.kind}: its last frame stays; q quits")
+                    result = None
+                elif result is None and self.ended and self.last.request.version != self.version:
+                    result = inference.process(self.last.frame, self._request)  # the workers have stopped
                 if result is not None:
                     if self.last is not None:
                         pictures.give(self.last.picture)  # no longer shown: the workers may reuse it
@@ -186,8 +196,9 @@ class Visualizer:
             self.source.close()
             if self.window is not None:
                 self.window.close()
-        seconds = time.monotonic() - (first_shown or started)
-        return Summary(self.frames, seconds if self.frames > 1 else 0.0, self.stats)
+        frames, until = shown_by_end or (self.frames, time.monotonic())  # a held last frame is not playback
+        seconds = until - (first_shown or started)
+        return Summary(frames, seconds if frames > 1 else 0.0, self.stats)
 
     def _show(self, result: Result, new: bool) -> None:
         began = time.perf_counter()
@@ -252,6 +263,8 @@ class Visualizer:
         second = self._figures
         if state.frozen:
             second += " | FROZEN"
+        if self.ended:
+            second += " | END"
         if self.user_recorder is not None:
             second += " | REC"
         if state.focus is not None:

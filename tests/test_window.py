@@ -240,3 +240,27 @@ def test_a_frozen_frame_is_not_recomputed_until_a_key_asks(xserver):
     assert window.process.returncode == 0, output
     assert frozen < 0.3 * live, (frozen, live)
     assert "layer block3_pool" in output  # a key still recomputes the frozen frame
+
+
+@needs_tools
+def test_the_window_keeps_a_video_s_last_frame_until_the_user_quits(xserver, tmp_path):
+    """At the end of a file the window stays, on its last frame, and keys still work on that frame."""
+    from tests.conftest import moving_frames, write_video
+
+    video = write_video(tmp_path / "short.avi", moving_frames(15, 120, 160), fps=30)
+    window = LiveWindow(xserver, "--source", str(video))  # waits for the first mosaics: the half second is over
+    try:
+        time.sleep(1)
+        assert window.process.poll() is None  # still running, past the end of the file
+        window.key("n", pause=2)
+        shot = window.screenshot(tmp_path / "held.png")
+        ticks = cpu_ticks(window.process.pid)
+        time.sleep(2)
+        held = cpu_ticks(window.process.pid) - ticks
+    finally:
+        output = window.quit()
+    assert window.process.returncode == 0, output
+    assert "end of the video: its last frame stays; q quits" in output
+    assert "layer block1_conv2" in output
+    assert held < 100, held  # not recomputing: less than half a core
+    assert shot[:, :, :].std() > 20  # the window still shows pictures, not a blank screen
