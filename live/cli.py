@@ -356,7 +356,7 @@ def _every_frame_of_a_video(config: Config, source, watched: bool) -> Config:
     frame is dropped whenever processing and writing are slower than the file."""
     products = [name for name, wanted in (("--save-mosaics", config.save_mosaics is not None),
                                           ("--output", config.output is not None and not watched)) if wanted]
-    if not products or config.unpaced or source.kind != "video" or config.loop or source.loops_by_default:
+    if not products or config.unpaced or source.kind != "video" or source.loops(config.loop):
         return config
     log.info("%s: every frame of the video is processed, as fast as that goes rather than at the video's own "
              "frame rate", " and ".join(products))

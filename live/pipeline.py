@@ -141,8 +141,7 @@ class Visualizer:
 
         frames = Handover(blocking=config.unpaced)
         results = Handover(blocking=config.unpaced, on_drop=recycle)
-        capture = Capture(self.source, frames, paced, config.loop or self.source.loops_by_default, self.stop,
-                          self._status)
+        capture = Capture(self.source, frames, paced, self.source.loops(config.loop), self.stop, self._status)
         workers = THROUGHPUT_WORKERS if config.unpaced and (os.cpu_count() or 1) > 1 else 1
         request = self.request()
         inference = Inference(self.loaded, config.channels, frames, results, self.stop, request,

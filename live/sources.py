@@ -73,6 +73,10 @@ class FrameSource:
         """Start again from the first frame; False where that means nothing (cameras, streams)."""
         return False
 
+    def loops(self, asked: bool) -> bool:
+        """Whether it starts over at its end: when asked to (--loop), and an animated GIF always."""
+        return asked or self.loops_by_default
+
     def __enter__(self) -> "FrameSource":
         """Open, unless it is open already: a camera opened twice may refuse the second handle while the
         first one streams (the Linux UVC driver answers EBUSY)."""
