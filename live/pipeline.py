@@ -100,6 +100,7 @@ class Visualizer:
         self.version = 0
         self._request: Request | None = None
         self.ended = False  # a file's frames are all shown; its last one stays in the window
+        self._ranked_version = 0  # the first request in the order by mean activation
         self.last: Result | None = None
         self.frames = 0
         self._lost_status = ""
@@ -171,6 +172,11 @@ class Visualizer:
                     result = None
                 elif result is None and self.ended and self.last.request.version != self.version:
                     result = inference.process(self.last.frame, self._request)  # the workers have stopped
+                if result is not None and self.controls.state.order == "mean":
+                    if self.controls.ranking is None:  # --order mean, or o before any frame: ranked on this one
+                        self._rank(result.rgb)
+                    if result.request.version < self._ranked_version:  # asked for before the ranking
+                        result = inference.process(result.frame, self._request)
                 if result is not None:
                     if self.last is not None:
                         pictures.give(self.last.picture)  # no longer shown: the workers may reuse it
@@ -332,9 +338,7 @@ class Visualizer:
         if "message" in actions:
             self.say(self.controls.message)
         if "rank" in actions and self.last is not None:
-            extractor = self.inference.extractor(self.controls.layer_name)
-            means = extractor.activations(self.last.rgb).mean(axis=(0, 1))
-            self.controls.set_ranking(means)
+            self._rank(self.last.rgb)
         if "fullscreen" in actions:
             self.window.set_fullscreen(self.controls.state.fullscreen)
         if "snapshot" in actions:
@@ -342,6 +346,14 @@ class Visualizer:
         if "record" in actions:
             self.toggle_recording()
         self.inference.update(self.request())
+
+    def _rank(self, rgb: np.ndarray) -> None:
+        """Order the layer's channels by their mean activation on this model input, and ask for that order;
+        results asked for before it are computed again on their frame, so that none shows the old order."""
+        extractor = self.inference.extractor(self.controls.layer_name)
+        self.controls.set_ranking(extractor.activations(rgb).mean(axis=(0, 1)))
+        self.inference.update(self.request())
+        self._ranked_version = self.version
 
     def snapshot(self) -> None:
         from live.outputs import save_snapshot

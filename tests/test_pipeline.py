@@ -374,3 +374,25 @@ def test_a_failing_worker_stops_the_run_with_its_error(vgg16, monkeypatch):
     assert time.monotonic() - began < 10 and visualizer.frames <= 5
     time.sleep(0.3)
     assert not [t for t in threading.enumerate() if t.name == "capture" or t.name.startswith("inference")]
+
+
+def test_order_by_mean_from_the_start_ranks_the_first_frame_and_shows_no_other_order(vgg16, tmp_path):
+    """--order mean used to be named in the text while the tiles kept index order: the ranking was only made
+    when the key o was pressed. Every frame of a still image is the same, so every mosaic must be the same,
+    and in the order Keras' own activations give."""
+    from live.preprocess import prepare_rgb
+    from live.sources import open_source
+    from tests.test_extractor import direct_feature_map
+
+    frame = moving_frames(1)[0]
+    cv2.imwrite(str(tmp_path / "still.png"), frame)
+    out = tmp_path / "mosaics"
+    out.mkdir()
+    config = Config(order="mean", unpaced=True, max_frames=5, save_mosaics=out, channels=16)
+    visualizer = Visualizer(config, open_source(str(tmp_path / "still.png")), vgg16)
+    visualizer.run()
+    means = direct_feature_map(vgg16, "block1_conv1", prepare_rgb(frame, vgg16.input_hw)).mean(axis=(0, 1))
+    ranked = np.argsort(-means, kind="stable")[:16]
+    np.testing.assert_array_equal(visualizer.last.request.channels, ranked)
+    mosaics = [cv2.imread(str(path)) for path in sorted(out.glob("mosaic_*.png"))]
+    assert len(mosaics) == 5 and all((mosaic == mosaics[0]).all() for mosaic in mosaics)
