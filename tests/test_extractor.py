@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from live.extractor import Extractor
+from live.extractor import Extractor, to_gray_levels
 from live.preprocess import prepare_rgb
 from live.tiler import to_levels
 from models.hed_weights import HED_BGR_MEAN
@@ -150,3 +150,37 @@ def test_constant_nan_and_inf_channels_are_blank(in_graph):
     loaded_inf = LoadedModel("tiny", loaded_nan.model, "none", (16, 16), inf_pre, loaded_nan.layers)
     out = Extractor(loaded_inf, "c", 2, in_graph)(np.full((16, 16, 3), 9, np.uint8), np.arange(2))
     assert (levels(out) == 0).all()
+
+
+def test_gray_levels_are_a_clip_and_truncate_byte_for_byte():
+    """The in-graph scaling avoids tf.where and tf.clip_by_value (slow to start on a GPU) yet gives their bytes,
+    also for values a hair below a whole gray level, where `255 - relu(255 - x)` rounds up."""
+    import tensorflow as tf
+
+    k = 8
+    lo = np.zeros(k, np.float32)
+    hi = np.full(k, 255, np.float32)
+    hi[1] = 100  # values go above 255
+    lo[2] = np.nan  # a range that is not finite, or empty, or too wide, gives a blank channel
+    hi[3] = np.inf
+    lo[4] = hi[4] = 5
+    lo[5], hi[5] = -3e38, 3e38
+    finite = np.ones(k, np.float32)
+    finite[6] = 0  # the raw maps held NaN or Inf
+    near = [np.float32(n - 0.5) + sign * np.float32(d) for n in range(256)
+            for d in (0, 2 ** -18, 2 ** -17, 2 ** -16, 1e-7) for sign in (-1, 1)]
+    odd = [1e30, -1e30, 300, -7, np.inf, -np.inf, np.nan, -0.0]
+    column = np.array(near + odd, np.float32)
+    noise = np.random.default_rng(0).normal(100, 200, 400).astype(np.float32)
+    maps = np.repeat(np.concatenate([column, noise])[:, None], k, axis=1)[:, None, :]  # (height, 1, k)
+
+    got = to_gray_levels(tf.constant(maps), tf.constant(lo), tf.constant(hi), tf.constant(finite)).numpy()
+
+    valid = (finite > 0) & np.isfinite(lo) & np.isfinite(hi) & (hi > lo)
+    with np.errstate(all="ignore"):
+        scale = np.where(valid, np.float32(255) / np.where(valid, hi - lo, 1), 0).astype(np.float32)
+        level = np.clip((maps - np.where(valid, lo, 0).astype(np.float32)) * scale + np.float32(0.5), 0, 255)
+        expected = np.where(valid & ~np.isnan(level), np.nan_to_num(level).astype(np.uint8), 0)
+    assert got.dtype == np.uint8
+    np.testing.assert_array_equal(got, expected)
+    assert (got[:, :, [2, 3, 4, 5, 6]] == 0).all() and got[:, :, 1].max() == 255
