@@ -265,11 +265,9 @@ class Visualizer:
         if now - self._figures_at >= FIGURES_SECONDS:  # readable, and the text is not redrawn every frame
             self._figures = f"{self.stats.fps():5.1f} FPS | latency {self.stats.median_ms('latency'):4.0f} ms"
             self._figures_at = now
-        second = self._figures
-        if state.frozen:
-            second += " | FROZEN"
-        if self.ended:
-            second += " | END"
+        # A held frame has no frame rate: the last live figures would stay on screen as if they were current.
+        held = [word for word, holds in (("FROZEN", state.frozen), ("END", self.ended)) if holds]
+        second = " | ".join(held) if held else self._figures
         if self.user_recorder is not None:
             second += " | REC"
         if state.focus is not None:

@@ -331,6 +331,11 @@ def test_the_overlay_gives_the_raw_range_of_the_focused_or_hovered_channel(vgg16
     np.testing.assert_allclose(shown_range(hovered, 9), (activations[..., 9].min(), activations[..., 9].max()),
                                rtol=0.01, atol=0.01)
     assert "channel" not in visualizer._overlay_lines(last)[1]  # no pointer over a tile, no focus: no range
+    assert " FPS | latency " in visualizer._overlay_lines(last)[1]
+    visualizer.controls.press(ord(" "))  # frozen: the live figures would stay unchanged, so they go
+    assert visualizer._overlay_lines(last)[1] == "FROZEN"
+    visualizer.ended = True
+    assert visualizer._overlay_lines(last, hover=9)[1] == "FROZEN | END | channel 9: " + hovered.split("channel 9: ")[1]
     visualizer.controls.press(ord("t"))  # text hidden, for a clean recording
     assert visualizer._overlay_lines(last, hover=9) == []
     hidden = Visualizer(parse_config(["--hide-text"])[0], DemoSource().open(), vgg16)  # hidden from the start
