@@ -144,7 +144,7 @@ class Controls:
             return self._say(f"normalization: {state.normalize}")
         if char == " ":
             state.frozen = not state.frozen
-            return self._say("frozen" if state.frozen else "live")
+            return ["freeze"] + self._say("frozen" if state.frozen else "live")
         if char == "s":
             return ["snapshot"]
         if char == "r":

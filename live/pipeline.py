@@ -335,6 +335,8 @@ class Visualizer:
         """Carry out what the controls asked for, and pass the new state to the inference thread."""
         if "message" in actions:
             self.say(self.controls.message)
+        if "freeze" in actions:  # the frame rate starts over: the pause is not an interval between frames
+            self.stats.shown.clear()
         if "rank" in actions and self.last is not None:
             self._rank(self.last.rgb)
         if "fullscreen" in actions:

@@ -332,8 +332,10 @@ def test_the_overlay_gives_the_raw_range_of_the_focused_or_hovered_channel(vgg16
                                rtol=0.01, atol=0.01)
     assert "channel" not in visualizer._overlay_lines(last)[1]  # no pointer over a tile, no focus: no range
     assert " FPS | latency " in visualizer._overlay_lines(last)[1]
-    visualizer.controls.press(ord(" "))  # frozen: the live figures would stay unchanged, so they go
+    assert len(visualizer.stats.shown) == 3
+    visualizer.apply(visualizer.controls.press(ord(" ")))  # frozen: the live figures would stay unchanged, so they go
     assert visualizer._overlay_lines(last)[1] == "FROZEN"
+    assert len(visualizer.stats.shown) == 0  # and the frame rate starts over, rather than counting the pause
     visualizer.ended = True
     assert visualizer._overlay_lines(last, hover=9)[1] == "FROZEN | END | channel 9: " + hovered.split("channel 9: ")[1]
     visualizer.controls.press(ord("t"))  # text hidden, for a clean recording
