@@ -263,7 +263,9 @@ class Visualizer:
                  f" | {state.order} | {state.normalize} | {state.colormap}")
         now = time.monotonic()
         if now - self._figures_at >= FIGURES_SECONDS:  # readable, and the text is not redrawn every frame
-            self._figures = f"{self.stats.fps():5.1f} FPS | latency {self.stats.median_ms('latency'):4.0f} ms"
+            fps = self.stats.fps()  # 0 until two frames were shown (at start, after a pause)
+            rate = f"{fps:5.1f} FPS" if fps else "  ... FPS"
+            self._figures = f"{rate} | latency {self.stats.median_ms('latency'):4.0f} ms"
             self._figures_at = now
         # A held frame has no frame rate: the last live figures would stay on screen as if they were current.
         held = [word for word, holds in (("FROZEN", state.frozen), ("END", self.ended)) if holds]

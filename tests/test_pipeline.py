@@ -338,6 +338,10 @@ def test_the_overlay_gives_the_raw_range_of_the_focused_or_hovered_channel(vgg16
     assert len(visualizer.stats.shown) == 0  # and the frame rate starts over, rather than counting the pause
     visualizer.ended = True
     assert visualizer._overlay_lines(last, hover=9)[1] == "FROZEN | END | channel 9: " + hovered.split("channel 9: ")[1]
+    visualizer.ended = False
+    visualizer.apply(visualizer.controls.press(ord(" ")))
+    time.sleep(FIGURES_SECONDS)
+    assert visualizer._overlay_lines(last)[1].startswith("  ... FPS | latency")  # not 0.0 FPS: unknown yet
     visualizer.controls.press(ord("t"))  # text hidden, for a clean recording
     assert visualizer._overlay_lines(last, hover=9) == []
     hidden = Visualizer(parse_config(["--hide-text"])[0], DemoSource().open(), vgg16)  # hidden from the start
