@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import itertools
 import json
 import logging
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -39,8 +43,114 @@ def free_path(path: Path) -> Path:
                 if not (candidate := path.with_name(f"{path.stem}_{n}{path.suffix}")).exists())
 
 
-def _fourcc_for(path: Path) -> int:
-    return cv2.VideoWriter_fourcc(*("MJPG" if path.suffix.lower() == ".avi" else "mp4v"))
+def _fourcc_for(path: Path) -> str:
+    return "MJPG" if path.suffix.lower() == ".avi" else "mp4v"
+
+
+class Encoder:
+    """A child process that owns the video file: frames go to it through a pipe, and it finishes the file when
+    the pipe closes, also when this process dies without closing it (kill -9, a crash, the X server cutting
+    the window off, on which Qt ends the process at once). An MP4 writes its index only when it is finished:
+    written in this process, any such end left the whole recording unplayable (an AVI lost its last frames).
+
+    The child runs in a session of its own, so that Ctrl+C or a closed terminal reaches only this process,
+    which then finishes the recording in order. Encoding there also takes it off the main thread.
+    """
+
+    def __init__(self, path: Path, fourcc: str, fps: float):
+        """Start the child now: it imports OpenCV while this process goes on, until `begin` gives the size."""
+        self.path = path
+        root = str(Path(__file__).resolve().parents[1])
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+        command = [sys.executable, "-c", "from live.outputs import encode_from_stdin; encode_from_stdin()",
+                   str(path), fourcc, repr(float(fps))]
+        try:
+            self._child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                           stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+        except OSError as exc:
+            raise OutputError(f"could not start recording to '{path}': {exc.strerror or exc}") from exc
+        with contextlib.suppress(OSError):  # a larger pipe: the child reads while this process goes on
+            fcntl.fcntl(self._child.stdin.fileno(), fcntl.F_SETPIPE_SZ, 1024 * 1024)
+
+    def begin(self, size_hw: tuple[int, int]) -> None:
+        """Give the frames' size; the child opens the file, or this raises OutputError with the reason."""
+        try:
+            self._child.stdin.write(f"{size_hw[0]} {size_hw[1]}\n".encode())
+            self._child.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+        answer = self._child.stdout.readline().strip()
+        if answer != b"opened":
+            self._child.kill()
+            self._child.wait()
+            if answer == b"failed":
+                raise OutputError(f"could not start recording to '{self.path}' "
+                                  f"(unsupported extension? use .mp4 or .avi)")
+            raise OutputError(f"could not start recording to '{self.path}': its writer process ended "
+                              f"(exit code {self._child.returncode})")
+
+    def write(self, frame: np.ndarray) -> None:
+        """Hand one (height, width, 3) uint8 BGR frame of the file's size to the child."""
+        try:
+            self._child.stdin.write(np.ascontiguousarray(frame).data)
+            self._child.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            raise OutputError(self._failure()) from None
+
+    def _failure(self) -> str:
+        self._child.wait()
+        if self._child.stdout.read().strip() == b"write failed":
+            return f"writing to '{self.path}' failed (disk full?); recording stopped"
+        return f"recording to '{self.path}' stopped: its writer process ended (exit code {self._child.returncode})"
+
+    def finish(self) -> None:
+        """Close the pipe and wait for the child to finish the file."""
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            self._child.stdin.close()
+        try:
+            self._child.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            log.warning("the recording '%s' is still being finished in the background", self.path)
+
+
+def encode_from_stdin() -> None:
+    """The child's side of `Encoder`: argv is path, fourcc, fps; stdin gives a line `height width`, then raw
+    BGR frames of that size."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # this process stops when the pipe closes, not before
+    path, fourcc, fps = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    source, out = sys.stdin.buffer, sys.stdout.buffer
+    size = source.readline().split()
+    if len(size) != 2:
+        return  # closed before the first frame: no file
+    height, width = int(size[0]), int(size[1])
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
+    if not writer.isOpened():
+        out.write(b"failed\n")
+        return
+    out.write(b"opened\n")
+    out.flush()
+    frame = np.empty((height, width, 3), np.uint8)
+    view = memoryview(frame).cast("B")
+    try:
+        while _read_into(source, view):
+            if writer.write(frame) is False:  # OpenCV 5 reports a failed write
+                out.write(b"write failed\n")
+                break
+    finally:
+        writer.release()
+
+
+def _read_into(source, view: memoryview) -> bool:
+    """Fill `view` from `source`; False at the end of the stream (a partial frame is dropped)."""
+    filled = 0
+    while filled < len(view):
+        count = source.readinto(view[filled:])
+        if not count:
+            return False
+        filled += count
+    return True
 
 
 class Recorder:
@@ -58,19 +168,15 @@ class Recorder:
         if self.path != Path(path):
             log.warning("'%s' already exists and is kept; recording to '%s' instead", path, self.path)
         self.reserve_bytes = reserve_bytes
-        self._writer = None
+        self._encoder = Encoder(self.path, _fourcc_for(self.path), fps)
         self._size = None
         self._start = None
         self.frames_written = 0
 
     def write(self, canvas: np.ndarray) -> None:
         height, width = canvas.shape[:2]
-        if self._writer is None:
-            self._writer = cv2.VideoWriter(str(self.path), _fourcc_for(self.path), self.fps, (width, height))
-            if not self._writer.isOpened():
-                self._writer = None
-                raise OutputError(f"could not start recording to '{self.path}' "
-                                  f"(unsupported extension? use .mp4 or .avi)")
+        if self._start is None:
+            self._encoder.begin((height, width))
             self._size, self._start = (height, width), time.monotonic()
         if (height, width) != self._size:  # the canvas changed size: fit it to the file's frame size
             canvas = cv2.resize(canvas, (self._size[1], self._size[0]), interpolation=cv2.INTER_AREA)
@@ -81,9 +187,8 @@ class Recorder:
         if copies and self._free_bytes() < self.reserve_bytes:
             raise OutputError(f"the disk holding '{self.path}' is nearly full; recording stopped and the file kept")
         for _ in range(copies):
-            if self._writer.write(canvas) is False:  # OpenCV 5 reports a failed write
-                raise OutputError(f"writing to '{self.path}' failed (disk full?); recording stopped")
-        self.frames_written += copies
+            self._encoder.write(canvas)
+            self.frames_written += 1
         if copies and not self.path.exists():
             raise OutputError(f"recording to '{self.path}' failed: the file disappeared")
 
@@ -96,9 +201,11 @@ class Recorder:
 
     def close(self) -> None:
         """Finish the file so it plays; safe to call twice."""
-        if self._writer is not None:
-            self._writer.release()
-            self._writer = None
+        if self._encoder is None:
+            return
+        self._encoder.finish()  # a recorder that never wrote ends its child without making a file
+        self._encoder = None
+        if self._start is not None:
             log.info("recording saved: %s (%d frames)", self.path, self.frames_written)
 
 

@@ -36,6 +36,28 @@ def test_recorder_writes_each_canvas_once(tmp_path, name):
     assert count_frames(tmp_path / name) == 15
 
 
+@pytest.mark.parametrize("name", ["crash.mp4", "crash.avi"])
+def test_a_recording_survives_the_program_being_killed(tmp_path, name):
+    """kill -9, a crash, or Qt ending the process when the X server cuts the window off: the file is finished
+    by the writer process all the same (an MP4 without its index, written at the end, plays nothing)."""
+    import sys
+    import time
+
+    program = ("import os, signal, sys\n"
+               "from live.outputs import Recorder\n"
+               "from tests.test_outputs import canvas\n"
+               "recorder = Recorder(sys.argv[1], fps=20)\n"
+               "for i in range(20):\n"
+               "    recorder.write(canvas(i))\n"
+               "os.kill(os.getpid(), signal.SIGKILL)\n")
+    done = subprocess.run([sys.executable, "-c", program, str(tmp_path / name)], cwd=Path(__file__).parents[1])
+    assert done.returncode == -9
+    deadline = time.monotonic() + 20
+    while count_frames(tmp_path / name) < 20 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert count_frames(tmp_path / name) == 20
+
+
 def test_free_path_never_names_an_existing_file(tmp_path):
     path = tmp_path / "talk.mp4"
     assert free_path(path) == path
@@ -63,6 +85,7 @@ def test_real_time_recording_follows_the_clock(tmp_path):
     import time
 
     recorder = Recorder(tmp_path / "rt.mp4", fps=30, real_time=True)
+    recorder.write(canvas(0))  # the clock starts at the first canvas
     began = time.monotonic()
     while time.monotonic() - began < 1.0:
         recorder.write(canvas(0))
