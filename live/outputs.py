@@ -57,25 +57,27 @@ class Encoder:
     which then finishes the recording in order. Encoding there also takes it off the main thread.
     """
 
-    def __init__(self, path: Path, fourcc: str, fps: float):
-        """Start the child now: it imports OpenCV while this process goes on, until `begin` gives the size."""
-        self.path = path
+    def __init__(self):
+        """Start the child now: it imports OpenCV while this process goes on, until `begin` names the file. A
+        window keeps one ready, so that the key r starts recording without waiting for it."""
+        self.path = None
         root = str(Path(__file__).resolve().parents[1])
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
-        command = [sys.executable, "-c", "from live.outputs import encode_from_stdin; encode_from_stdin()",
-                   str(path), fourcc, repr(float(fps))]
+        command = [sys.executable, "-c", "from live.outputs import encode_from_stdin; encode_from_stdin()"]
         try:
             self._child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                            stderr=subprocess.DEVNULL, env=env, start_new_session=True)
         except OSError as exc:
-            raise OutputError(f"could not start recording to '{path}': {exc.strerror or exc}") from exc
+            raise OutputError(f"could not start the recording process: {exc.strerror or exc}") from exc
         with contextlib.suppress(OSError):  # a larger pipe: the child reads while this process goes on
             fcntl.fcntl(self._child.stdin.fileno(), fcntl.F_SETPIPE_SZ, 1024 * 1024)
 
-    def begin(self, size_hw: tuple[int, int]) -> None:
-        """Give the frames' size; the child opens the file, or this raises OutputError with the reason."""
+    def begin(self, path: Path, fourcc: str, fps: float, size_hw: tuple[int, int]) -> None:
+        """Name the file and the frames' size; the child opens the file, or this raises OutputError."""
+        self.path = path
+        header = {"path": str(path), "fourcc": fourcc, "fps": float(fps), "height": size_hw[0], "width": size_hw[1]}
         try:
-            self._child.stdin.write(f"{size_hw[0]} {size_hw[1]}\n".encode())
+            self._child.stdin.write(json.dumps(header).encode() + b"\n")
             self._child.stdin.flush()
         except (BrokenPipeError, ValueError):
             pass
@@ -84,9 +86,8 @@ class Encoder:
             self._child.kill()
             self._child.wait()
             if answer == b"failed":
-                raise OutputError(f"could not start recording to '{self.path}' "
-                                  f"(unsupported extension? use .mp4 or .avi)")
-            raise OutputError(f"could not start recording to '{self.path}': its writer process ended "
+                raise OutputError(f"could not start recording to '{path}' (unsupported extension? use .mp4 or .avi)")
+            raise OutputError(f"could not start recording to '{path}': its writer process ended "
                               f"(exit code {self._child.returncode})")
 
     def write(self, frame: np.ndarray) -> None:
@@ -114,18 +115,18 @@ class Encoder:
 
 
 def encode_from_stdin() -> None:
-    """The child's side of `Encoder`: argv is path, fourcc, fps; stdin gives a line `height width`, then raw
-    BGR frames of that size."""
+    """The child's side of `Encoder`: stdin gives a JSON line (path, fourcc, fps, height, width), then raw BGR
+    frames of that size."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # this process stops when the pipe closes, not before
-    path, fourcc, fps = sys.argv[1], sys.argv[2], float(sys.argv[3])
     source, out = sys.stdin.buffer, sys.stdout.buffer
-    size = source.readline().split()
-    if len(size) != 2:
+    header = source.readline()
+    if not header:
         return  # closed before the first frame: no file
-    height, width = int(size[0]), int(size[1])
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
+    spec = json.loads(header)
+    height, width = spec["height"], spec["width"]
+    writer = cv2.VideoWriter(spec["path"], cv2.VideoWriter_fourcc(*spec["fourcc"]), spec["fps"], (width, height))
     if not writer.isOpened():
         out.write(b"failed\n")
         return
@@ -162,13 +163,13 @@ class Recorder:
     """
 
     def __init__(self, path: Path, fps: float = RECORD_FPS, real_time: bool = False,
-                 reserve_bytes: int = DISK_RESERVE_BYTES, every_canvas: bool = False):
+                 reserve_bytes: int = DISK_RESERVE_BYTES, every_canvas: bool = False, encoder: Encoder | None = None):
         self.path, self.fps, self.real_time = free_path(path), fps, real_time
         self.every_canvas = every_canvas
         if self.path != Path(path):
             log.warning("'%s' already exists and is kept; recording to '%s' instead", path, self.path)
         self.reserve_bytes = reserve_bytes
-        self._encoder = Encoder(self.path, _fourcc_for(self.path), fps)
+        self._encoder = encoder or Encoder()  # started now, so that it is ready by the first canvas
         self._size = None
         self._start = None
         self.frames_written = 0
@@ -176,7 +177,7 @@ class Recorder:
     def write(self, canvas: np.ndarray) -> None:
         height, width = canvas.shape[:2]
         if self._start is None:
-            self._encoder.begin((height, width))
+            self._encoder.begin(self.path, _fourcc_for(self.path), self.fps, (height, width))
             self._size, self._start = (height, width), time.monotonic()
         if (height, width) != self._size:  # the canvas changed size: fit it to the file's frame size
             canvas = cv2.resize(canvas, (self._size[1], self._size[0]), interpolation=cv2.INTER_AREA)

@@ -96,6 +96,7 @@ class Visualizer:
         self.stop = threading.Event()
         self.recorder = None
         self.user_recorder = None
+        self._spare_encoder = None  # with a window, a writer process kept ready for the key r
         self.message, self.message_until = "", 0.0
         self.version = 0
         self._request: Request | None = None
@@ -150,6 +151,8 @@ class Visualizer:
         self.inference = inference
         if config.output is not None:
             self.recorder = _make_recorder(config.output, self.source, config.unpaced)
+        if self.window is not None:
+            self._spare_encoder = _ready_encoder()  # for the key r
         # Trace the graph and compile (or load) numba's kernels before the first frame arrives, so that none
         # of that happens inside the loop and no frame is dropped for it.
         with _note_if_slow(FIRST_START_NOTE):
@@ -196,6 +199,8 @@ class Visualizer:
             for recorder in (self.recorder, self.user_recorder):  # first: what the user made comes before all
                 if recorder is not None:
                     recorder.close()
+            if self._spare_encoder is not None:
+                self._spare_encoder.finish()  # it never began a file
             for thread in (capture, inference):
                 thread.join(timeout=5)
             self.source.close()
@@ -391,7 +396,13 @@ class Visualizer:
             self.say(f"cannot record: {exc}")
             return
         path = self.config.snapshot_dir / f"recording_{time.strftime('%Y%m%d-%H%M%S')}.mp4"
-        self.user_recorder = _make_recorder(path, self.source, self.config.unpaced)
+        spare = self._spare_encoder  # with a window, the one kept ready, replaced for the next recording
+        self._spare_encoder = _ready_encoder() if spare is not None else None
+        try:
+            self.user_recorder = _make_recorder(path, self.source, self.config.unpaced, spare)
+        except OutputError as exc:
+            self.say(f"cannot record: {exc}")
+            return
         self.say(f"recording {self.user_recorder.path}")
 
 
@@ -411,12 +422,24 @@ def _note_if_slow(note: str, after: float = 2.0):
         timer.cancel()
 
 
-def _make_recorder(path, source, unpaced: bool):
+def _ready_encoder():
+    """A writer process started ahead of a recording, so that starting one does not wait for it; None if it
+    cannot be started now (a recording then starts its own, or says why it cannot)."""
+    from live.outputs import Encoder
+
+    try:
+        return Encoder()
+    except OutputError as exc:
+        log.warning("%s", exc)
+        return None
+
+
+def _make_recorder(path, source, unpaced: bool, encoder=None):
     """A camera's or a stream's recording follows the clock at a fixed rate. An unpaced file's is a rendering,
     each frame once at the file's frame rate. A file played at its own rate is recorded at that rate too,
     every frame shown, and a frame repeated where the model fell behind, so that it plays as it was seen."""
     from live.outputs import RECORD_FPS, Recorder
 
     if source.live:
-        return Recorder(path, RECORD_FPS, real_time=True)
-    return Recorder(path, source.fps, real_time=not unpaced, every_canvas=not unpaced)
+        return Recorder(path, RECORD_FPS, real_time=True, encoder=encoder)
+    return Recorder(path, source.fps, real_time=not unpaced, every_canvas=not unpaced, encoder=encoder)

@@ -175,6 +175,32 @@ def test_keys_and_a_click_drive_the_real_window(xserver, tmp_path):
     assert frames >= 30  # about 3 s at 30 frames per second of wall-clock time
 
 
+@needs_tools
+def test_a_recording_survives_the_window_being_cut_off(xserver, tmp_path):
+    """xkill (or a dropped ssh -X) cuts the window's X connection, and Qt ends the program on the spot: the
+    recording's writer process still finishes the file."""
+    folder = tmp_path / "snaps"
+    window = LiveWindow(xserver, "--source", "demo", "--snapshot-dir", str(folder))
+    try:
+        window.key("r", pause=3)
+        subprocess.run(["xdotool", "windowkill", window.window_id], env=window.env, check=True)
+        output, _ = window.process.communicate(timeout=30)
+    finally:
+        if window.process.poll() is None:
+            window.process.kill()
+    assert window.process.returncode != 0 and "recording saved" not in output  # no orderly end
+    videos = list(folder.glob("recording_*.mp4"))
+    assert len(videos) == 1
+    deadline, frames = time.monotonic() + 20, 0
+    while frames < 30 and time.monotonic() < deadline:
+        time.sleep(0.3)
+        capture = cv2.VideoCapture(str(videos[0]))
+        frames = 0
+        while capture.read()[0]:
+            frames += 1
+    assert frames >= 30  # about 3 s at 30 frames per second
+
+
 def close_like_a_window_manager(display: str, window_id: str) -> None:
     """Send WM_DELETE_WINDOW, what a window manager sends when the user clicks the close button."""
     from Xlib import X, protocol
