@@ -34,6 +34,10 @@ def test_recorder_writes_each_canvas_once(tmp_path, name):
     recorder.close()
     recorder.close()  # twice is harmless
     assert count_frames(tmp_path / name) == 15
+    capture = cv2.VideoCapture(str(tmp_path / name))
+    for i in range(15):  # each frame is its canvas, through the writer process's pipe (lossy codecs: close)
+        ok, frame = capture.read()
+        assert ok and np.abs(frame.astype(int) - canvas(i)).mean() < 4
 
 
 @pytest.mark.parametrize("name", ["crash.mp4", "crash.avi"])
