@@ -102,16 +102,17 @@ class Encoder:
         self._child.wait()
         if self._child.stdout.read().strip() == b"write failed":
             return f"writing to '{self.path}' failed (disk full?); recording stopped"
-        return f"recording to '{self.path}' stopped: its writer process ended (exit code {self._child.returncode})"
+        return f"the process writing '{self.path}' ended (exit code {self._child.returncode})"
 
-    def finish(self) -> None:
-        """Close the pipe and wait for the child to finish the file."""
+    def finish(self) -> bool:
+        """Close the pipe and wait for the child to finish the file; False if it did not end normally."""
         with contextlib.suppress(BrokenPipeError, ValueError):
             self._child.stdin.close()
         try:
-            self._child.wait(timeout=60)
+            return self._child.wait(timeout=60) == 0
         except subprocess.TimeoutExpired:
             log.warning("the recording '%s' is still being finished in the background", self.path)
+            return True
 
 
 def encode_from_stdin() -> None:
@@ -200,14 +201,19 @@ class Recorder:
             return 0
         return stats.f_bavail * stats.f_frsize
 
-    def close(self) -> None:
-        """Finish the file so it plays; safe to call twice."""
+    def close(self) -> bool:
+        """Finish the file so it plays; False if its writing process was stopped before. Safe to call twice."""
         if self._encoder is None:
-            return
-        self._encoder.finish()  # a recorder that never wrote ends its child without making a file
+            return True
+        finished = self._encoder.finish()  # a recorder that never wrote ends its child without making a file
         self._encoder = None
-        if self._start is not None:
+        if self._start is None:
+            return True
+        if finished:
             log.info("recording saved: %s (%d frames)", self.path, self.frames_written)
+        else:
+            log.warning("the recording '%s' could not be finished: its writing process was stopped", self.path)
+        return finished
 
 
 def write_atomically(path: Path, write) -> None:

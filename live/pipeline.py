@@ -386,8 +386,8 @@ class Visualizer:
 
     def toggle_recording(self) -> None:
         if self.user_recorder is not None:
-            self.user_recorder.close()  # which logs the file and its frame count
-            self.show(f"recording saved: {self.user_recorder.path}")
+            saved = self.user_recorder.close()  # which logs the file and its frame count
+            self.show(f"recording {'saved' if saved else 'could not be finished'}: {self.user_recorder.path}")
             self.user_recorder = None
             return
         try:

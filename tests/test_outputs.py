@@ -62,6 +62,18 @@ def test_a_recording_survives_the_program_being_killed(tmp_path, name):
     assert count_frames(tmp_path / name) == 20
 
 
+def test_a_stopped_writing_process_is_reported_not_called_saved(tmp_path, caplog):
+    caplog.set_level("INFO")
+    recorder = Recorder(tmp_path / "out.mp4", fps=20)
+    recorder.write(canvas(0))
+    recorder._encoder._child.kill()  # as the out-of-memory killer would
+    with pytest.raises(OutputError, match="ended"):
+        for i in range(50):  # the pipe may take a frame or two before it breaks
+            recorder.write(canvas(i))
+    assert recorder.close() is False
+    assert "could not be finished" in caplog.text and "recording saved" not in caplog.text
+
+
 def test_free_path_never_names_an_existing_file(tmp_path):
     path = tmp_path / "talk.mp4"
     assert free_path(path) == path
