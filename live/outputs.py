@@ -90,10 +90,10 @@ class Encoder:
             raise OutputError(f"could not start recording to '{path}': its writer process ended "
                               f"(exit code {self._child.returncode})")
 
-    def write(self, frame: np.ndarray) -> None:
-        """Hand one (height, width, 3) uint8 BGR frame of the file's size to the child."""
+    def write(self, bgr: np.ndarray) -> None:
+        """Hand one (height, width, 3) uint8 frame of the file's size to the child."""
         try:
-            self._child.stdin.write(np.ascontiguousarray(frame).data)
+            self._child.stdin.write(np.ascontiguousarray(bgr).data)
             self._child.stdin.flush()
         except (BrokenPipeError, ValueError):
             raise OutputError(self._failure()) from None

@@ -26,6 +26,7 @@ from live.errors import OutputError
 from live.extractor import Extraction
 from live.handover import END, BufferPool, Handover
 from live.inference import Inference, Request, Result, normalize_in_graph
+from live.outputs import RECORD_FPS, Encoder, Recorder, save_png, save_snapshot
 from live.preprocess import crop_box
 from live.tiler import MosaicLayout, colormap_lut, colormap_names
 
@@ -303,7 +304,6 @@ class Visualizer:
         return self.message if time.monotonic() < self.message_until else ""
 
     def _save_mosaic(self, result: Result) -> None:
-        from live.outputs import save_png
         from live.tiler import render_mosaic
 
         extraction = result.extraction
@@ -363,8 +363,6 @@ class Visualizer:
         self._ranked_version = self.version
 
     def snapshot(self) -> None:
-        from live.outputs import save_snapshot
-
         result = self.last
         if result is None:
             return
@@ -422,11 +420,9 @@ def _note_if_slow(note: str, after: float = 2.0):
         timer.cancel()
 
 
-def _ready_encoder():
+def _ready_encoder() -> Encoder | None:
     """A writer process started ahead of a recording, so that starting one does not wait for it; None if it
     cannot be started now (a recording then starts its own, or says why it cannot)."""
-    from live.outputs import Encoder
-
     try:
         return Encoder()
     except OutputError as exc:
@@ -438,8 +434,6 @@ def _make_recorder(path, source, unpaced: bool, encoder=None):
     """A camera's or a stream's recording follows the clock at a fixed rate. An unpaced file's is a rendering,
     each frame once at the file's frame rate. A file played at its own rate is recorded at that rate too,
     every frame shown, and a frame repeated where the model fell behind, so that it plays as it was seen."""
-    from live.outputs import RECORD_FPS, Recorder
-
     if source.live:
         return Recorder(path, RECORD_FPS, real_time=True, encoder=encoder)
     return Recorder(path, source.fps, real_time=not unpaced, every_canvas=not unpaced, encoder=encoder)
