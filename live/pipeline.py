@@ -179,6 +179,7 @@ class Visualizer:
                 if result is not None and self.controls.state.order == "mean":
                     if self.controls.ranking is None:  # --order mean, or o before any frame: ranked on this one
                         self._rank(result.rgb)
+                        inference.update(self.request())
                     if result.request.version < self._ranked_version:  # asked for before the ranking
                         result = inference.process(result.frame, self._request)
                 if result is not None:
@@ -355,12 +356,12 @@ class Visualizer:
         self.inference.update(self.request())
 
     def _rank(self, rgb: np.ndarray) -> None:
-        """Order the layer's channels by their mean activation on this model input, and ask for that order;
-        results asked for before it are computed again on their frame, so that none shows the old order."""
+        """Order the layer's channels by their mean activation on this model input. The next request carries
+        that order; results asked for before it are computed again on their frame, so that none shows the old
+        order."""
         extractor = self.inference.extractor(self.controls.layer_name)
         self.controls.set_ranking(extractor.activations(rgb).mean(axis=(0, 1)))
-        self.inference.update(self.request())
-        self._ranked_version = self.version
+        self._ranked_version = self.version + 1
 
     def snapshot(self) -> None:
         result = self.last
