@@ -30,6 +30,23 @@ def write_video(path: Path, frames: list[np.ndarray], fps: float = 25.0) -> Path
     return path
 
 
+def count_frames(path: Path) -> int:
+    """How many frames OpenCV decodes from a video file (0 for one without its index, or none at all)."""
+    capture = cv2.VideoCapture(str(path))
+    count = 0
+    while capture.read()[0]:
+        count += 1
+    return count
+
+
+def frames_once_finished(path: Path, at_least: int, seconds: float = 20) -> int:
+    """`count_frames` of a recording that a writer process may still be finishing after its program died."""
+    deadline = time.monotonic() + seconds
+    while (count := count_frames(path)) < at_least and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return count
+
+
 def moving_frames(count: int, height: int = 224, width: int = 224) -> list[np.ndarray]:
     """Smooth synthetic frames with a moving disc and gradients: plenty of structure for conv filters."""
     y, x = np.mgrid[0:height, 0:width]

@@ -10,14 +10,7 @@ import pytest
 
 from live.errors import OutputError
 from live.outputs import Recorder, check_writable, free_path, save_png, save_snapshot, write_atomically
-
-
-def count_frames(path: Path) -> int:
-    capture = cv2.VideoCapture(str(path))
-    count = 0
-    while capture.read()[0]:
-        count += 1
-    return count
+from tests.conftest import count_frames, frames_once_finished
 
 
 def canvas(i: int) -> np.ndarray:
@@ -45,7 +38,6 @@ def test_a_recording_survives_the_program_being_killed(tmp_path, name):
     """kill -9, a crash, or Qt ending the process when the X server cuts the window off: the file is finished
     by the writer process all the same (an MP4 without its index, written at the end, plays nothing)."""
     import sys
-    import time
 
     program = ("import os, signal, sys\n"
                "from live.outputs import Recorder\n"
@@ -56,10 +48,7 @@ def test_a_recording_survives_the_program_being_killed(tmp_path, name):
                "os.kill(os.getpid(), signal.SIGKILL)\n")
     done = subprocess.run([sys.executable, "-c", program, str(tmp_path / name)], cwd=Path(__file__).parents[1])
     assert done.returncode == -9
-    deadline = time.monotonic() + 20
-    while count_frames(tmp_path / name) < 20 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert count_frames(tmp_path / name) == 20
+    assert frames_once_finished(tmp_path / name, 20) == 20
 
 
 def test_a_stopped_writing_process_is_reported_not_called_saved(tmp_path, caplog):
