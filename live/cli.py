@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from live.config import Config
-from live.errors import LiveError, UsageError
+from live.errors import LiveError, OutputError, UsageError
 
 log = logging.getLogger("live")
 
@@ -273,6 +273,16 @@ def _check_outputs(config: Config) -> None:
                              f"folder or empty this one")
 
 
+def _check_snapshot_dir(folder: Path) -> None:
+    """A folder where the keys s and r cannot save is said at the start, not found out on stage."""
+    from live.outputs import check_folder
+
+    try:
+        check_folder(folder, "--snapshot-dir")
+    except OutputError as exc:
+        log.warning("%s: the keys s and r will not be able to save there", exc)
+
+
 class _Stopper:
     """Ctrl+C, SIGTERM and SIGHUP (the terminal closed): before the loop runs they interrupt; once it runs
     they ask it to stop after the current frame, so threads are joined, the camera released and a recording
@@ -381,6 +391,8 @@ def run(config: Config, args) -> int:
     with open_source(config.source, config.camera_size) as source:
         loaded, device = _load(config, args)
         window = _open_window(config)
+        if window is not None:
+            _check_snapshot_dir(config.snapshot_dir)
         config = _every_frame_of_a_video(config, source, watched=window is not None)
         try:
             visualizer = Visualizer(config, source, loaded, window)

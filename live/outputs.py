@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import itertools
 import json
@@ -10,6 +11,7 @@ import logging
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,8 +31,26 @@ def check_writable(path: Path, what: str) -> None:
     folder = path.parent if path.parent != Path("") else Path(".")
     if not folder.is_dir():
         raise OutputError(f"{what} '{path}': the folder '{folder}' does not exist")
-    if not os.access(folder, os.W_OK):
-        raise OutputError(f"{what} '{path}': the folder '{folder}' cannot be written")
+    _try_writing(folder, f"{what} '{path}'")
+
+
+def check_folder(folder: Path, what: str) -> None:
+    """Fail now, with a sentence, if `folder` cannot be made or written later: its nearest existing part is
+    tried, since the folder itself is made only when something is saved."""
+    existing = next(part for part in (folder, *folder.parents) if part.exists())
+    if not existing.is_dir():
+        raise OutputError(f"{what} '{folder}': '{existing}' is a file, not a folder")
+    _try_writing(existing, f"{what} '{folder}'")
+
+
+def _try_writing(folder: Path, subject: str) -> None:
+    """Make and drop a nameless file in `folder`: permissions alone say nothing for root, nor about /proc."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:  # ENOENT: a folder such as /proc, where no file can be made
+        reason = "" if exc.errno == errno.ENOENT else f" ({exc.strerror or exc})"
+        raise OutputError(f"{subject}: the folder '{folder}' cannot be written{reason}") from None
 
 
 def free_path(path: Path) -> Path:
@@ -86,7 +106,7 @@ class Encoder:
             self._child.kill()
             self._child.wait()
             if answer == b"failed":
-                raise OutputError(f"could not start recording to '{path}' (unsupported extension? use .mp4 or .avi)")
+                raise OutputError(f"could not start recording to '{path}': OpenCV could not open it for writing")
             raise OutputError(f"could not start recording to '{path}': its writer process ended "
                               f"(exit code {self._child.returncode})")
 

@@ -323,6 +323,8 @@ class Visualizer:
             except (OutputError, OSError, cv2.error) as exc:
                 recorder.close()
                 setattr(self, attr, None)
+                if self.window is None:  # headless, the recording is what the run is for: it ends, exit code 1
+                    raise OutputError(f"recording stopped: {exc}") from None
                 self.say(f"recording stopped: {exc}; the live view goes on")
 
     # --- keys and clicks -------------------------------------------------------------------------------
@@ -392,7 +394,7 @@ class Visualizer:
         try:
             self.config.snapshot_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            self.say(f"cannot record: {exc}")
+            self.say(f"cannot record: the folder '{self.config.snapshot_dir}' cannot be created ({exc.strerror or exc})")
             return
         path = self.config.snapshot_dir / f"recording_{time.strftime('%Y%m%d-%H%M%S')}.mp4"
         spare = self._spare_encoder  # with a window, the one kept ready, replaced for the next recording

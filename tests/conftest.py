@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -85,6 +86,21 @@ def transfer_model(sequential: bool):
     inputs = keras.Input((32, 32, 3))
     x = base(keras.layers.Rescaling(1 / 127.5, offset=-1, name="scale")(inputs))
     return keras.Model(inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)), name="transfer")
+
+
+@contextmanager
+def small_disk(mount: Path, megabytes: int):
+    """A real file system of `megabytes` (tmpfs) at `mount`, so that a disk can be filled; the test is skipped
+    where mounting is not allowed."""
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", str(mount)],
+                          capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
 
 
 def run_cli(*args: str, timeout: float = 240, env_extra: dict | None = None, cwd: Path | None = None):

@@ -10,7 +10,7 @@ import pytest
 
 from live.cli import parse_config
 from models.hed_weights import HED_BGR_MEAN, bundled_weights_path
-from tests.conftest import ROOT, count_frames, moving_frames, run_cli, transfer_model, write_video
+from tests.conftest import ROOT, count_frames, moving_frames, run_cli, small_disk, transfer_model, write_video
 
 
 def test_demo_headless_runs_100_frames():
@@ -283,12 +283,18 @@ def test_a_headless_recording_of_a_video_holds_every_frame(tmp_path):
     done = run_cli("--source", str(video), "--headless", "--channels", "4", "--output", str(output))
     assert done.returncode == 0, done.stderr
     assert "--output: every frame of the video is processed" in done.stderr
-    recording = cv2.VideoCapture(str(output))
-    assert recording.get(cv2.CAP_PROP_FPS) == 200
-    count = 0
-    while recording.read()[0]:
-        count += 1
-    assert count == 40
+    assert cv2.VideoCapture(str(output)).get(cv2.CAP_PROP_FPS) == 200
+    assert count_frames(output) == 40
+
+
+def test_a_headless_recording_that_cannot_go_on_ends_the_run_with_its_reason(tmp_path):
+    """Headless, the recording is what the run is for: a disk that fills ends it with exit code 1 and the
+    reason, instead of processing on with nothing kept and exit code 0. (With a window the view goes on.)"""
+    with small_disk(tmp_path / "disk", megabytes=40) as disk:  # under the 64 MB a recording keeps free
+        done = run_cli("--source", "demo", "--headless", "--max-frames", "300", "--output", str(disk / "talk.mp4"))
+    assert done.returncode == 1, done.stderr
+    assert "error: recording stopped: the disk holding" in done.stderr and "nearly full" in done.stderr
+    assert "processed" not in done.stderr and "Traceback" not in done.stderr
 
 
 def test_a_one_frame_video_shows_its_frame_and_says_so_plainly(tmp_path):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from live.errors import OutputError
-from live.outputs import Recorder, check_writable, free_path, save_png, save_snapshot, write_atomically
-from tests.conftest import count_frames, frames_once_finished
+from live.outputs import Recorder, check_folder, check_writable, free_path, save_png, save_snapshot, write_atomically
+from tests.conftest import count_frames, frames_once_finished, small_disk
 
 
 def canvas(i: int) -> np.ndarray:
@@ -144,16 +144,27 @@ def test_check_writable_names_the_folder(tmp_path):
     check_writable(tmp_path / "out.mp4", "--output")
 
 
+def test_a_folder_where_no_file_can_be_made_is_refused_even_for_root():
+    """/proc lets no file be made in it, though its permissions let root write: the folder is tried, not asked."""
+    with pytest.raises(OutputError, match="'/proc' cannot be written"):
+        check_writable(Path("/proc/out.mp4"), "--output")
+
+
+def test_check_folder_tries_the_nearest_part_that_exists(tmp_path):
+    check_folder(tmp_path / "new" / "deeper", "--snapshot-dir")  # to be made later: fine
+    assert not (tmp_path / "new").exists()  # and not made by the check
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(OutputError, match="notes.txt' is a file, not a folder"):
+        check_folder(tmp_path / "notes.txt" / "snaps", "--snapshot-dir")
+    with pytest.raises(OutputError, match="'/proc' cannot be written"):
+        check_folder(Path("/proc/snaps"), "--snapshot-dir")
+
+
 @pytest.fixture
 def tiny_disk(tmp_path):
     """A real 3 MB file system (tmpfs), so that a recording fills it; skipped where mounting is not allowed."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip("cannot mount a small tmpfs here (needs root)")
-    yield mount
-    subprocess.run(["umount", str(mount)], check=False)
+    with small_disk(tmp_path / "tiny", megabytes=3) as mount:
+        yield mount
 
 
 def noisy_canvas(seed: int) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from live.tiler import BACKGROUND
-from tests.conftest import ROOT, count_frames, frames_once_finished
+from tests.conftest import ROOT, count_frames, frames_once_finished, run_cli
 
 needs_tools = pytest.mark.skipif(shutil.which("import") is None or shutil.which("xdotool") is None,
                                  reason="needs ImageMagick's import and xdotool (apt-get install imagemagick xdotool)")
@@ -224,6 +224,17 @@ def test_closing_the_window_quits_cleanly(xserver, tmp_path):
     assert window.process.returncode == 0, stdout
     processed = int(stdout.split("processed ")[1].split(" frames")[0])
     assert count_frames(output) == processed > 0
+
+
+@needs_tools
+def test_a_snapshot_folder_that_cannot_be_made_is_said_at_the_start(xserver, tmp_path):
+    """Found out at the start, not when the presenter presses s on stage."""
+    (tmp_path / "notes.txt").write_text("a file where the folder would go")
+    done = run_cli("--source", "demo", "--max-frames", "5", "--snapshot-dir", str(tmp_path / "notes.txt" / "snaps"),
+                   env_extra={"DISPLAY": xserver})
+    assert done.returncode == 0, done.stderr
+    before_running = done.stderr.split("running vgg16")[0]
+    assert "notes.txt' is a file, not a folder: the keys s and r will not be able to save there" in before_running
 
 
 def cpu_ticks(pid: int) -> int:
