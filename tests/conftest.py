@@ -40,6 +40,11 @@ def count_frames(path: Path) -> int:
     return count
 
 
+def frames_said_saved(log: str) -> int:
+    """The frame count in the program's 'recording saved: PATH (N frames)' line."""
+    return int(log.split("recording saved: ")[1].split(" (")[1].split(" frames)")[0])
+
+
 def frames_once_finished(path: Path, at_least: int, seconds: float = 20) -> int:
     """`count_frames` of a recording that a writer process may still be finishing after its program died."""
     deadline = time.monotonic() + seconds

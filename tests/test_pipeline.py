@@ -16,7 +16,7 @@ from live.cli import parse_config
 from live.config import Config
 from live.pipeline import FIGURES_SECONDS, Visualizer
 from live.sources import FrameSource
-from tests.conftest import ROOT, count_frames, moving_frames, write_video
+from tests.conftest import ROOT, count_frames, frames_said_saved, moving_frames, write_video
 
 
 class FlakyCamera(FrameSource):
@@ -283,7 +283,9 @@ def test_signal_during_recording_leaves_a_whole_file(tmp_path, signum):
             break
         assert frame.shape[1] > frame.shape[0]
         frames += 1
-    assert frames == processed > 10
+    # Every frame written plays, and every frame shown was written: the demo plays at its own rate, so a
+    # frame shown late (a busy machine) is written twice, to keep the file at the speed it was seen.
+    assert frames == frames_said_saved(stderr) >= processed > 10
 
 
 def test_closing_the_terminal_during_recording_leaves_a_whole_file(tmp_path):

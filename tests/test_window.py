@@ -4,7 +4,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import cv2
@@ -12,7 +14,7 @@ import numpy as np
 import pytest
 
 from live.tiler import BACKGROUND
-from tests.conftest import ROOT, count_frames, frames_once_finished, run_cli
+from tests.conftest import ROOT, count_frames, frames_once_finished, frames_said_saved, run_cli
 
 needs_tools = pytest.mark.skipif(shutil.which("import") is None or shutil.which("xdotool") is None,
                                  reason="needs ImageMagick's import and xdotool (apt-get install imagemagick xdotool)")
@@ -32,11 +34,30 @@ def gap_lines(mask: np.ndarray, axis: int, min_share: float = 0.5) -> list[int]:
 
 
 class LiveWindow:
-    """run_live.py in a real window on the test's X server, with xdotool for keys and clicks."""
+    """run_live.py in a real window on the test's X server, with xdotool for keys and clicks.
+
+    Qt 5.15 (OpenCV's window) now and then misses the X server's first MapNotify when the machine is busy,
+    and then never paints the window: it stays black for the whole run. That happens with OpenCV alone (a
+    namedWindow and imshow loop, no code of this project: 2 to 3 runs in 20 under four busy loops here,
+    none in 12 without them). So a window still black once the first mosaics are due is started again,
+    once, its files from the first try removed; a window that stays black twice fails the test.
+    """
 
     def __init__(self, display: str, *args: str):
         self.env = dict(os.environ, DISPLAY=display, PYTHONUNBUFFERED="1")
-        self.process = subprocess.Popen([sys.executable, str(ROOT / "run_live.py"), *args], env=self.env,
+        self.args = args
+        self._start()
+        if self._blank():
+            warnings.warn("the window stayed black (Qt missed its MapNotify); started it again")
+            self.process.terminate()  # an orderly stop: a recording is finished before its file is removed
+            self.process.communicate(timeout=60)
+            for flag, value in zip(args, args[1:]):
+                if flag in ("--output", "--snapshot-dir"):
+                    shutil.rmtree(value) if Path(value).is_dir() else Path(value).unlink(missing_ok=True)
+            self._start()
+
+    def _start(self) -> None:
+        self.process = subprocess.Popen([sys.executable, str(ROOT / "run_live.py"), *self.args], env=self.env,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
         self.window_id = None
         deadline = time.monotonic() + 90
@@ -54,6 +75,11 @@ class LiveWindow:
             output = self.process.communicate()[0] if self.process.poll() is not None else ""
             raise AssertionError(f"no window appeared: {output}")
         time.sleep(3)  # the first mosaics
+
+    def _blank(self) -> bool:
+        """Nothing painted on the screen: one colour from corner to corner."""
+        with tempfile.TemporaryDirectory() as folder:
+            return self.process.poll() is None and self.screenshot(Path(folder) / "first.png").std() == 0
 
     def screenshot(self, path: Path) -> np.ndarray:
         subprocess.run(["import", "-window", "root", str(path)], env=self.env, check=True, timeout=30)
@@ -223,7 +249,7 @@ def test_closing_the_window_quits_cleanly(xserver, tmp_path):
     stdout, _ = window.process.communicate(timeout=30)
     assert window.process.returncode == 0, stdout
     processed = int(stdout.split("processed ")[1].split(" frames")[0])
-    assert count_frames(output) == processed > 0
+    assert count_frames(output) == frames_said_saved(stdout) >= processed > 0  # late frames are written twice
 
 
 @needs_tools
