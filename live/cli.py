@@ -26,15 +26,15 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see --help)")
 
 
-def _whole_number(minimum: int, rule: str):
-    """An argparse type for whole numbers of at least `minimum`, with `rule` in the message."""
+def _whole_number(minimum: int, rule: str, maximum: int | None = None):
+    """An argparse type for whole numbers from `minimum` (to `maximum`), with `rule` in the message."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-        if value < minimum:
+        if value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"must be {rule}, got {value}")
         return value
 
@@ -44,6 +44,9 @@ def _whole_number(minimum: int, rule: str):
 
 positive_int = _whole_number(1, "at least 1")
 non_negative_int = _whole_number(0, "0 or more")
+# Below 120 pixels the text is unreadable and MP4 refuses the smallest frames; above 2160 (a 4K screen's
+# height) a window is only shrunk again, and an MP4 frame reaches its limit of 8190 pixels in width.
+panel_height_pixels = _whole_number(120, "120 to 2160 pixels", maximum=2160)
 
 NAMED_SIZES = {"720p": (720, 1280), "1080p": (1080, 1920)}  # (height, width)
 
@@ -147,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="write each mosaic as a lossless PNG (into a folder without earlier mosaics); every frame's from a "
              "video file")
     add("--snapshot-dir", type=Path, default=Path("snapshots"), help="folder for snapshots and recordings")
-    add("--panel-height", type=positive_int, default=720, help="height of the window's pictures in pixels")
+    add("--panel-height", type=panel_height_pixels, default=720,
+        help="height of the window's pictures in pixels, 120 to 2160")
     add("--unpaced", action="store_true",
         help="feed file and demo frames as fast as they are taken, each one (two at once through the model)")
     add("--loop", action="store_true", help="start a video file over at its end")

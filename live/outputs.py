@@ -23,6 +23,7 @@ from live.errors import OutputError
 log = logging.getLogger(__name__)
 
 RECORD_FPS = 30.0
+MP4_MAX_WIDTH = 8190  # OpenCV's MPEG-4 writer refuses frames 8192 pixels wide or more (measured)
 DISK_RESERVE_BYTES = 64 * 1024 * 1024  # stop recording while this much is still free, so the file can be finished
 
 
@@ -106,7 +107,11 @@ class Encoder:
             self._child.kill()
             self._child.wait()
             if answer == b"failed":
-                raise OutputError(f"could not start recording to '{path}': OpenCV could not open it for writing")
+                hint = ""
+                if path.suffix.lower() == ".mp4" and size_hw[1] > MP4_MAX_WIDTH:
+                    hint = f" (MP4 takes frames up to {MP4_MAX_WIDTH} pixels wide: use .avi or a lower --panel-height)"
+                raise OutputError(f"could not start recording to '{path}' at {size_hw[1]}x{size_hw[0]}: OpenCV could "
+                                  f"not open it for writing{hint}")
             raise OutputError(f"could not start recording to '{path}': its writer process ended "
                               f"(exit code {self._child.returncode})")
 

@@ -188,3 +188,16 @@ def test_write_failure_is_reported_not_ignored(tiny_disk):
         for i in range(500):
             recorder.write(noisy_canvas(i))
     recorder.close()
+
+
+def test_a_frame_too_wide_for_mp4_gets_the_reason_and_the_way_out(tmp_path):
+    """OpenCV's MPEG-4 writer refuses frames 8192 pixels wide; AVI (MJPG) takes them."""
+    wide = np.zeros((130, 8200, 3), np.uint8)
+    recorder = Recorder(tmp_path / "pano.mp4")
+    with pytest.raises(OutputError, match=r"at 8200x130: .*MP4 takes frames up to 8190 pixels wide: use \.avi"):
+        recorder.write(wide)
+    recorder.close()
+    recorder = Recorder(tmp_path / "pano.avi")
+    recorder.write(wide)
+    recorder.close()
+    assert count_frames(tmp_path / "pano.avi") == 1
