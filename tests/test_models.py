@@ -143,6 +143,19 @@ def test_lambda_model_is_refused_in_safe_mode(tmp_path):
         load_model(str(path))
 
 
+def test_a_weights_file_is_told_apart_from_a_model_file(tmp_path):
+    """model.save_weights() writes an HDF5 file too, which Keras refuses with 'No model config found'."""
+    import keras
+
+    inputs = keras.Input((16, 16, 3))
+    model = keras.Model(inputs, keras.layers.Conv2D(4, 3, name="c1")(inputs))
+    model.save_weights(tmp_path / "mine.weights.h5")
+    with pytest.raises(ModelError, match="'.*mine.weights.h5' holds weights without the model .*model.save_weights"):
+        load_model(str(tmp_path / "mine.weights.h5"))
+    model.save(tmp_path / "mine.h5")  # the same model saved whole as .h5 still loads
+    assert load_model(str(tmp_path / "mine.h5")).layer("c1").channels == 4
+
+
 def test_broken_and_missing_model_files(tmp_path):
     not_zip = tmp_path / "notes.keras"
     not_zip.write_bytes(b"not a zip file")
