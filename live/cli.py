@@ -44,9 +44,9 @@ def _whole_number(minimum: int, rule: str, maximum: int | None = None):
 
 positive_int = _whole_number(1, "at least 1")
 non_negative_int = _whole_number(0, "0 or more")
-# Below 120 pixels the text is unreadable and MP4 refuses the smallest frames; above 2160 (a 4K screen's
-# height) a window is only shrunk again, and an MP4 frame reaches its limit of 8190 pixels in width.
-panel_height_pixels = _whole_number(120, "120 to 2160 pixels", maximum=2160)
+# Below 240 pixels the text no longer fits on the camera picture; above 2160 (a 4K screen's height) a window
+# is only shrunk again, and an MP4 frame reaches its limit of 8190 pixels in width.
+panel_height_pixels = _whole_number(240, "240 to 2160 pixels", maximum=2160)
 
 NAMED_SIZES = {"720p": (720, 1280), "1080p": (1080, 1920)}  # (height, width)
 
@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
              "video file")
     add("--snapshot-dir", type=Path, default=Path("snapshots"), help="folder for snapshots and recordings")
     add("--panel-height", type=panel_height_pixels, default=720,
-        help="height of the window's pictures in pixels, 120 to 2160")
+        help="height of the window's pictures in pixels, 240 to 2160")
     add("--unpaced", action="store_true",
         help="feed file and demo frames as fast as they are taken, each one (two at once through the model)")
     add("--loop", action="store_true", help="start a video file over at its end")

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 SEPARATOR = 8  # pixels between camera picture and mosaic
 CROP_MARK = (230, 230, 230)  # the corners of the part of the picture the model sees, where it is not all of it
 FONT = cv2.FONT_HERSHEY_SIMPLEX
+TEXT_SCALE, TEXT_SCALE_MIN = 0.55, 0.3  # OpenCV font scales of the text over the pictures
 HEAT_WEIGHT = 0.55
 
 
@@ -47,6 +48,10 @@ class Composer:
 
     def __init__(self, panel_height: int = 720):
         self.panel_height = panel_height
+        # Text keeps its size down to pictures 480 pixels high, then shrinks with them (to 0.3 at 262 and
+        # below), so that the first line still fits on a 4:3 camera picture.
+        self._text = max(TEXT_SCALE_MIN, min(TEXT_SCALE, TEXT_SCALE * panel_height / 480))
+        self._line = round(22 * self._text / TEXT_SCALE)
         self.canvas: np.ndarray | None = None
         self._key = None
         self._tilers: dict = {}
@@ -159,21 +164,23 @@ class Composer:
             _outlined(mosaic, text, (left + 2, int(top + 12 * scale / 0.4)), scale)
 
     def _draw_text(self, canvas, lines: list[str], message: str) -> None:
-        y = 24
+        y = self._line + 2
         for line in lines:
-            _outlined(canvas, line, (10, y), 0.55)
-            y += 22
+            _outlined(canvas, line, (10, y), self._text)
+            y += self._line
         if message:
-            _outlined(canvas, message, (10, canvas.shape[0] - 14), 0.6, (80, 255, 80))
+            _outlined(canvas, message, (10, canvas.shape[0] - 14), self._text * 0.6 / TEXT_SCALE, (80, 255, 80))
 
     def _draw_help(self, canvas) -> None:
-        height = 30 + 22 * len(HELP)
-        top, left = max(0, (canvas.shape[0] - height) // 2), 40
-        box = canvas[top:top + height, left:left + 560]
+        ratio = self._text / TEXT_SCALE
+        height = round(30 * ratio) + self._line * len(HELP)
+        top, left = max(0, (canvas.shape[0] - height) // 2), round(40 * ratio)
+        box = canvas[top:top + height, left:left + round(560 * ratio)]
         box //= 4
         for i, (key, what) in enumerate(HELP):
-            _outlined(box, key, (12, 28 + 22 * i), 0.55, (120, 220, 255))
-            _outlined(box, what, (110, 28 + 22 * i), 0.55)
+            y = round(28 * ratio) + self._line * i
+            _outlined(box, key, (round(12 * ratio), y), self._text, (120, 220, 255))
+            _outlined(box, what, (round(110 * ratio), y), self._text)
 
 
 def _outlined(image, text: str, org, scale: float, color=(255, 255, 255)) -> None:

@@ -95,3 +95,20 @@ def test_overlay_text_is_blended_like_opencv_draws_it_on_a_darkened_band():
     assert np.percentile(difference, 99) <= 4 and difference.mean() < 0.5
     assert (ours[:30 - height - 4] == picture[:30 - height - 4]).all()  # nothing outside the band changes
     assert (difference[:, 10 + width + 3:] == 0).all()
+
+
+def test_the_text_fits_on_a_4_3_camera_picture_at_every_panel_height():
+    """The longest usual first line stays on the camera picture down to --panel-height 240, its smallest, and
+    keeps its full size from 480 up. Maps of 0 draw a black mosaic, so any bright pixel there is text."""
+    line = "mobilenet_v2 | block_16_project_BN 7x7x320 | page 1/5 | mean | percentile | gray"
+    layout, lut = MosaicLayout.for_count(4, 8, 8, 0), colormap_lut("gray")
+    zero = Extraction(np.zeros((8, 8, 4), np.uint8), np.zeros(4), np.ones(4), np.arange(4, dtype=np.int32),
+                      np.zeros(4, np.float32), np.ones(4, np.float32))
+    widths = {}
+    for panel_height in (240, 360, 480, 720):
+        composer = Composer(panel_height)
+        canvas = composer.compose(np.zeros((480, 640, 3), np.uint8), zero, layout, lut, [line, "30.1 FPS"])
+        bright = np.flatnonzero((canvas.max(axis=2) > 150).any(axis=0))
+        assert bright.max() < composer.camera_w, panel_height  # nothing spills onto the mosaic
+        widths[panel_height] = bright.max()
+    assert widths[480] == widths[720] > widths[360] > widths[240]
