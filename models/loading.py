@@ -165,11 +165,15 @@ def _check_file(path: Path, weights: str) -> None:
         if not h5py.is_hdf5(path):
             raise ModelError(f"'{path}' is not an HDF5 file, which a {path.suffix} model file must be "
                              f"(model.save() on a .h5 name writes one)")
-        with h5py.File(path, "r") as contents:
-            if "model_config" not in contents.attrs:
-                raise ModelError(f"'{path}' holds weights without the model they belong to (what "
-                                 f"model.save_weights() writes): load them into the model in Python, then save it "
-                                 f"whole with model.save('model.keras')")
+        try:
+            with h5py.File(path, "r") as contents:
+                whole = "model_config" in contents.attrs
+        except OSError as exc:
+            raise ModelError(f"'{path}' could not be read as an HDF5 file: {exc}") from None
+        if not whole:
+            raise ModelError(f"'{path}' holds weights without the model they belong to (what "
+                             f"model.save_weights() writes): load them into the model in Python, then save it "
+                             f"whole with model.save('model.keras')")
 
 
 def _load_named(spec_name: str, weights: str) -> tuple[object, str, Callable]:

@@ -154,6 +154,9 @@ def test_a_weights_file_is_told_apart_from_a_model_file(tmp_path):
         load_model(str(tmp_path / "mine.weights.h5"))
     model.save(tmp_path / "mine.h5")  # the same model saved whole as .h5 still loads
     assert load_model(str(tmp_path / "mine.h5")).layer("c1").channels == 4
+    (tmp_path / "cut.h5").write_bytes((tmp_path / "mine.h5").read_bytes()[:3000])  # a download cut short
+    with pytest.raises(ModelError, match="'.*cut.h5' could not be read as an HDF5 file: .*truncated"):
+        load_model(str(tmp_path / "cut.h5"))
 
 
 def test_broken_and_missing_model_files(tmp_path):
