@@ -272,7 +272,8 @@ class Visualizer:
         if now - self._figures_at >= FIGURES_SECONDS:  # readable, and the text is not redrawn every frame
             fps = self.stats.fps()  # 0 until two frames were shown (at start, after a pause)
             rate = f"{fps:5.1f} FPS" if fps else "  ... FPS"
-            self._figures = f"{rate} | latency {self.stats.median_ms('latency'):4.0f} ms"
+            latency = f"{self.stats.median_ms('latency'):4.0f} ms" if self.stats.stages.get("latency") else " ... ms"
+            self._figures = f"{rate} | latency {latency}"  # the first picture, from the warm-up, has neither
             self._figures_at = now
         # A held frame has no frame rate: the last live figures would stay on screen as if they were current.
         held = [word for word, holds in (("FROZEN", state.frozen), ("END", self.ended)) if holds]

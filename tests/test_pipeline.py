@@ -14,7 +14,7 @@ import pytest
 
 from live.cli import parse_config
 from live.config import Config
-from live.pipeline import FIGURES_SECONDS, Visualizer
+from live.pipeline import FIGURES_SECONDS, Stats, Visualizer
 from live.sources import FrameSource
 from tests.conftest import ROOT, count_frames, frames_said_saved, moving_frames, write_video
 
@@ -340,6 +340,9 @@ def test_the_overlay_gives_the_raw_range_of_the_focused_or_hovered_channel(vgg16
     visualizer.apply(visualizer.controls.press(ord(" ")))
     time.sleep(FIGURES_SECONDS)
     assert visualizer._overlay_lines(last)[1].startswith("  ... FPS | latency")  # not 0.0 FPS: unknown yet
+    visualizer.stats = Stats()  # as on the first picture, composed at the warm-up: no frame has been timed
+    time.sleep(FIGURES_SECONDS)
+    assert visualizer._overlay_lines(last)[1] == "  ... FPS | latency  ... ms"  # not 'latency 0 ms'
     visualizer.controls.press(ord("t"))  # text hidden, for a clean recording
     assert visualizer._overlay_lines(last, hover=9) == []
     hidden = Visualizer(parse_config(["--hide-text"])[0], DemoSource().open(), vgg16)  # hidden from the start
