@@ -44,8 +44,8 @@ def _whole_number(minimum: int, rule: str, maximum: int | None = None):
 
 positive_int = _whole_number(1, "at least 1")
 non_negative_int = _whole_number(0, "0 or more")
-# Below 240 pixels the text no longer fits on the camera picture; above 2160 (a 4K screen's height) a window
-# is only shrunk again, and an MP4 frame reaches its limit of 8190 pixels in width.
+# Below 240 pixels the text no longer fits on the camera picture; above 2160 (a 4K screen's height) the window
+# is only shrunk again to fit the screen, at the cost of composing every frame at that size.
 panel_height_pixels = _whole_number(240, "240 to 2160 pixels", maximum=2160)
 
 NAMED_SIZES = {"720p": (720, 1280), "1080p": (1080, 1920)}  # (height, width)

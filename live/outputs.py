@@ -23,6 +23,7 @@ from live.errors import OutputError
 log = logging.getLogger(__name__)
 
 RECORD_FPS = 30.0
+MAX_CATCH_UP_SECONDS = 1.0  # a real-time recording further behind the clock than this moves the clock instead
 MP4_MAX_WIDTH = 8190  # OpenCV's MPEG-4 writer refuses frames 8192 pixels wide or more (measured)
 DISK_RESERVE_BYTES = 64 * 1024 * 1024  # stop recording while this much is still free, so the file can be finished
 
@@ -62,6 +63,15 @@ def free_path(path: Path) -> Path:
         return path
     return next(candidate for n in itertools.count(1)
                 if not (candidate := path.with_name(f"{path.stem}_{n}{path.suffix}")).exists())
+
+
+def _file_size_hw(path: Path, size_hw: tuple[int, int]) -> tuple[int, int]:
+    """The (height, width) a file is written at: the canvas's, scaled down with its aspect ratio to MP4's
+    width limit where it is wider (a panorama beside its mosaic, say)."""
+    height, width = size_hw
+    if path.suffix.lower() != ".mp4" or width <= MP4_MAX_WIDTH:
+        return size_hw
+    return max(2, round(height * MP4_MAX_WIDTH / width)), MP4_MAX_WIDTH
 
 
 def _fourcc_for(path: Path) -> str:
@@ -107,11 +117,8 @@ class Encoder:
             self._child.kill()
             self._child.wait()
             if answer == b"failed":
-                hint = ""
-                if path.suffix.lower() == ".mp4" and size_hw[1] > MP4_MAX_WIDTH:
-                    hint = f" (MP4 takes frames up to {MP4_MAX_WIDTH} pixels wide: use .avi or a lower --panel-height)"
                 raise OutputError(f"could not start recording to '{path}' at {size_hw[1]}x{size_hw[0]}: OpenCV could "
-                                  f"not open it for writing{hint}")
+                                  f"not open it for writing")
             raise OutputError(f"could not start recording to '{path}': its writer process ended "
                               f"(exit code {self._child.returncode})")
 
@@ -184,8 +191,14 @@ class Recorder:
     """Writes canvases to a video file.
 
     With `real_time` each canvas is written as often as the wall clock asks at a fixed frame rate, so the
-    file plays at the speed it was seen; otherwise each canvas is written once at `fps`. With `every_canvas`
-    too (a file played at its own frame rate), no canvas is left out when two come within one frame's time.
+    file plays at the speed it was seen, a frozen picture included (written as it is shown again); otherwise
+    each new canvas is written once at `fps`. With `every_canvas` too (a file played at its own frame rate),
+    no new canvas is left out when two come within one frame's time.
+
+    A real-time file more than a second behind the clock is not caught up: the writing process encodes
+    slower than the clock at this size (2160-pixel pictures: 110 ms a frame here), and writing the missing
+    frames would only put it further behind while the window waits. The file then plays faster than it was
+    seen, which is said once.
     """
 
     def __init__(self, path: Path, fps: float = RECORD_FPS, real_time: bool = False,
@@ -198,26 +211,48 @@ class Recorder:
         self._encoder = encoder or Encoder()  # started now, so that it is ready by the first canvas
         self._size = None
         self._start = None
+        self._behind_said = False
         self.frames_written = 0
 
-    def write(self, canvas: np.ndarray) -> None:
+    def write(self, canvas: np.ndarray, new: bool = True) -> None:
+        """Write `canvas` as often as it is due; `new` is False for a picture shown again (frozen, say), which
+        only a real-time file records, as time passes."""
         height, width = canvas.shape[:2]
         if self._start is None:
-            self._encoder.begin(self.path, _fourcc_for(self.path), self.fps, (height, width))
-            self._size, self._start = (height, width), time.monotonic()
-        if (height, width) != self._size:  # the canvas changed size: fit it to the file's frame size
-            canvas = cv2.resize(canvas, (self._size[1], self._size[0]), interpolation=cv2.INTER_AREA)
-        copies = 1
+            self._size = _file_size_hw(self.path, (height, width))
+            if self._size != (height, width):
+                log.info("recording '%s' at %dx%d, scaled down: MP4 takes frames up to %d pixels wide (AVI has no "
+                         "such limit)", self.path, self._size[1], self._size[0], MP4_MAX_WIDTH)
+            self._encoder.begin(self.path, _fourcc_for(self.path), self.fps, self._size)
+            self._start = time.monotonic()
+        copies = 1 if new else 0
         if self.real_time:
-            due = int((time.monotonic() - self._start) * self.fps) + 1
-            copies = max(1 if self.every_canvas else 0, due - self.frames_written)
-        if copies and self._free_bytes() < self.reserve_bytes:
+            copies = max(1 if self.every_canvas and new else 0, self._due())
+        if not copies:
+            return
+        if self._free_bytes() < self.reserve_bytes:
             raise OutputError(f"the disk holding '{self.path}' is nearly full; recording stopped and the file kept")
+        if (height, width) != self._size:  # the canvas changed size, or is too wide: fit it to the file's frames
+            canvas = cv2.resize(canvas, (self._size[1], self._size[0]), interpolation=cv2.INTER_AREA)
         for _ in range(copies):
             self._encoder.write(canvas)
             self.frames_written += 1
-        if copies and not self.path.exists():
+        if not self.path.exists():
             raise OutputError(f"recording to '{self.path}' failed: the file disappeared")
+
+    def _due(self) -> int:
+        """Frames the clock asks for now; past a second behind, the clock is moved up to the file instead."""
+        now = time.monotonic()
+        due = int((now - self._start) * self.fps) + 1 - self.frames_written
+        if due > self.fps * MAX_CATCH_UP_SECONDS:
+            self._start = now - self.frames_written / self.fps
+            due = 1
+            if not self._behind_said:
+                log.warning("the recording '%s' cannot keep up with %g fps at %dx%d: it plays faster than it was "
+                            "seen (a lower --panel-height records at full speed)", self.path, self.fps, self._size[1],
+                            self._size[0])
+                self._behind_said = True
+        return due
 
     def _free_bytes(self) -> int:
         try:

@@ -226,7 +226,8 @@ class Visualizer:
                 self.stats.add(stage, seconds)
             if self.config.save_mosaics is not None:
                 self._save_mosaic(result)
-            self._record(canvas)
+        if new or not self.ended:  # a frozen picture is recorded as long as it is shown; a file's held end is not
+            self._record(canvas, new)
         if self.window is not None:
             began = time.perf_counter()
             self._key = self.window.show(canvas)
@@ -314,13 +315,13 @@ class Visualizer:
                                scale=extraction.scale)
         save_png(self.config.save_mosaics / f"mosaic_{self.frames - 1:06d}.png", mosaic)
 
-    def _record(self, canvas: np.ndarray) -> None:
+    def _record(self, canvas: np.ndarray, new: bool) -> None:
         for attr in ("recorder", "user_recorder"):
             recorder = getattr(self, attr)
             if recorder is None:
                 continue
             try:
-                recorder.write(canvas)
+                recorder.write(canvas, new)
             except (OutputError, OSError, cv2.error) as exc:
                 recorder.close()
                 setattr(self, attr, None)

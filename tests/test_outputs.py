@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import cv2
@@ -190,14 +191,43 @@ def test_write_failure_is_reported_not_ignored(tiny_disk):
     recorder.close()
 
 
-def test_a_frame_too_wide_for_mp4_gets_the_reason_and_the_way_out(tmp_path):
-    """OpenCV's MPEG-4 writer refuses frames 8192 pixels wide; AVI (MJPG) takes them."""
+def test_a_canvas_too_wide_for_mp4_is_recorded_scaled_down(tmp_path, caplog):
+    """OpenCV's MPEG-4 writer refuses frames 8192 pixels wide (a panorama beside its mosaic at a large
+    --panel-height): the recording is scaled down to 8190 with its aspect ratio, and says so. AVI takes it whole."""
     wide = np.zeros((130, 8200, 3), np.uint8)
-    recorder = Recorder(tmp_path / "pano.mp4")
-    with pytest.raises(OutputError, match=r"at 8200x130: .*MP4 takes frames up to 8190 pixels wide: use \.avi"):
+    wide[:, 4100:] = 255
+    with caplog.at_level("INFO"):
+        recorder = Recorder(tmp_path / "pano.mp4")
         recorder.write(wide)
-    recorder.close()
+        recorder.write(wide)
+        assert recorder.close()
+    assert "at 8190x130, scaled down: MP4 takes frames up to 8190 pixels wide" in caplog.text
+    capture = cv2.VideoCapture(str(tmp_path / "pano.mp4"))
+    ok, frame = capture.read()
+    assert ok and frame.shape == (130, 8190, 3) and count_frames(tmp_path / "pano.mp4") == 2
+    assert frame[:, :4000].mean() < 30 and frame[:, 4200:].mean() > 225  # the picture, not a crop of it
     recorder = Recorder(tmp_path / "pano.avi")
     recorder.write(wide)
     recorder.close()
-    assert count_frames(tmp_path / "pano.avi") == 1
+    assert cv2.VideoCapture(str(tmp_path / "pano.avi")).get(cv2.CAP_PROP_FRAME_WIDTH) == 8200
+
+
+def test_a_real_time_recording_far_behind_the_clock_moves_the_clock_instead_of_catching_up(tmp_path, caplog):
+    """A writer slower than the clock (a 2160-pixel window: 110 ms a frame) would write ever more missing
+    frames while the window waits for it; past a second behind the file plays faster instead, and says so."""
+    recorder = Recorder(tmp_path / "slow.mp4", fps=30, real_time=True)
+    recorder.write(canvas(0))
+    time.sleep(0.5)  # half a second behind: caught up, as before
+    recorder.write(canvas(1))
+    caught_up = recorder.frames_written
+    assert 16 <= caught_up <= 20  # 1 + 15 frames for half a second, a few more on a busy machine
+    time.sleep(1.5)  # further than a second behind: one frame, and a warning
+    with caplog.at_level("WARNING"):
+        recorder.write(canvas(2))
+    assert recorder.frames_written == caught_up + 1  # 45 more before
+    assert "cannot keep up with 30 fps at 200x120: it plays faster than it was seen" in caplog.text
+    time.sleep(0.2)  # the clock now runs from there: about 6 frames
+    recorder.write(canvas(3))
+    recorder.close()
+    assert 5 <= recorder.frames_written - caught_up - 1 <= 12
+    assert count_frames(tmp_path / "slow.mp4") == recorder.frames_written

@@ -198,6 +198,30 @@ def test_keys_and_a_click_drive_the_real_window(xserver, tmp_path):
 
 
 @needs_tools
+def test_a_frozen_picture_is_recorded_for_as_long_as_it_is_shown(xserver, tmp_path):
+    """A recording plays at the speed it was seen, a pause to explain a frozen picture included: before, no
+    frame was written while frozen, and stopping the recording then lost the whole pause."""
+    folder = tmp_path / "snaps"
+    window = LiveWindow(xserver, "--source", "demo", "--snapshot-dir", str(folder))
+    try:
+        window.key("r", pause=1)
+        started = time.monotonic()
+        window.key("space", pause=3)
+        window.key("r", pause=0)  # stopped while still frozen
+        seconds = time.monotonic() - started
+    finally:
+        output = window.quit()
+    assert window.process.returncode == 0, output
+    video = next(folder.glob("recording_*.mp4"))
+    capture, frames = cv2.VideoCapture(str(video)), []
+    while (read := capture.read())[0]:
+        frames.append(read[1].astype(np.int16))
+    assert len(frames) >= 0.8 * 30 * seconds, (len(frames), seconds)  # 32 frames in all before, for 3 s frozen
+    held = frames[-60:]  # the last two seconds: the frozen picture, unchanged but for the codec's noise
+    assert max(np.abs(frame - held[0]).mean() for frame in held) < 2
+
+
+@needs_tools
 def test_a_recording_survives_the_window_being_cut_off(xserver, tmp_path):
     """xkill (or a dropped ssh -X) cuts the window's X connection, and Qt ends the program on the spot: the
     recording's writer process still finishes the file."""
