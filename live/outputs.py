@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 RECORD_FPS = 30.0
 MAX_CATCH_UP_SECONDS = 1.0  # a real-time recording further behind the clock than this moves the clock instead
+MAX_WRITE_SECONDS = 0.1  # and it writes no more missing frames at once than its writer takes in this time
 MP4_MAX_WIDTH = 8190  # OpenCV's MPEG-4 writer refuses frames 8192 pixels wide or more (measured)
 DISK_RESERVE_BYTES = 64 * 1024 * 1024  # stop recording while this much is still free, so the file can be finished
 
@@ -195,10 +196,10 @@ class Recorder:
     each new canvas is written once at `fps`. With `every_canvas` too (a file played at its own frame rate),
     no new canvas is left out when two come within one frame's time.
 
-    A real-time file more than a second behind the clock is not caught up: the writing process encodes
-    slower than the clock at this size (2160-pixel pictures: 110 ms a frame here), and writing the missing
-    frames would only put it further behind while the window waits. The file then plays faster than it was
-    seen, which is said once.
+    A real-time file is caught up by at most what its writer takes in 0.1 s, and not at all past a second
+    behind: at large sizes the writing process encodes slower than the clock (2160-pixel pictures: 110 ms a
+    frame here), and writing every missing frame would only put it further behind while the window waits.
+    The frames left out make the file play faster than it was seen, which is said once.
     """
 
     def __init__(self, path: Path, fps: float = RECORD_FPS, real_time: bool = False,
@@ -212,6 +213,7 @@ class Recorder:
         self._size = None
         self._start = None
         self._behind_said = False
+        self._frame_seconds = 0.0  # how long handing one frame to the writer takes, on average lately
         self.frames_written = 0
 
     def write(self, canvas: np.ndarray, new: bool = True) -> None:
@@ -234,19 +236,28 @@ class Recorder:
             raise OutputError(f"the disk holding '{self.path}' is nearly full; recording stopped and the file kept")
         if (height, width) != self._size:  # the canvas changed size, or is too wide: fit it to the file's frames
             canvas = cv2.resize(canvas, (self._size[1], self._size[0]), interpolation=cv2.INTER_AREA)
+        began = time.perf_counter()
         for _ in range(copies):
             self._encoder.write(canvas)
             self.frames_written += 1
+        seconds = (time.perf_counter() - began) / copies  # the writer's pace, once the pipe is full
+        self._frame_seconds = seconds if not self._frame_seconds else 0.8 * self._frame_seconds + 0.2 * seconds
         if not self.path.exists():
             raise OutputError(f"recording to '{self.path}' failed: the file disappeared")
 
     def _due(self) -> int:
-        """Frames the clock asks for now; past a second behind, the clock is moved up to the file instead."""
+        """Frames the clock asks for now, as many as the writer can take without holding up the window; the
+        clock is moved up past the ones left out."""
         now = time.monotonic()
         due = int((now - self._start) * self.fps) + 1 - self.frames_written
-        if due > self.fps * MAX_CATCH_UP_SECONDS:
-            self._start = now - self.frames_written / self.fps
-            due = 1
+        if due > self.fps * MAX_CATCH_UP_SECONDS:  # this process stood still (a new layer built, say)
+            log.debug("recording '%s': %.1f s without frames left out", self.path, (due - 1) / self.fps)
+            self._start += (due - 1) / self.fps
+            return 1
+        affordable = max(1, int(MAX_WRITE_SECONDS / self._frame_seconds)) if self._frame_seconds else due
+        if due > affordable:  # the writer is slower than the clock
+            self._start += (due - affordable) / self.fps
+            due = affordable
             if not self._behind_said:
                 log.warning("the recording '%s' cannot keep up with %g fps at %dx%d: it plays faster than it was "
                             "seen (a lower --panel-height records at full speed)", self.path, self.fps, self._size[1],
