@@ -102,6 +102,8 @@ class Visualizer:
         self.version = 0
         self._request: Request | None = None
         self.ended = False  # a file's frames are all shown; its last one stays in the window
+        self._first_shown = None  # when the first frame was shown
+        self._paused, self._frozen_since = 0.0, None  # seconds frozen since then, and since when now: not playback
         self._ranked_version = 0  # the first request in the order by mean activation
         self.last: Result | None = None
         self.frames = 0
@@ -159,7 +161,7 @@ class Visualizer:
         with _note_if_slow(FIRST_START_NOTE):
             self._compose(inference.warm_up(request))
         started = time.monotonic()
-        first_shown, shown_by_end = None, None
+        shown_by_end = None
         capture.start()
         inference.start()
         try:
@@ -187,7 +189,7 @@ class Visualizer:
                         pictures.give(self.last.picture)  # no longer shown: the workers may reuse it
                     self.last = result
                     self._show(result, new=True)
-                    first_shown = first_shown or time.monotonic()
+                    self._first_shown = self._first_shown or time.monotonic()
                     if config.max_frames is not None and self.frames >= config.max_frames:
                         break
                 elif self.last is not None and self.window is not None:
@@ -209,7 +211,7 @@ class Visualizer:
             if self.window is not None:
                 self.window.close()
         frames, until = shown_by_end or (self.frames, time.monotonic())  # a held last frame is not playback
-        seconds = until - (first_shown or started)
+        seconds = until - (self._first_shown or started) - self._paused_until(until)  # nor is a frozen one
         return Summary(frames, seconds if frames > 1 else 0.0, self.stats)
 
     def _show(self, result: Result, new: bool) -> None:
@@ -349,6 +351,11 @@ class Visualizer:
             self.say(self.controls.message)
         if "freeze" in actions:  # the frame rate starts over: the pause is not an interval between frames
             self.stats.shown.clear()
+            if self.controls.state.frozen:
+                self._frozen_since = time.monotonic()
+            else:
+                self._paused = self._paused_until(time.monotonic())
+                self._frozen_since = None
         if "rank" in actions and self.last is not None:
             self._rank(self.last.rgb)
         if "fullscreen" in actions:
@@ -358,6 +365,12 @@ class Visualizer:
         if "record" in actions:
             self.toggle_recording()
         self.inference.update(self.request())
+
+    def _paused_until(self, now: float) -> float:
+        """Seconds spent frozen after the first frame was shown, up to `now`."""
+        if self._frozen_since is None or self._first_shown is None:
+            return self._paused
+        return self._paused + max(0.0, now - max(self._frozen_since, self._first_shown))
 
     def _rank(self, rgb: np.ndarray) -> None:
         """Order the layer's channels by their mean activation on this model input. The next request carries

@@ -408,3 +408,28 @@ def test_order_by_mean_from_the_start_ranks_the_first_frame_and_shows_no_other_o
     np.testing.assert_array_equal(visualizer.last.request.channels, ranked)
     mosaics = [cv2.imread(str(path)) for path in sorted(out.glob("mosaic_*.png"))]
     assert len(mosaics) == 5 and all((mosaic == mosaics[0]).all() for mosaic in mosaics)
+
+
+def test_the_closing_frame_rate_leaves_out_the_time_spent_frozen(vgg16):
+    """A pause to explain a frozen picture is not playback: 2 s frozen among 1.5 s of frames at 30 FPS read as
+    about 13 FPS at the end, as if the program had been slow."""
+    from live.sources import DemoSource
+
+    visualizer = Visualizer(Config(max_frames=45, channels=8), DemoSource().open(), vgg16)
+
+    def pause_for_two_seconds():
+        while visualizer.frames < 10 and not visualizer.stop.is_set():
+            time.sleep(0.01)
+        visualizer.apply(visualizer.controls.press(ord(" ")))  # as the space key does, on a headless run
+        time.sleep(2)
+        visualizer.apply(visualizer.controls.press(ord(" ")))
+
+    presser = threading.Thread(target=pause_for_two_seconds)
+    presser.start()
+    began = time.monotonic()
+    summary = visualizer.run()
+    wall = time.monotonic() - began
+    presser.join()
+    assert summary.frames == 45 and wall > 3
+    assert summary.seconds < wall - 1.8, (summary.seconds, wall)  # the 2 s frozen are left out
+    assert summary.seconds > 1.0  # and the 1.5 s of frames are not
