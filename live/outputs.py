@@ -251,7 +251,7 @@ class Recorder:
         now = time.monotonic()
         due = int((now - self._start) * self.fps) + 1 - self.frames_written
         if due > self.fps * MAX_CATCH_UP_SECONDS:  # this process stood still (a new layer built, say)
-            log.debug("recording '%s': %.1f s without frames left out", self.path, (due - 1) / self.fps)
+            log.debug("recording '%s': %.1f s the program stood still left out", self.path, (due - 1) / self.fps)
             self._start += (due - 1) / self.fps
             return 1
         affordable = max(1, int(MAX_WRITE_SECONDS / self._frame_seconds)) if self._frame_seconds else due
@@ -312,13 +312,18 @@ def save_png(path: Path, image: np.ndarray) -> None:
         raise OutputError(f"could not write '{path}': {exc.strerror or exc}") from exc
 
 
-def save_snapshot(folder: Path, canvas: np.ndarray, activations_hwc: np.ndarray, info: dict) -> Path:
-    """Write `<stem>.png` (the window), `<stem>.npy` (raw float32 activations) and `<stem>.json`; return the stem."""
-    folder = Path(folder)
+def make_folder(folder: Path) -> None:
+    """The folder for snapshots and recordings, made where missing, or OutputError with the reason."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"could not create the snapshot folder '{folder}': {exc.strerror or exc}") from exc
+        raise OutputError(f"could not create the folder '{folder}': {exc.strerror or exc}") from exc
+
+
+def save_snapshot(folder: Path, canvas: np.ndarray, activations_hwc: np.ndarray, info: dict) -> Path:
+    """Write `<stem>.png` (the window), `<stem>.npy` (raw float32 activations) and `<stem>.json`; return the stem."""
+    folder = Path(folder)
+    make_folder(folder)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     stem = free_path(folder / f"snapshot_{stamp}_{info.get('frame', 0):06d}.json").with_suffix("")
     try:

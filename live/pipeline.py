@@ -26,7 +26,7 @@ from live.errors import OutputError
 from live.extractor import Extraction
 from live.handover import END, BufferPool, Handover
 from live.inference import Inference, Request, Result, normalize_in_graph
-from live.outputs import RECORD_FPS, Encoder, Recorder, save_png, save_snapshot
+from live.outputs import RECORD_FPS, Encoder, Recorder, make_folder, save_png, save_snapshot
 from live.preprocess import crop_box
 from live.tiler import MosaicLayout, colormap_lut, colormap_names
 
@@ -406,15 +406,11 @@ class Visualizer:
             self.show(f"recording {'saved' if saved else 'could not be finished'}: {self.user_recorder.path}")
             self.user_recorder = None
             return
-        try:
-            self.config.snapshot_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            self.say(f"cannot record: the folder '{self.config.snapshot_dir}' cannot be created ({exc.strerror or exc})")
-            return
         path = self.config.snapshot_dir / f"recording_{time.strftime('%Y%m%d-%H%M%S')}.mp4"
-        spare = self._spare_encoder  # with a window, the one kept ready, replaced for the next recording
-        self._spare_encoder = _ready_encoder() if spare is not None else None
         try:
+            make_folder(self.config.snapshot_dir)
+            spare = self._spare_encoder  # with a window, the one kept ready, replaced for the next recording
+            self._spare_encoder = _ready_encoder() if spare is not None else None
             self.user_recorder = _make_recorder(path, self.source, self.config.unpaced, spare)
         except OutputError as exc:
             self.say(f"cannot record: {exc}")
