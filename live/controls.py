@@ -171,7 +171,7 @@ class Controls:
         state.layer_index = index
         state.page, state.focus, self.ranking = 0, None, None
         actions = ["layer"] + (["rank"] if state.order == "mean" else [])
-        return actions + self._say(f"layer {self.layer_name} ({self.channels} channels)")
+        return actions + self._say(f"layer {self.layer_name} ({self.channels} channel{'s' * (self.channels != 1)})")
 
     def _go_to_stage(self, number: int) -> list[str]:
         """Digit keys: stage 1 is the first convolution, each later one the first at a smaller map size (letters

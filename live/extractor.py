@@ -102,6 +102,8 @@ class Extractor:
             self.trace_count += 1
             x = image[None] if scaled_on_host else preprocess(tf.cast(image[None], tf.float32))
             acts = self.submodel(x, training=False)[0]
+            if acts.dtype != tf.float32:  # a mixed-precision model's float16 or bfloat16 maps
+                acts = tf.cast(acts, tf.float32)
             if k == self.layer.channels:
                 return acts  # every channel is shown: nothing to select
             # A contiguous block is a cheap slice; only an arbitrary set of channels needs the slower gather.

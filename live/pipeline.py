@@ -91,8 +91,12 @@ class Visualizer:
                                  colormap_names(), state, stage_starts=loaded.stage_starts)
         layer = loaded.layer(first_layer)
         if layer.channels < config.channels:
-            log.warning("layer %s has %d channels, fewer than --channels %d: showing all %d",
-                        layer.name, layer.channels, config.channels, layer.channels)
+            if layer.channels == 1:
+                log.warning("layer %s has 1 channel, fewer than --channels %d: showing it", layer.name,
+                            config.channels)
+            else:
+                log.warning("layer %s has %d channels, fewer than --channels %d: showing all %d", layer.name,
+                            layer.channels, config.channels, layer.channels)
         self.composer = Composer(config.panel_height)
         self.stop = threading.Event()
         self.recorder = None

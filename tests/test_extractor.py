@@ -184,3 +184,24 @@ def test_gray_levels_are_a_clip_and_truncate_byte_for_byte():
     assert got.dtype == np.uint8
     np.testing.assert_array_equal(got, expected)
     assert (got[:, :, [2, 3, 4, 5, 6]] == 0).all() and got[:, :, 1].max() == 255
+
+
+@both_sides
+def test_a_mixed_precision_model_gives_float32_maps(in_graph):
+    """Layers under Keras' mixed_float16 policy give float16 maps, which numba and the normalization take as
+    float32; before the cast the run stopped with NotImplementedError: float16."""
+    import keras
+
+    from models.layers import feature_layers
+    from models.loading import LoadedModel
+
+    inputs = keras.Input((16, 16, 3))
+    half = keras.layers.Conv2D(4, 3, dtype="mixed_float16", name="half")(inputs)
+    model = keras.Model(inputs, half)
+    assert model.get_layer("half").compute_dtype == "float16"
+    loaded = LoadedModel("mixed", model, "none", (16, 16), lambda rgb: rgb, feature_layers(model))
+    rgb = prepare_rgb(moving_frames(1)[0], (16, 16))
+    out = Extractor(loaded, "half", 4, in_graph)(rgb, np.arange(4))
+    expected = minmax_uint8(np.asarray(model(rgb[None].astype(np.float32)), np.float32)[0])
+    assert np.abs(levels(out) - expected).max() <= 1.0
+    assert levels(out).std() > 10
