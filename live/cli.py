@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--model", default="vgg16", help="a keras.applications name (vgg16, mobilenet_v2, resnet50, ...) "
                                          "or a .keras / .h5 file; layers of a model nested inside it are "
                                          "named base/layer (default: vgg16)")
+    add("--custom-objects", type=Path, action="append", default=[], metavar="FILE.py",
+        help="a Python file that defines the model file's own layers or functions; it is run before the model "
+             "loads (again for more files)")
     add("--weights", default="auto", choices=WEIGHTS_CHOICES,
         help="auto: bundled offline weights for vgg16, ImageNet for others; imagenet: Keras download; none: random")
     add("--preprocess", default="auto", choices=PREPROCESS_CHOICES,
@@ -163,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def parse_config(argv: list[str]) -> tuple[Config, argparse.Namespace]:
     args = build_parser().parse_args(argv)
-    config = Config(source=args.source, camera_size=args.camera_size, model=args.model, weights=args.weights,
+    config = Config(source=args.source, camera_size=args.camera_size, model=args.model,
+                    custom_objects=tuple(args.custom_objects), weights=args.weights,
                     preprocess=args.preprocess, layer=args.layer, channels=args.channels, gap=args.gap,
                     colormap=args.colormap, normalize=args.normalize, normalize_in=args.normalize_in,
                     order=args.order, page=args.page - 1, focus=args.focus, mirror=args.mirror,
@@ -316,7 +320,7 @@ def _load(config: Config, args):
     weights = config.weights
     if args.list_layers and not is_model_file(config.model):
         weights = "none"  # the layers do not depend on the weights: listing them needs no download
-    loaded = load_model(config.model, weights, config.preprocess)
+    loaded = load_model(config.model, weights, config.preprocess, config.custom_objects)
     if config.layer is not None:
         loaded.layer(config.layer)
     return loaded, device
@@ -384,7 +388,7 @@ def run(config: Config, args) -> int:
     if args.list_cameras:
         return _list_cameras()
     colormap_lut(config.colormap)  # bad values fail before anything slow starts
-    check_choice(config.model, config.weights, config.preprocess)
+    check_choice(config.model, config.weights, config.preprocess, config.custom_objects)
     _check_outputs(config)
     if args.list_layers:
         return _list_layers(_load(config, args)[0])

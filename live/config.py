@@ -11,6 +11,7 @@ class Config:
     source: str | None = None  # None: camera 0, or the demo scene when there is no camera
     camera_size: tuple[int, int] | None = None  # (height, width) to ask a camera for; None: its default
     model: str = "vgg16"
+    custom_objects: tuple[Path, ...] = ()  # Python files that define a model file's own layers
     weights: str = "auto"
     preprocess: str = "auto"
     layer: str | None = None  # None: the first conv layer

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from live.errors import LayerError, ModelError, UsageError
-from models import hed_weights
+from models import custom_objects, hed_weights
 from models.layers import FeatureLayer, cut_at, feature_layers, stage_starts
 from models.registry import close_names, find_spec, list_models
 
@@ -117,10 +117,14 @@ def is_model_file(name: str) -> bool:
     return Path(name).suffix.lower() in MODEL_FILE_SUFFIXES
 
 
-def check_choice(name: str, weights: str = "auto", preprocess: str = "auto") -> None:
+def check_choice(name: str, weights: str = "auto", preprocess: str = "auto", custom: tuple = ()) -> None:
     """What can be told about a model choice without TensorFlow: the options, a known name, a model file that
-    exists and is of its kind. Run before anything slow starts, so that a typo fails at once; Keras can still
-    refuse a file later, for reasons only it can tell."""
+    exists and is of its kind, the files of its own layers. Run before anything slow starts, so that a typo fails
+    at once; Keras can still refuse a file later, for reasons only it can tell."""
+    if custom:
+        if not is_model_file(name):
+            raise UsageError(f"--custom-objects goes with a model file (.keras, .h5); '{name}' is not one")
+        custom_objects.check_files(custom)
     if weights not in WEIGHTS_CHOICES:
         raise ModelError(f"unknown weights '{weights}'; choose one of {', '.join(WEIGHTS_CHOICES)}")
     if preprocess not in PREPROCESS_CHOICES:
@@ -203,18 +207,23 @@ def _load_named(spec_name: str, weights: str) -> tuple[object, str, Callable]:
     return model, description, preprocess
 
 
-def _load_file(path: Path, preprocess: str) -> tuple[object, str, Callable]:
+def _load_file(path: Path, preprocess: str, custom: tuple = ()) -> tuple[object, str, Callable]:
     import keras
 
+    own = custom_objects.load(custom)
     try:
-        model = keras.models.load_model(path, compile=False, safe_mode=True)
+        model = keras.models.load_model(path, custom_objects=own, compile=False, safe_mode=True)
     except Exception as exc:
         text = str(exc)
         if "lambda" in text.lower() or "safe_mode" in text:
             raise ModelError(f"'{path}' needs to run code stored in the file (a Lambda layer) to load; it is refused "
                              f"because Keras' safe mode stays on. Rebuild the model without Lambda layers.") from exc
+        unknown = custom_objects.missing(text)
+        if unknown:
+            raise ModelError(custom_objects.missing_message(path, *unknown, custom)) from exc
         first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
         raise ModelError(f"could not load the model file '{path}': {first}") from exc
+    _check_graph(model, path)
     if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:
         raise ModelError(f"'{path}' must take one image input (batch, height, width, channels); "
                          f"it takes {[tuple(i.shape) for i in model.inputs]}")
@@ -232,6 +241,22 @@ def _load_file(path: Path, preprocess: str) -> tuple[object, str, Callable]:
                              f"takes gray images; use none, unit or symmetric")
         preprocess_fn = _from_gray(preprocess_fn)
     return model, f"from {path.name}", preprocess_fn
+
+
+def _check_graph(model, path: Path) -> None:
+    """A model whose layers form a graph from a defined input: only then can it be cut at any layer."""
+    import keras
+
+    try:
+        model.inputs[0]
+    except (AttributeError, IndexError, TypeError, ValueError):
+        if isinstance(model, keras.Sequential):
+            raise ModelError(f"'{path}' holds a Sequential model saved before it was built, so it has no input "
+                             f"shape: start it with keras.Input(shape=(height, width, 3)), or call "
+                             f"model.build((None, height, width, 3)), then save it again") from None
+        raise ModelError(f"'{path}' holds a subclassed model ({type(model).__name__}), whose call() runs its layers "
+                         f"in Python, so their outputs cannot be taken one by one: build it as a functional or "
+                         f"Sequential model") from None
 
 
 def _scales_its_input(model) -> bool:
@@ -255,12 +280,13 @@ def _from_gray(preprocess: Callable) -> Callable:
     return lambda rgb: preprocess(tf.image.rgb_to_grayscale(rgb))
 
 
-def load_model(name: str, weights: str = "auto", preprocess: str = "auto") -> LoadedModel:
-    """Build a model by name (`vgg16`, `mobilenet_v2`, ...) or load one from a `.keras` / `.h5` file."""
-    check_choice(name, weights, preprocess)
+def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custom: tuple = ()) -> LoadedModel:
+    """Build a model by name (`vgg16`, `mobilenet_v2`, ...) or load one from a `.keras` / `.h5` file, with the
+    Python files (`custom`) that define its own layers."""
+    check_choice(name, weights, preprocess, custom)
     path = Path(name)
     if is_model_file(name):
-        model, description, preprocess_fn = _load_file(path, preprocess)
+        model, description, preprocess_fn = _load_file(path, preprocess, custom)
         label = path.stem
     else:
         model, description, preprocess_fn = _load_named(name, weights)

@@ -223,6 +223,30 @@ def test_a_layer_inside_a_nested_model_runs_end_to_end(tmp_path):
     assert len(list((tmp_path / "m").glob("mosaic_*.png"))) == 3
 
 
+def test_a_mixed_precision_model_with_its_own_layer_runs_end_to_end(tmp_path):
+    """An ML engineer's model: a layer of their own (given with --custom-objects) and float16 maps."""
+    import keras
+
+    code = tmp_path / "my_layers.py"
+    code.write_text("import keras\n\n\nclass Doubled(keras.layers.Layer):\n    def call(self, x):\n"
+                    "        return x * 2.0\n")
+    from models import custom_objects
+
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(6, 3, dtype="mixed_float16", name="half")(inputs)
+    x = custom_objects.load([code])["Doubled"](dtype="mixed_float16", name="doubled")(x)
+    model = tmp_path / "mine.keras"
+    keras.Model(inputs, x).save(model)
+    refused = run_cli("--model", str(model), "--list-layers")
+    assert refused.returncode == 1 and "uses 'Doubled' (module 'my_layers')" in refused.stderr
+    assert "--custom-objects my_layers.py" in refused.stderr and "Traceback" not in refused.stderr
+    done = run_cli("--model", str(model), "--custom-objects", str(code), "--layer", "doubled", "--source", "demo",
+                   "--headless", "--max-frames", "3", "--save-mosaics", str(tmp_path / "m"))
+    assert done.returncode == 0, done.stderr
+    mosaic = cv2.imread(str(tmp_path / "m" / "mosaic_000002.png"))
+    assert mosaic.shape[:2] == (2 * 30 + 1, 3 * 30 + 2) and mosaic.std() > 10
+
+
 def test_a_second_run_writes_over_nothing(tmp_path):
     out, mosaics = tmp_path / "talk.mp4", tmp_path / "mosaics"
     first = run_cli("--source", "demo", "--headless", "--max-frames", "3", "--output", str(out),
@@ -240,7 +264,7 @@ def test_a_second_run_writes_over_nothing(tmp_path):
 
 
 @pytest.mark.parametrize("args", [["--model", "vgg61"], ["--model", "missing.keras"],
-                                  ["--model", "mobilenet_v2", "--weights", "hed"]])
+                                  ["--model", "mobilenet_v2", "--weights", "hed"], ["--custom-objects", "mine.py"]])
 def test_a_bad_model_choice_fails_before_tensorflow_and_the_camera(args):
     done, printed, imported_tensorflow = _main_alone(*args, "--headless")
     assert not imported_tensorflow, done.stdout + done.stderr

@@ -143,6 +143,104 @@ def test_lambda_model_is_refused_in_safe_mode(tmp_path):
         load_model(str(path))
 
 
+LAYERS_FILE = """
+import keras
+
+
+@keras.saving.register_keras_serializable(package="mine")
+class Twice(keras.layers.Layer):
+    def call(self, x):
+        return x * 2.0
+
+
+class Half(keras.layers.Layer):  # not registered: Keras finds it by its name among the file's classes
+    def call(self, x):
+        return x * 0.5
+
+
+def shifted_relu(x):
+    return keras.ops.relu(x - 1.0)
+"""
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_model_with_its_own_layers_loads_with_the_file_that_defines_them(tmp_path, suffix):
+    """Without the file, one sentence names the missing class and the option (Keras' own message is about
+    from_config); with it, the layers are listed, and cut where the model's code runs."""
+    import keras
+
+    from models import custom_objects
+
+    code = tmp_path / f"layers_{suffix[1:]}.py"
+    code.write_text(LAYERS_FILE)
+    own = custom_objects.load([code])
+    assert {"Twice", "Half", "shifted_relu"} <= set(own) and "keras" not in own
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(4, 3, activation=own["shifted_relu"], name="conv")(inputs)
+    x = own["Twice"](name="twice")(own["Half"](name="half")(x))
+    path = tmp_path / f"mine{suffix}"
+    keras.Model(inputs, x).save(path)
+    with pytest.raises(ModelError, match=f"'.*mine{suffix}' uses '(Half|shifted_relu)'.*, which is not part of "
+                                         f"Keras.*--custom-objects"):
+        load_model(str(path))
+    if suffix == ".keras":  # a class's module is in the file, and names the file to pass
+        keras.Model(inputs, own["Half"]()(inputs)).save(tmp_path / "half.keras")
+        with pytest.raises(ModelError, match="uses 'Half' \\(module 'layers_keras'\\), .* --custom-objects "
+                                             "layers_keras.py$"):
+            load_model(str(tmp_path / "half.keras"))
+    loaded = load_model(str(path), custom=(code,))
+    assert [layer.name for layer in loaded.layers] == ["conv", "half", "twice"]
+    image = np.random.default_rng(5).uniform(0, 255, (1, 16, 16, 3)).astype(np.float32)
+    conv = np.asarray(loaded.cut("conv")(image))
+    assert conv.min() >= 0 and conv.max() > 0
+    np.testing.assert_allclose(np.asarray(loaded.cut("twice")(image)), conv, rtol=1e-6)
+    other = tmp_path / "other.py"
+    other.write_text("import keras\n")
+    with pytest.raises(ModelError, match="uses '(Half|shifted_relu)'.*not defined in --custom-objects '.*other.py'"):
+        load_model(str(path), custom=(other,))
+
+
+def test_custom_object_files_that_cannot_be_used_get_one_sentence(tmp_path):
+    (tmp_path / "m.keras").write_bytes(b"")
+    model = str(tmp_path / "m.keras")
+    with pytest.raises(UsageError, match="--custom-objects goes with a model file"):
+        load_model("vgg16", custom=(tmp_path / "x.py",))
+    with pytest.raises(UsageError, match="'.*nowhere.py' does not exist"):
+        load_model(model, custom=(tmp_path / "nowhere.py",))
+    with pytest.raises(UsageError, match="must be a Python file"):
+        load_model(model, custom=(tmp_path / "m.keras",))
+    from models import custom_objects
+
+    broken = tmp_path / "broken.py"
+    broken.write_text("def f(:\n")
+    with pytest.raises(ModelError, match="'.*broken.py' is not valid Python: .* \\(line 1\\)"):
+        custom_objects.load([broken])
+    needs = tmp_path / "needs.py"
+    needs.write_text("import a_package_that_is_not_there\n")
+    with pytest.raises(ModelError, match="'.*needs.py' failed as it ran: ModuleNotFoundError"):
+        custom_objects.load([needs])
+
+
+def test_unbuilt_and_subclassed_models_are_explained(tmp_path):
+    import keras
+
+    keras.Sequential([keras.layers.Conv2D(4, 3)]).save(tmp_path / "unbuilt.keras")
+    with pytest.raises(ModelError, match="Sequential model saved before it was built.*keras.Input"):
+        load_model(str(tmp_path / "unbuilt.keras"))
+    code = tmp_path / "net.py"
+    code.write_text("import keras\n\n\n@keras.saving.register_keras_serializable(package='net')\n"
+                    "class Net(keras.Model):\n    def __init__(self, **kwargs):\n"
+                    "        super().__init__(**kwargs)\n        self.conv = keras.layers.Conv2D(4, 3)\n\n"
+                    "    def call(self, x):\n        return self.conv(x)\n")
+    from models import custom_objects
+
+    net = custom_objects.load([code])["Net"]()
+    net(np.zeros((1, 16, 16, 3), np.float32))
+    net.save(tmp_path / "net.keras")
+    with pytest.raises(ModelError, match="subclassed model \\(Net\\).*functional or Sequential"):
+        load_model(str(tmp_path / "net.keras"), custom=(code,))
+
+
 def test_a_weights_file_is_told_apart_from_a_model_file(tmp_path):
     """model.save_weights() writes an HDF5 file too, which Keras refuses with 'No model config found'."""
     import keras

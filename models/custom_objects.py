@@ -1,0 +1,95 @@
+"""A model's own layers and functions, from the Python files that define them (`--custom-objects`).
+
+Keras writes a custom layer into a model file by name only; loading it needs the code, which the user's
+own file brings. Its classes and functions are handed to Keras by name, and those it registers with
+`@keras.saving.register_keras_serializable` are found by Keras itself once the file has run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import logging
+import re
+import sys
+from pathlib import Path
+
+from live.errors import ModelError, UsageError
+
+log = logging.getLogger(__name__)
+
+LIBRARIES = ("keras", "tensorflow", "numpy", "tf_keras")  # what a file imports is not its own
+
+# What Keras says when a name in the file has no code: Keras 3's .keras format, then the legacy .h5 loader.
+_NOT_FOUND = (re.compile(r"Could not locate (?:class|function) '([^']+)'"),
+              re.compile(r"Unknown [a-z ]+: '([^']+)'"))
+_MODULE = "'module': '([^']+)', 'class_name': '{}'"
+
+
+def check_files(paths) -> None:
+    """Each file exists and is Python source: told before TensorFlow starts."""
+    for path in paths:
+        path = Path(path)
+        if path.suffix != ".py":
+            raise UsageError(f"--custom-objects '{path}' must be a Python file (.py) that defines the model's own "
+                             f"layers")
+        if not path.is_file():
+            raise UsageError(f"--custom-objects '{path}' does not exist")
+
+
+def load(paths) -> dict:
+    """Run each file once and return the classes and functions it defines, by name, for `keras.models.load_model`."""
+    found: dict = {}
+    for path in map(Path, paths):
+        module = _run(path)
+        own = {name: value for name, value in vars(module).items()
+               if not name.startswith("_") and (inspect.isclass(value) or inspect.isfunction(value))
+               and not getattr(value, "__module__", "").split(".")[0] in LIBRARIES}
+        log.debug("--custom-objects %s: %s", path, ", ".join(sorted(own)) or "nothing of its own")
+        found.update(own)
+    return found
+
+
+def _run(path: Path):
+    """Import a file by its path, its folder first on the import path so that it can import its neighbours."""
+    name = path.stem
+    if name in sys.modules and getattr(sys.modules[name], "__file__", None) == str(path.resolve()):
+        return sys.modules[name]
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(name, path.resolve())
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        del sys.modules[name]
+        raise ModelError(f"--custom-objects '{path}' is not valid Python: {exc.msg} (line {exc.lineno})") from exc
+    except Exception as exc:
+        del sys.modules[name]
+        raise ModelError(f"--custom-objects '{path}' failed as it ran: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+def missing(text: str) -> tuple[str, str | None] | None:
+    """The name Keras found no code for in its error `text`, and the module it was defined in when the file says."""
+    for pattern in _NOT_FOUND:
+        match = pattern.search(text)
+        if match:
+            name = match.group(1)
+            module = re.search(_MODULE.format(re.escape(name)), text)
+            return name, module.group(1) if module else None
+    return None
+
+
+def missing_message(path: Path, name: str, module: str | None, given) -> str:
+    """A sentence for a model file that needs code it was not given."""
+    where = f" (module '{module}')" if module else ""
+    if given:
+        files = ", ".join(f"'{p}'" for p in given)
+        return (f"'{path}' uses '{name}'{where}, which is not defined in --custom-objects {files}: add the file that "
+                f"defines it")
+    example = f"{module.split('.')[-1]}.py" if module else "my_layers.py"
+    return (f"'{path}' uses '{name}'{where}, which is not part of Keras: it was defined in the code the model was "
+            f"built with. Pass that Python file with --custom-objects {example}")
