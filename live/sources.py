@@ -11,6 +11,7 @@ import math
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 import cv2
@@ -117,10 +118,11 @@ class CaptureSource(FrameSource):
     def open(self) -> "CaptureSource":
         """Open and read the first frame now, so that a dead camera or a broken file fails at once."""
         self.close()  # never two handles on one device
+        began = time.monotonic()
         self._capture = self._new_capture()
         if not self._capture.isOpened():
             self.close()
-            raise SourceError(self._open_failure())
+            raise SourceError(self._open_failure(time.monotonic() - began))
         if self.size_hw is not None:
             self._ask_size()
         ok, frame = self._capture.read()
@@ -147,11 +149,13 @@ class CaptureSource(FrameSource):
         self._capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         self._capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
 
-    def _open_failure(self) -> str:
+    def _open_failure(self, seconds: float) -> str:
         if self.kind == "camera":
             return f"camera {self.spec} could not be opened (is it connected, and not used by another program?)"
         if self.kind == "stream":
-            return f"stream {self.spec} did not answer within {STREAM_TIMEOUT_MS // 1000} s"
+            if seconds >= 0.9 * STREAM_TIMEOUT_MS / 1000:
+                return f"stream {self.spec} did not answer within {STREAM_TIMEOUT_MS // 1000} s"
+            return _unreachable(self.spec)
         return f"'{self.spec}' is not a video or image that OpenCV can read"
 
     def read(self) -> np.ndarray | None:
@@ -375,3 +379,20 @@ def open_source(spec: str | None, camera_size: tuple[int, int] | None = None) ->
                         " (--camera-size is for cameras: the demo stays 640x480)" if camera_size else "")
             return DemoSource().open()
     return make_source(spec, camera_size).open()
+
+
+def _unreachable(url: str) -> str:
+    """Why a stream failed at once, without waiting: a host name that cannot be looked up means no network (or
+    a typo), which a presenter needs to hear as such; otherwise the server refused or could not be reached."""
+    import socket
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname
+    if host:
+        try:
+            socket.getaddrinfo(host, None)
+        except (socket.gaierror, UnicodeError):
+            return (f"stream {url}: the host name '{host}' could not be looked up (no network, or a typo in "
+                    f"the address?)")
+    return (f"stream {url} could not be opened: the server refused it or could not be reached (is the stream "
+            f"running, and the address, port and path right?)")
