@@ -159,9 +159,16 @@ class Extractor:
             if scaled_on_host:
                 signature[0] = tf.TensorSpec([height, width, self.host_scaling.channels], tf.float32)
             self._select = tf.function(select, input_signature=signature[:3], autograph=False).get_concrete_function()
+        traced = self._step.structured_outputs[0] if in_graph else self._select.structured_outputs
+        self.map_hw = tuple(traced.shape[:2])  # (height, width) of the maps, known also for a model of open size
         self._constants: dict = {}  # (block, gather) as tensors, made once per page instead of every frame
         self._no_range = np.zeros(k, np.float32)
         self._unit_scale = (np.zeros(k, np.float32), np.ones(k, np.float32))
+
+    def mode_for(self, mode: str) -> str:
+        """The normalization that shows something: maps of 1x1 have one value a channel, which a range of its own
+        (channel, percentile, steady) would blank, so they are scaled together, as `layer` does."""
+        return "layer" if self.map_hw == (1, 1) else mode
 
     def __call__(self, rgb: np.ndarray, channels: np.ndarray, mode: str = "channel",
                  steady_low: np.ndarray | None = None, steady_high: np.ndarray | None = None) -> Extraction:

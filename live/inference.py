@@ -184,17 +184,18 @@ class Inference:
         timings["preprocess"] = time.perf_counter() - began
         began = time.perf_counter()
         key = (request.layer, tuple(request.channels.tolist()))
+        normalize = extractor.mode_for(request.normalize)
         with self._steady_lock:
-            steady = self._steady.get(key) if request.normalize == "steady" else None
+            steady = self._steady.get(key) if normalize == "steady" else None
         if steady is not None:
             extraction = extractor(rgb, request.channels, "steady", *steady)
             with self._steady_lock:
                 low, high = self._steady.get(key, steady)
                 self._steady[key] = (_follow(low, extraction.low), _follow(high, extraction.high))
         else:
-            mode = "channel" if request.normalize == "steady" else request.normalize
+            mode = "channel" if normalize == "steady" else normalize
             extraction = extractor(rgb, request.channels, mode)
-            if request.normalize == "steady":
+            if normalize == "steady":
                 with self._steady_lock:
                     self._steady[key] = (extraction.low.copy(), extraction.high.copy())
         timings["model"] = time.perf_counter() - began

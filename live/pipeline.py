@@ -272,9 +272,12 @@ class Visualizer:
         state, layer = self.controls.state, result.extractor.layer
         if not state.text:
             return []
-        shape = f"{layer.height}x{layer.width}x{layer.channels}"
+        shape = "{}x{}x{}".format(*result.extractor.map_hw, layer.channels)  # a model of open size: its maps' size
+        normalize = result.extractor.mode_for(state.normalize)
+        if normalize != state.normalize:
+            normalize += " (1x1 maps)"
         first = (f"{self.loaded.name} | {layer.name} {shape} | page {state.page + 1}/{self.controls.pages}"
-                 f" | {state.order} | {state.normalize} | {state.colormap}")
+                 f" | {state.order} | {normalize} | {state.colormap}")
         now = time.monotonic()
         if now - self._figures_at >= FIGURES_SECONDS:  # readable, and the text is not redrawn every frame
             fps = self.stats.fps()  # 0 until two frames were shown (at start, after a pause)
@@ -391,9 +394,9 @@ class Visualizer:
         state = self.controls.state
         info = {
             "model": self.loaded.name, "weights": self.loaded.weights, "layer": result.extractor.layer.name,
-            "shape": [result.extractor.layer.height, result.extractor.layer.width, result.extractor.layer.channels],
+            "shape": [*result.extractor.map_hw, result.extractor.layer.channels],
             "page": state.page + 1, "pages": self.controls.pages, "order": state.order,
-            "normalization": result.request.normalize, "colormap": state.colormap,
+            "normalization": result.extractor.mode_for(result.request.normalize), "colormap": state.colormap,
             "channels": result.request.channels.tolist(), "focus": state.focus, "frame": result.frame.index,
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }

@@ -247,6 +247,20 @@ def test_a_mixed_precision_model_with_its_own_layer_runs_end_to_end(tmp_path):
     assert mosaic.shape[:2] == (2 * 30 + 1, 3 * 30 + 2) and mosaic.std() > 10
 
 
+def test_a_layer_of_one_pixel_maps_shows_its_channels_side_by_side(tmp_path):
+    """1x1 maps, one value a channel, were all blank under the default per-channel scaling."""
+    import keras
+
+    inputs = keras.Input((32, 32, 3))
+    model = tmp_path / "pooled.keras"
+    keras.Model(inputs, keras.layers.Conv2D(9, 32, name="pooled")(inputs)).save(model)
+    done = run_cli("--model", str(model), "--source", "demo", "--headless", "--max-frames", "2", "--gap", "0",
+                   "--save-mosaics", str(tmp_path / "m"))
+    assert done.returncode == 0, done.stderr
+    mosaic = cv2.imread(str(tmp_path / "m" / "mosaic_000001.png"), cv2.IMREAD_GRAYSCALE)
+    assert mosaic.shape == (3, 3) and mosaic.min() == 0 and mosaic.max() == 255 and len(np.unique(mosaic)) == 9
+
+
 def test_a_second_run_writes_over_nothing(tmp_path):
     out, mosaics = tmp_path / "talk.mp4", tmp_path / "mosaics"
     first = run_cli("--source", "demo", "--headless", "--max-frames", "3", "--output", str(out),

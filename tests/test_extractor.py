@@ -205,3 +205,28 @@ def test_a_mixed_precision_model_gives_float32_maps(in_graph):
     expected = minmax_uint8(np.asarray(model(rgb[None].astype(np.float32)), np.float32)[0])
     assert np.abs(levels(out) - expected).max() <= 1.0
     assert levels(out).std() > 10
+
+
+@both_sides
+def test_maps_of_one_pixel_are_scaled_together_and_open_sizes_are_known(in_graph):
+    """A 1x1 map is one value a channel: a range per channel blanked every tile, so they are scaled as a layer."""
+    import keras
+
+    from models.layers import feature_layers
+    from models.loading import LoadedModel
+
+    inputs = keras.Input((None, None, 3))
+    squeezed = keras.layers.Conv2D(6, 16, strides=16, name="squeezed")(inputs)
+    model = keras.Model(inputs, squeezed)
+    single = LoadedModel("one", model, "none", (16, 16), lambda rgb: rgb, feature_layers(model))
+    extractor = Extractor(single, "squeezed", 6, in_graph)
+    assert single.layer("squeezed").height is None and extractor.map_hw == (1, 1)
+    assert [extractor.mode_for(m) for m in ("channel", "percentile", "steady", "layer")] == ["layer"] * 4
+    rgb = prepare_rgb(moving_frames(1)[0], (16, 16))
+    out = extractor(rgb, np.arange(6), extractor.mode_for("channel"))
+    values = np.asarray(model(rgb[None].astype(np.float32)))[0, 0, 0]
+    expected = (values - values.min()) / (values.max() - values.min()) * 255
+    assert np.abs(levels(out)[0, 0] - expected).max() <= 1.0 and len(np.unique(levels(out))) == 6
+    wider = LoadedModel("two", model, "none", (32, 32), lambda rgb: rgb, feature_layers(model))
+    extractor = Extractor(wider, "squeezed", 6, in_graph)
+    assert extractor.map_hw == (2, 2) and extractor.mode_for("channel") == "channel"
