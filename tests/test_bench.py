@@ -55,7 +55,10 @@ def test_bench_measures_the_users_own_model_and_layers(tmp_path):
     assert "lesson" not in report and report["tiler"]["numba"]["median_ms"] > 0
 
 
-@pytest.mark.parametrize("args, phrase", [(["--layer", "block1_conv1"], "--layer goes with --model"),
+@pytest.mark.parametrize("args, phrase", [(["--layer", "block1_conv1"], "--layer and --custom-objects go with --model"),
+                                          (["--custom-objects", "mine.py"], "go with --model"),
+                                          (["--model", "vgg16", "--custom-objects", "mine.py"],
+                                           "--custom-objects goes with a model file"),
                                           (["--model", "vgg61"], "unknown model 'vgg61'")])
 def test_bench_refuses_a_bad_choice_in_one_sentence(args, phrase):
     done = subprocess.run([sys.executable, "-m", "live.bench", "--quick", *args],
