@@ -22,6 +22,7 @@ from numba.extending import intrinsic, overload
 from live.errors import UsageError
 
 BACKGROUND = 40  # gray level of gaps and empty cells: visibly not a feature value of 0
+MAX_GAP_SHARE = 16  # an enlarged gap pixel is drawn at most a tile's width / this wide
 _NO_TABLES = np.zeros((0, 256), np.uint32)  # float maps are scaled to gray levels, without tables
 _NOTHING = np.zeros(0, np.uint32)
 
@@ -129,13 +130,16 @@ def axis_plan(out_size: int, count: int, tile: int, gap: int) -> AxisPlan:
     """The plan for `count` tiles of `tile` pixels with `gap` (natural size) drawn over `out_size` pixels.
 
     At the natural size this is the identity. Scaled, a gap stays at least one pixel wide, so the grid is
-    still visible when 1-pixel gaps are shrunk for the screen; the few pixels left over after equal tiles
-    are split into margins before and after them. Each pixel shows the source pixel under its centre.
+    still visible when 1-pixel gaps are shrunk for the screen, and enlarged it grows to at most a
+    sixteenth of a tile a pixel of gap: maps of 1x1 would otherwise be drawn with gaps as wide as their tiles,
+    half the mosaic background. The few pixels left over after equal tiles are split into margins before and
+    after them. Each pixel shows the source pixel under its centre.
     """
     natural = count * tile + (count - 1) * gap
     if out_size == natural:
         return AxisPlan(0, tile, gap, np.arange(tile, dtype=np.int32))
-    screen_gap = 0 if gap == 0 else max(1, round(gap * out_size / natural))
+    zoom = out_size / natural
+    screen_gap = 0 if gap == 0 else max(1, round(gap * min(zoom, max(1.0, tile * zoom / MAX_GAP_SHARE))))
     cell = (out_size - (count - 1) * screen_gap) // count
     if cell < 1:  # too small to show gaps at all: tiles side by side
         screen_gap, cell = 0, max(1, out_size // count)

@@ -20,7 +20,7 @@ def test_canvas_has_camera_left_and_mosaic_right():
     bgr = np.zeros((120, 160, 3), np.uint8)
     bgr[..., 2] = 255
     canvas = composer.compose(bgr, extraction(), MosaicLayout.for_count(4, 8, 8, 1), colormap_lut("gray"), [])
-    assert canvas.shape[0] == 240 and canvas.shape[1] == 320 + 8 + 240
+    assert canvas.shape[0] == 240 and canvas.shape[1] == 320 + 8 + 239  # tiles of 116, a gap of 7 (a 16th of one)
     assert (canvas[200, 100] == (0, 0, 255)).all()  # the camera picture, scaled
     assert (canvas[200, 340] == 200).all() and (canvas[120, 450] == BACKGROUND).all()  # a tile and a gap
     assert composer.tile_at(10, 340) == 0 and composer.tile_at(200, 560) == 3 and composer.tile_at(10, 10) is None

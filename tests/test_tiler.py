@@ -93,7 +93,22 @@ def test_tile_at_finds_the_tile_under_a_pixel_and_none_over_gaps():
     assert layout.tile_at(0, 12, 94, 94) == 1
     assert layout.tile_at(12, 0, 94, 94) == 8
     assert layout.tile_at(10, 5, 94, 94) is None
-    assert layout.tile_at(188 - 1, 188 - 1, 188, 188) == 63
+    assert layout.tile_at(188 - 4, 188 - 4, 188, 188) == 63  # tiles of 21, gaps of 2, margins of 3
+    assert layout.tile_at(188 - 1, 188 - 1, 188, 188) is None
+
+
+@pytest.mark.parametrize("tile, screen_gap", [(224, 1), (56, 2), (14, 5), (7, 5), (1, 3)])
+def test_an_enlarged_gap_is_at_most_a_sixteenth_of_a_tile(tile, screen_gap):
+    """A 1-pixel gap between 1x1 maps was drawn as wide as the tiles (48 pixels at 720): half the mosaic gray."""
+    layout = MosaicLayout.for_count(64, tile, tile, 1)
+    height, width = layout.fit(720, 720)
+    maps = np.full((tile, tile, 64), 255, np.uint8)
+    mosaic = render_mosaic(maps, np.arange(64, dtype=np.int32), layout, colormap_lut("gray"), height, width)
+    row = mosaic[np.flatnonzero((mosaic[:, :, 0] == 255).any(axis=1))[0], :, 0]  # through the first row of tiles
+    lit = np.flatnonzero(row == 255)
+    gaps = np.diff(lit)[np.diff(lit) > 1] - 1
+    assert len(gaps) == 7 and set(gaps.tolist()) == {screen_gap}
+    assert len(lit) == 8 * ((width - 7 * screen_gap) // 8)
 
 
 def test_colormaps_include_gray_and_opencv_names():
