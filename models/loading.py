@@ -138,8 +138,9 @@ def check_choice(name: str, weights: str = "auto", preprocess: str = "auto", cus
         if path.exists():
             kind = "a folder" if path.is_dir() else "a file"
             raise ModelError(f"--model '{name}' is {kind}, not a .keras or .h5 model file or a model name; a "
-                             f"TensorFlow SavedModel folder cannot be opened layer by layer: load it in TensorFlow's "
-                             f"own Keras and save it with model.save('model.keras')")
+                             f"TensorFlow SavedModel folder cannot be opened layer by layer: load it with the Keras "
+                             f"that saved it (Keras 2: pip install tf-keras, then tf_keras.models.load_model) and save "
+                             f"it with model.save('model.h5'), which loads here")
         if len(path.parts) > 1:
             raise ModelError(f"model file '{name}' does not exist")
         close = close_names(name)
@@ -180,6 +181,18 @@ def _check_file(path: Path, weights: str) -> None:
                              f"whole with model.save('model.keras')")
 
 
+def _keras_version(path: Path) -> str:
+    """The Keras version a .keras archive says it was saved by ('' when it does not say)."""
+    import json
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return str(json.loads(archive.read("metadata.json")).get("keras_version", ""))
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile, AttributeError):
+        return ""
+
+
 def _load_named(spec_name: str, weights: str) -> tuple[object, str, Callable]:
     spec = find_spec(spec_name)
     import keras
@@ -218,6 +231,11 @@ def _load_file(path: Path, preprocess: str, custom: tuple = ()) -> tuple[object,
         if "lambda" in text.lower() or "safe_mode" in text:
             raise ModelError(f"'{path}' needs to run code stored in the file (a Lambda layer) to load; it is refused "
                              f"because Keras' safe mode stays on. Rebuild the model without Lambda layers.") from exc
+        version = _keras_version(path) if path.suffix.lower() == ".keras" else ""
+        if version.startswith("2."):
+            raise ModelError(f"'{path}' was saved by Keras {version} (tf.keras, or tf_keras), and Keras 3 cannot "
+                             f"open it: load it there and save it with model.save('model.h5'), which loads "
+                             f"here") from exc
         unknown = custom_objects.missing(text)
         if unknown:
             raise ModelError(custom_objects.missing_message(path, *unknown, custom)) from exc

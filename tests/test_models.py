@@ -257,6 +257,27 @@ def test_a_weights_file_is_told_apart_from_a_model_file(tmp_path):
         load_model(str(tmp_path / "cut.h5"))
 
 
+def test_a_keras_2_archive_gets_the_way_to_open_it(tmp_path):
+    """tf_keras (Keras 2) writes .keras archives that Keras 3 cannot read (its classes live in tf_keras), which
+    was reported as a custom class to pass with --custom-objects functional.py. Made here as tf_keras 2.21
+    writes one: its version in metadata.json, its model class in tf_keras.src.engine."""
+    import keras
+
+    inputs = keras.Input((16, 16, 3))
+    keras.Model(inputs, keras.layers.Conv2D(4, 3, name="c1")(inputs)).save(tmp_path / "new.keras")
+    with zipfile.ZipFile(tmp_path / "new.keras") as new, zipfile.ZipFile(tmp_path / "old.keras", "w") as old:
+        for item in new.namelist():
+            data = new.read(item)
+            if item == "metadata.json":
+                data = b'{"keras_version": "2.21.0", "date_saved": "2026-11-26@15:54:56"}'
+            if item == "config.json":
+                data = data.replace(b'"keras.src.models.functional"', b'"tf_keras.src.engine.functional"')
+            old.writestr(item, data)
+    with pytest.raises(ModelError, match="'.*old.keras' was saved by Keras 2.21.0 .*model.save\\('model.h5'\\)"):
+        load_model(str(tmp_path / "old.keras"))
+    assert load_model(str(tmp_path / "new.keras")).layer("c1").channels == 4
+
+
 def test_broken_and_missing_model_files(tmp_path):
     not_zip = tmp_path / "notes.keras"
     not_zip.write_bytes(b"not a zip file")
@@ -274,7 +295,7 @@ def test_broken_and_missing_model_files(tmp_path):
     with pytest.raises(ModelError, match="does not exist"):
         load_model(str(tmp_path / "missing.h5"))
     (tmp_path / "saved_model").mkdir()
-    with pytest.raises(ModelError, match="is a folder, not a .keras or .h5 model file.*SavedModel"):
+    with pytest.raises(ModelError, match="is a folder, not a .keras or .h5 model file.*SavedModel.*tf_keras.*h5"):
         load_model(str(tmp_path / "saved_model"))
     with pytest.raises(ModelError, match="model file '.*/nowhere/model' does not exist"):
         load_model(str(tmp_path / "nowhere" / "model"))
