@@ -24,6 +24,7 @@ LIBRARIES = ("keras", "tensorflow", "numpy", "tf_keras")  # what a file imports 
 _NOT_FOUND = (re.compile(r"Could not locate (?:class|function) '([^']+)'"),
               re.compile(r"Unknown [a-z ]+: '([^']+)'"))
 _MODULE = "'module': '([^']+)', 'class_name': '{}'"
+_NOT_IN_KERAS = re.compile(r"Could not deserialize '(keras(?:\.\w+)*)\.(\w+)' because it is not a KerasSaveable")
 
 
 def check_files(paths) -> None:
@@ -74,6 +75,9 @@ def _run(path: Path):
 
 def missing(text: str) -> tuple[str, str | None] | None:
     """The name Keras found no code for in its error `text`, and the module it was defined in when the file says."""
+    unknown_to_keras = _NOT_IN_KERAS.search(text)  # a class saved by a newer Keras
+    if unknown_to_keras:
+        return unknown_to_keras.group(2), unknown_to_keras.group(1)
     for pattern in _NOT_FOUND:
         match = pattern.search(text)
         if match:
@@ -86,6 +90,11 @@ def missing(text: str) -> tuple[str, str | None] | None:
 def missing_message(path: Path, name: str, module: str | None, given) -> str:
     """A sentence for a model file that needs code it was not given."""
     where = f" (module '{module}')" if module else ""
+    if module and module.split(".")[0] == "keras":  # saved by a newer Keras, with a class this one lacks
+        import keras
+
+        return (f"'{path}' uses '{name}'{where}, which Keras {keras.__version__} here does not have: it was probably "
+                f"saved by a newer Keras (pip install -U keras)")
     if given:
         files = ", ".join(f"'{p}'" for p in given)
         return (f"'{path}' uses '{name}'{where}, which is not defined in --custom-objects {files}: add the file that "

@@ -257,7 +257,7 @@ def test_a_weights_file_is_told_apart_from_a_model_file(tmp_path):
         load_model(str(tmp_path / "cut.h5"))
 
 
-def test_a_keras_2_archive_gets_the_way_to_open_it(tmp_path):
+def test_archives_of_another_keras_get_the_way_to_open_them(tmp_path):
     """tf_keras (Keras 2) writes .keras archives that Keras 3 cannot read (its classes live in tf_keras), which
     was reported as a custom class to pass with --custom-objects functional.py. Made here as tf_keras 2.21
     writes one: its version in metadata.json, its model class in tf_keras.src.engine."""
@@ -275,6 +275,12 @@ def test_a_keras_2_archive_gets_the_way_to_open_it(tmp_path):
             old.writestr(item, data)
     with pytest.raises(ModelError, match="'.*old.keras' was saved by Keras 2.21.0 .*model.save\\('model.h5'\\)"):
         load_model(str(tmp_path / "old.keras"))
+    with zipfile.ZipFile(tmp_path / "new.keras") as new, zipfile.ZipFile(tmp_path / "newer.keras", "w") as newer:
+        for item in new.namelist():  # a layer class of a Keras to come
+            newer.writestr(item, new.read(item).replace(b'"class_name": "Conv2D"', b'"class_name": "Conv9D"'))
+    with pytest.raises(ModelError, match="'.*newer.keras' uses 'Conv9D' \\(module 'keras.layers'\\), which Keras 3.* "
+                                         "here does not have: .*newer Keras"):
+        load_model(str(tmp_path / "newer.keras"))
     assert load_model(str(tmp_path / "new.keras")).layer("c1").channels == 4
 
 
