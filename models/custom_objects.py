@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import itertools
 import logging
 import re
 import sys
@@ -24,6 +25,7 @@ LIBRARIES = ("keras", "tensorflow", "numpy", "tf_keras")  # what a file imports 
 _NOT_FOUND = (re.compile(r"Could not locate (?:class|function) '([^']+)'"),
               re.compile(r"Unknown [a-z ]+: '([^']+)'"))
 _MODULE = "'module': '([^']+)', 'class_name': '{}'"
+_NUMBERS = itertools.count(1)  # names for files whose own name is taken by a loaded module
 _NOT_IN_KERAS = re.compile(r"Could not deserialize '(keras(?:\.\w+)*)\.(\w+)' because it is not a KerasSaveable")
 
 
@@ -45,21 +47,28 @@ def load(paths) -> dict:
         module = _run(path)
         own = {name: value for name, value in vars(module).items()
                if not name.startswith("_") and (inspect.isclass(value) or inspect.isfunction(value))
-               and not getattr(value, "__module__", "").split(".")[0] in LIBRARIES}
+               and getattr(value, "__module__", "").split(".")[0] not in LIBRARIES}
         log.debug("--custom-objects %s: %s", path, ", ".join(sorted(own)) or "nothing of its own")
         found.update(own)
     return found
 
 
 def _run(path: Path):
-    """Import a file by its path, its folder first on the import path so that it can import its neighbours."""
+    """Import a file by its path, with its folder on the import path so that it can import its neighbours.
+
+    It is imported under its own name unless a module of that name is already loaded (a user's `models.py`
+    must not replace this program's `models` package), and the folder goes last on the path for the same reason.
+    """
+    resolved = path.resolve()
+    for loaded in list(sys.modules.values()):
+        if getattr(loaded, "__file__", None) == str(resolved):
+            return loaded
     name = path.stem
-    if name in sys.modules and getattr(sys.modules[name], "__file__", None) == str(path.resolve()):
-        return sys.modules[name]
-    folder = str(path.resolve().parent)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    spec = importlib.util.spec_from_file_location(name, path.resolve())
+    if not name.isidentifier() or name in sys.modules:
+        name = f"_custom_objects_{next(_NUMBERS)}"
+    if str(resolved.parent) not in sys.path:
+        sys.path.append(str(resolved.parent))
+    spec = importlib.util.spec_from_file_location(name, resolved)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:

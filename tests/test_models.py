@@ -200,6 +200,26 @@ def test_a_model_with_its_own_layers_loads_with_the_file_that_defines_them(tmp_p
         load_model(str(path), custom=(other,))
 
 
+def test_a_custom_objects_file_named_like_a_loaded_module_leaves_that_module_alone(tmp_path):
+    """A user's models.py (a common name) replaced this program's own models package in sys.modules."""
+    import sys
+
+    import keras
+
+    import models
+    from models import custom_objects
+
+    code = tmp_path / "models.py"
+    code.write_text(LAYERS_FILE)
+    own = custom_objects.load([code])
+    assert sys.modules["models"] is models and own["Half"].__module__ != "models"
+    assert custom_objects.load([code])["Half"] is own["Half"]  # run once, however often it is named
+    inputs = keras.Input((16, 16, 3))
+    keras.Model(inputs, own["Half"](name="half")(keras.layers.Conv2D(2, 3)(inputs))).save(tmp_path / "m.keras")
+    assert load_model(str(tmp_path / "m.keras"), custom=(code,)).layer("half").channels == 2
+    assert sys.modules["models"] is models and sys.path.index(str(tmp_path)) > 0
+
+
 def test_custom_object_files_that_cannot_be_used_get_one_sentence(tmp_path):
     (tmp_path / "m.keras").write_bytes(b"")
     model = str(tmp_path / "m.keras")
