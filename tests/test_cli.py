@@ -253,12 +253,14 @@ def test_a_layer_of_one_pixel_maps_shows_its_channels_side_by_side(tmp_path):
 
     inputs = keras.Input((32, 32, 3))
     model = tmp_path / "pooled.keras"
-    keras.Model(inputs, keras.layers.Conv2D(9, 32, name="pooled")(inputs)).save(model)
+    pooled = keras.layers.Conv2D(9, 32, kernel_initializer="zeros", name="pooled",
+                                 bias_initializer=keras.initializers.Constant(np.arange(9.0)))  # maps of 0 to 8
+    keras.Model(inputs, pooled(inputs)).save(model)
     done = run_cli("--model", str(model), "--source", "demo", "--headless", "--max-frames", "2", "--gap", "0",
                    "--save-mosaics", str(tmp_path / "m"))
     assert done.returncode == 0, done.stderr
     mosaic = cv2.imread(str(tmp_path / "m" / "mosaic_000001.png"), cv2.IMREAD_GRAYSCALE)
-    assert mosaic.shape == (3, 3) and mosaic.min() == 0 and mosaic.max() == 255 and len(np.unique(mosaic)) == 9
+    np.testing.assert_array_equal(mosaic.ravel(), (np.arange(9) * 255 / 8 + 0.5).astype(np.uint8))
 
 
 def test_a_second_run_writes_over_nothing(tmp_path):
