@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 STREAM_TIMEOUT_MS = 5000
 DEFAULT_FPS = 30.0
 CLOSE_WAIT_S = 2.0  # how long closing waits for a frame that another thread is reading
+STILL_MAX_HW = (2160, 3840)  # a larger still image is scaled down once to fit: the window shows no more
 
 
 def to_bgr8(frame: np.ndarray | None) -> np.ndarray | None:
@@ -213,6 +214,13 @@ class ImageSource(FrameSource):
         self._image = to_bgr8(image)
         if self._image is None:
             raise SourceError(f"'{self.spec}' could not be read as an image (is it truncated or corrupt?)")
+        height, width = self._image.shape[:2]
+        shrink = min(STILL_MAX_HW[0] / height, STILL_MAX_HW[1] / width)
+        if shrink < 1:  # a camera's 48-megapixel photo, copied and scaled every frame, cost half the frame rate
+            size_hw = (max(1, round(height * shrink)), max(1, round(width * shrink)))
+            self._image = cv2.resize(self._image, size_hw[::-1], interpolation=cv2.INTER_AREA)
+            log.info("%s is %dx%d: shown scaled down once to %dx%d, as large as the window can show it", self.spec,
+                     width, height, size_hw[1], size_hw[0])
         return super().open()
 
     def read(self) -> np.ndarray | None:
