@@ -407,10 +407,21 @@ def main(argv: list[str] | None = None) -> int:
     log.setLevel(logging.INFO)
 
     try:
+        if args.json:  # told now, not after the minutes of measuring
+            _check_json_path(args.json)
         return _measure(args)
     except LiveError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+
+
+def _check_json_path(path: Path) -> None:
+    from live.errors import OutputError
+    from live.outputs import check_writable
+
+    if path.is_dir():
+        raise OutputError(f"--json '{path}' is a folder; give a file name, such as {path / 'bench.json'}")
+    check_writable(path, "--json")
 
 
 def _load(name: str, weights: str, custom: tuple = ()):
@@ -492,7 +503,13 @@ def _measure(args: argparse.Namespace) -> int:
     progress("done measuring")
     print_table(report)
     if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+        try:
+            args.json.write_text(json.dumps(report, indent=2))
+        except OSError as exc:  # the folder went away during the run, or the disk filled: the table is above
+            from live.errors import OutputError
+
+            raise OutputError(f"the figures could not be written to '{args.json}' ({exc.strerror or exc}); the "
+                              f"table above holds them") from None
         log.info("figures written to %s", args.json)
     return 0
 

@@ -1,6 +1,7 @@
 """Smoke test of the benchmark script at its smallest settings (the real measurements run on request)."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -64,3 +65,14 @@ def test_bench_refuses_a_bad_choice_in_one_sentence(args, phrase):
     done = subprocess.run([sys.executable, "-m", "live.bench", "--quick", *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and phrase in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("where, phrase", [("missing/bench.json", "the folder '.*missing' does not exist"),
+                                           (".", "is a folder; give a file name"),
+                                           ("/proc/bench.json", "the folder '/proc' cannot be written")])
+def test_a_json_file_that_cannot_be_written_is_refused_before_measuring(where, phrase):
+    """It was found out after the measuring (a minute, or half an hour for a full run), with a traceback."""
+    done = subprocess.run([sys.executable, "-m", "live.bench", "--quick", "--json", where], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and re.search(phrase, done.stderr), done.stderr
+    assert "Traceback" not in done.stderr and "[1/" not in done.stderr  # no case was measured
