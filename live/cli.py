@@ -262,13 +262,14 @@ def share_host_cores(on_gpu: bool) -> None:
 
 
 def _check_outputs(config: Config) -> None:
-    from live.outputs import check_writable
+    from live.outputs import check_folder, check_writable
 
     if config.output is not None:
         if config.output.suffix.lower() not in (".mp4", ".avi"):
             raise UsageError(f"--output '{config.output}': use a .mp4 or .avi file name")
         check_writable(config.output, "--output")
     if config.save_mosaics is not None:
+        check_folder(config.save_mosaics, "--save-mosaics")  # a file in its place, or a folder no file goes in
         try:
             config.save_mosaics.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

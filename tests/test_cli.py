@@ -147,6 +147,8 @@ def test_no_display_runs_headless_with_a_message():
     (["--normalize", "wild"], 2, "invalid choice: 'wild'"),
     (["--output", "/no/such/folder/out.mp4"], 1, "does not exist"),
     (["--output", "out.gif"], 2, "use a .mp4 or .avi"),
+    (["--save-mosaics", "/proc/mosaics"], 1, "--save-mosaics '/proc/mosaics': the folder '/proc' cannot be written"),
+    (["--save-mosaics", "README.md"], 1, "'README.md' is a file, not a folder"),
     (["--device", "gpu"], 2, "sees no GPU"),
     (["--camera-size", "big"], 2, "'big' is not a size: give WIDTHxHEIGHT, such as 1280x720, or 720p or 1080p"),
     (["--camera-size", "8x8"], 2, "8x8 is not a camera size: width and height must be 16 to 8192 pixels"),
