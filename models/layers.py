@@ -6,7 +6,10 @@ layer; its own layers are what there is to see, so they are listed as `base/Conv
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
 
 NESTED = "/"  # between a nested model's name and its layer's; Keras does not allow it in layer names
 
@@ -65,6 +68,34 @@ def feature_layers(model, prefix: str = "") -> list[FeatureLayer]:
         if len(shape) == 4 and shape[3]:
             found.append(FeatureLayer(prefix + layer.name, shape[1], shape[2], int(shape[3]), type(layer).__name__))
     return found
+
+
+def sized(model, layers: list[FeatureLayer], input_shape: tuple[int, int, int]) -> list[FeatureLayer]:
+    """`layers` of a model that leaves its input size open, with the size of their maps for an input of
+    `input_shape` (height, width, channels), the size it runs at here: for the listing and the stage keys.
+    Worked out symbolically, without computing anything; a layer Keras cannot size keeps its open size."""
+    import dataclasses
+
+    import keras
+
+    probe = keras.KerasTensor((1, *input_shape), dtype=model.inputs[0].dtype)
+    shapes = {}
+    # A plain layer's output is a tensor of this model's graph: all of them in one pass. A nested model and the
+    # layers inside it are reached through a cut of their own (`_cut`).
+    plain = [layer.name for layer in layers
+             if NESTED not in layer.name and not isinstance(model.get_layer(layer.name), keras.Model)]
+    try:
+        if plain:
+            outputs = [model.get_layer(name).output for name in plain]
+            specs = keras.Model(model.inputs[0], outputs).compute_output_spec(probe)
+            specs = specs if isinstance(specs, (list, tuple)) else [specs]
+            shapes.update(zip(plain, [tuple(spec.shape) for spec in specs]))
+        for name in (layer.name for layer in layers if layer.name not in shapes):
+            shapes[name] = tuple(cut_at(model, name).compute_output_spec(probe).shape)
+    except Exception as exc:  # any failure only leaves the sizes open, as Keras gave them
+        log.debug("could not size the layers at %s: %s", input_shape, exc)
+    return [dataclasses.replace(layer, height=shapes[layer.name][1], width=shapes[layer.name][2])
+            if layer.name in shapes else layer for layer in layers]
 
 
 def _feed(layer):

@@ -11,7 +11,7 @@ from typing import Callable
 
 from live.errors import LayerError, ModelError, UsageError
 from models import custom_objects, hed_weights
-from models.layers import FeatureLayer, cut_at, feature_layers, stage_starts
+from models.layers import FeatureLayer, cut_at, feature_layers, sized, stage_starts
 from models.registry import close_names, find_spec, list_models
 
 log = logging.getLogger(__name__)
@@ -317,6 +317,9 @@ def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custo
     if not layers:
         raise ModelError(f"model '{label}' has no layer with a 4-D feature-map output")
     channels = model.inputs[0].shape[3]
-    log.info("model %s (%s), input %dx%d%s, %d feature layers", label, description, *input_hw,
-             " gray" if channels == 1 else "", len(layers))
+    open_size = height is None or width is None
+    if open_size:  # run at input_hw: its maps have that input's sizes
+        layers = sized(model, layers, (*input_hw, channels))
+    log.info("model %s (%s), input %dx%d%s%s, %d feature layers", label, description, *input_hw,
+             " gray" if channels == 1 else "", " (its size left open by the model)" if open_size else "", len(layers))
     return LoadedModel(label, model, description, input_hw, preprocess_fn, layers, channels)

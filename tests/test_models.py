@@ -377,14 +377,22 @@ def test_stages_begin_at_the_first_convolution_of_each_smaller_map_size(vgg16):
         "Conv1", "block_1_depthwise", "block_3_depthwise", "block_6_depthwise", "block_13_depthwise"]
 
 
-def test_a_model_of_open_size_has_no_stages(tmp_path):
+def test_a_model_of_open_size_is_sized_at_the_input_it_runs_at(tmp_path):
+    """A fully convolutional model (a U-Net, say) leaves its sizes open: its layers were listed as
+    (None, None, c) and it had no stage keys. They are sized at 224x224, nested model included."""
     import keras
 
+    base_in = keras.Input((None, None, 3))
+    base = keras.Model(base_in, keras.layers.Conv2D(4, 3, name="inner")(base_in), name="base")
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.MaxPooling2D(name="pool")(base(inputs))
     path = tmp_path / "open.keras"
-    keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(2, 3, name="a"),
-                      keras.layers.MaxPooling2D(), keras.layers.Conv2D(2, 3, name="b")]).save(path)
-    assert load_model(str(path)).stage_starts == []
-
+    keras.Model(inputs, keras.layers.Conv2D(2, 3, name="b")(x)).save(path)
+    loaded = load_model(str(path))
+    assert loaded.input_hw == (224, 224)
+    assert [(layer.name, layer.height, layer.width, layer.channels) for layer in loaded.layers] == [
+        ("base/inner", 222, 222, 4), ("base", 222, 222, 4), ("pool", 111, 111, 4), ("b", 109, 109, 2)]
+    assert loaded.stage_starts == [0, 3]
 
 def test_feature_layers_skip_non_4d_outputs():
     layers = feature_layers(_small_model())
