@@ -51,23 +51,30 @@ panel_height_pixels = _whole_number(240, "240 to 2160 pixels", maximum=2160)
 NAMED_SIZES = {"720p": (720, 1280), "1080p": (1080, 1920)}  # (height, width)
 
 
-def camera_size(text: str) -> tuple[int, int]:
-    """An argparse type: WIDTHxHEIGHT as cameras are described (1280x720), or 720p / 1080p → (height, width)."""
-    named = NAMED_SIZES.get(text.strip().lower())
-    if named:
-        return named
-    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
-    if not match:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a size: give WIDTHxHEIGHT, such as 1280x720, or 720p "
-                                         f"or 1080p")
-    width, height = int(match[1]), int(match[2])
-    if not (16 <= width <= 8192 and 16 <= height <= 8192):
-        raise argparse.ArgumentTypeError(f"{width}x{height} is not a camera size: width and height must be "
-                                         f"16 to 8192 pixels")
-    return height, width
+def _picture_size(what: str):
+    """An argparse type for `what` (a camera size, a model input size): WIDTHxHEIGHT as cameras are described
+    (1280x720), or 720p / 1080p → (height, width)."""
+
+    def parse(text: str) -> tuple[int, int]:
+        named = NAMED_SIZES.get(text.strip().lower())
+        if named:
+            return named
+        match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+        if not match:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a size: give WIDTHxHEIGHT, such as 1280x720, or 720p "
+                                             f"or 1080p")
+        width, height = int(match[1]), int(match[2])
+        if not (16 <= width <= 8192 and 16 <= height <= 8192):
+            raise argparse.ArgumentTypeError(f"{width}x{height} is not a {what}: width and height must be "
+                                             f"16 to 8192 pixels")
+        return height, width
+
+    parse.__name__ = what
+    return parse
 
 
-camera_size.__name__ = "camera size"
+camera_size = _picture_size("camera size")
+input_size = _picture_size("model input size")
 
 
 def versions() -> str:
@@ -123,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--custom-objects", type=Path, action="append", default=[], metavar="FILE.py",
         help="a Python file that defines the model file's own layers or functions; it is run before the model "
              "loads (again for more files)")
+    add("--input-size", type=input_size, default=None, metavar="WxH",
+        help="for a model file that leaves its input size open (fully convolutional, a U-Net): the size it runs "
+             "at, such as 640x480 (default: 224x224)")
     add("--weights", default="auto", choices=WEIGHTS_CHOICES,
         help="auto: bundled offline weights for vgg16, ImageNet for others; imagenet: Keras download; none: random")
     add("--preprocess", default="auto", choices=PREPROCESS_CHOICES,
@@ -167,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_config(argv: list[str]) -> tuple[Config, argparse.Namespace]:
     args = build_parser().parse_args(argv)
     config = Config(source=args.source, camera_size=args.camera_size, model=args.model,
-                    custom_objects=tuple(args.custom_objects), weights=args.weights,
+                    custom_objects=tuple(args.custom_objects), input_size=args.input_size, weights=args.weights,
                     preprocess=args.preprocess, layer=args.layer, channels=args.channels, gap=args.gap,
                     colormap=args.colormap, normalize=args.normalize, normalize_in=args.normalize_in,
                     order=args.order, page=args.page - 1, focus=args.focus, mirror=args.mirror,
@@ -321,7 +331,7 @@ def _load(config: Config, args):
     weights = config.weights
     if args.list_layers and not is_model_file(config.model):
         weights = "none"  # the layers do not depend on the weights: listing them needs no download
-    loaded = load_model(config.model, weights, config.preprocess, config.custom_objects)
+    loaded = load_model(config.model, weights, config.preprocess, config.custom_objects, config.input_size)
     if config.layer is not None:
         loaded.layer(config.layer)
     return loaded, device

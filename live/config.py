@@ -12,6 +12,7 @@ class Config:
     camera_size: tuple[int, int] | None = None  # (height, width) to ask a camera for; None: its default
     model: str = "vgg16"
     custom_objects: tuple[Path, ...] = ()  # Python files that define a model file's own layers
+    input_size: tuple[int, int] | None = None  # (height, width) to run a model of open input size at; None: 224x224
     weights: str = "auto"
     preprocess: str = "auto"
     layer: str | None = None  # None: the first conv layer

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -277,6 +278,32 @@ def _check_graph(model, path: Path) -> None:
                          f"Sequential model") from None
 
 
+def _check_runs_at(model, label: str, input_shape: tuple[int, int, int], asked: bool) -> None:
+    """A model of open size can still refuse a size: a U-Net whose halved maps no longer meet their skip
+    connections. One call on a blank image says so now, not as a deeper layer is chosen (Keras' symbolic
+    shapes do not catch it)."""
+    import numpy as np
+
+    try:
+        model(np.zeros((1, *input_shape), model.inputs[0].dtype), training=False)
+    except Exception as exc:
+        size = f"{input_shape[1]}x{input_shape[0]}"
+        where = f"--input-size {size}" if asked else f"{size}, the size it runs at when it leaves its own open"
+        raise UsageError(f"{label} cannot run at {where} ({_reason(exc)}); choose one with --input-size that "
+                         f"halves evenly, such as a multiple of 32") from exc
+
+
+def _reason(exc: Exception) -> str:
+    """The line of a Keras / TensorFlow error that says what went wrong, without its decorations."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    layer = re.search(r"calling (\w+)\.call\(\)", text)
+    op = re.search(r"}} (.+?)(?: \[Op:|$)", text, re.MULTILINE)
+    if op:
+        return f"{layer[1]}: {op[1]}" if layer else op[1]
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[0].strip() if lines else type(exc).__name__
+
+
 def _scales_its_input(model) -> bool:
     """Whether a Rescaling or Normalization layer comes before the first convolution (nested models opened):
     then the model takes pixels of 0-255 itself."""
@@ -298,9 +325,11 @@ def _from_gray(preprocess: Callable) -> Callable:
     return lambda rgb: preprocess(tf.image.rgb_to_grayscale(rgb))
 
 
-def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custom: tuple = ()) -> LoadedModel:
+def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custom: tuple = (),
+               input_hw: tuple[int, int] | None = None) -> LoadedModel:
     """Build a model by name (`vgg16`, `mobilenet_v2`, ...) or load one from a `.keras` / `.h5` file, with the
-    Python files (`custom`) that define its own layers."""
+    Python files (`custom`) that define its own layers; a model that leaves its input size open runs at
+    `input_hw` (height, width), 224x224 by default."""
     check_choice(name, weights, preprocess, custom)
     path = Path(name)
     if is_model_file(name):
@@ -312,14 +341,19 @@ def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custo
             preprocess_fn = _preprocess_fn(preprocess)
         label = find_spec(name).name
     height, width = model.inputs[0].shape[1:3]
-    input_hw = (height or DEFAULT_INPUT_HW[0], width or DEFAULT_INPUT_HW[1])
+    open_size = height is None or width is None
+    if input_hw is not None and not open_size:
+        raise UsageError(f"--input-size is for a model that leaves its input size open; {label} takes "
+                         f"{width}x{height}")
+    asked = input_hw
+    input_hw = (height or (input_hw or DEFAULT_INPUT_HW)[0], width or (input_hw or DEFAULT_INPUT_HW)[1])
     layers = feature_layers(model)
     if not layers:
         raise ModelError(f"model '{label}' has no layer with a 4-D feature-map output")
     channels = model.inputs[0].shape[3]
-    open_size = height is None or width is None
     if open_size:  # run at input_hw: its maps have that input's sizes
+        _check_runs_at(model, label, (*input_hw, channels), asked is not None)
         layers = sized(model, layers, (*input_hw, channels))
-    log.info("model %s (%s), input %dx%d%s%s, %d feature layers", label, description, *input_hw,
+    log.info("model %s (%s), input %dx%d%s%s, %d feature layers", label, description, input_hw[1], input_hw[0],
              " gray" if channels == 1 else "", " (its size left open by the model)" if open_size else "", len(layers))
     return LoadedModel(label, model, description, input_hw, preprocess_fn, layers, channels)

@@ -152,6 +152,8 @@ def test_no_display_runs_headless_with_a_message():
     (["--device", "gpu"], 2, "sees no GPU"),
     (["--camera-size", "big"], 2, "'big' is not a size: give WIDTHxHEIGHT, such as 1280x720, or 720p or 1080p"),
     (["--camera-size", "8x8"], 2, "8x8 is not a camera size: width and height must be 16 to 8192 pixels"),
+    (["--input-size", "640"], 2, "'640' is not a size: give WIDTHxHEIGHT"),
+    (["--input-size", "640x480"], 2, "--input-size is for a model that leaves its input size open; vgg16 takes"),
     (["--source", "demo", "--camera-size", "720p"], 2, "but --source 'demo' is the built-in demo scene"),
 ])
 def test_bad_input_gets_one_clear_sentence(args, code, phrase):
@@ -196,6 +198,7 @@ def test_listing_cameras_without_any_says_so_at_once():
                                            ("1920X1080", (1080, 1920)), ("720p", (720, 1280)), ("1080P", (1080, 1920))])
 def test_camera_sizes_are_read_as_width_by_height_and_kept_as_height_width(text, size_hw):
     assert parse_config(["--camera-size", text])[0].camera_size == size_hw
+    assert parse_config(["--input-size", text])[0].input_size == size_hw
 
 
 def test_a_camera_size_for_a_video_file_is_refused(tmp_path):
@@ -263,6 +266,20 @@ def test_a_layer_of_one_pixel_maps_shows_its_channels_side_by_side(tmp_path):
     assert done.returncode == 0, done.stderr
     mosaic = cv2.imread(str(tmp_path / "m" / "mosaic_000001.png"), cv2.IMREAD_GRAYSCALE)
     np.testing.assert_array_equal(mosaic.ravel(), (np.arange(9) * 255 / 8 + 0.5).astype(np.uint8))
+
+
+def test_a_model_of_open_size_runs_at_the_input_size_asked(tmp_path):
+    import keras
+
+    inputs = keras.Input((None, None, 3))
+    model = tmp_path / "open.keras"
+    keras.Model(inputs, keras.layers.Conv2D(4, 3, padding="same", name="c")(inputs)).save(model)
+    listed = run_cli("--model", str(model), "--input-size", "64x48", "--list-layers")
+    assert listed.returncode == 0 and "(48, 64, 4)" in listed.stdout, listed.stderr
+    done = run_cli("--model", str(model), "--input-size", "64x48", "--source", "demo", "--headless",
+                   "--max-frames", "2", "--gap", "0", "--save-mosaics", str(tmp_path / "m"))
+    assert done.returncode == 0 and "input 64x48 (its size left open by the model)" in done.stderr, done.stderr
+    assert cv2.imread(str(tmp_path / "m" / "mosaic_000001.png")).shape == (2 * 48, 2 * 64, 3)
 
 
 def test_a_second_run_writes_over_nothing(tmp_path):

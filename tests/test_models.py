@@ -394,6 +394,41 @@ def test_a_model_of_open_size_is_sized_at_the_input_it_runs_at(tmp_path):
         ("base/inner", 222, 222, 4), ("base", 222, 222, 4), ("pool", 111, 111, 4), ("b", 109, 109, 2)]
     assert loaded.stage_starts == [0, 3]
 
+def _u_net(levels: int):
+    """A model of open size whose maps are halved `levels` times and met again by skip connections."""
+    import keras
+
+    inputs = keras.Input((None, None, 3))
+    x, skips = inputs, []
+    for level in range(levels):
+        x = keras.layers.Conv2D(2, 3, padding="same", name=f"down{level}")(x)
+        skips.append(x)
+        x = keras.layers.MaxPooling2D()(x)
+    for level, skip in reversed(list(enumerate(skips))):
+        x = keras.layers.Concatenate(name=f"skip{level}")([keras.layers.UpSampling2D()(x), skip])
+    return keras.Model(inputs, x)
+
+
+def test_a_model_of_open_size_runs_at_the_input_size_asked_or_says_why_not(tmp_path):
+    path = tmp_path / "unet.keras"
+    _u_net(3).save(path)
+    loaded = load_model(str(path), input_hw=(480, 640))
+    assert loaded.input_hw == (480, 640) and loaded.input_shape == (480, 640, 3)
+    assert [(layer.height, layer.width) for layer in loaded.layers[:2]] == [(480, 640), (240, 320)]
+    with pytest.raises(UsageError, match="cannot run at --input-size 100x100 \\(Concatenate: .*Dimension.*\\); "
+                                         "choose one with --input-size that halves evenly"):
+        load_model(str(path), input_hw=(100, 100))  # 100, 50, 25, 12: 24 rows come back to meet 25
+    deep = tmp_path / "deep.keras"
+    _u_net(6).save(deep)  # 224 halved six times is 3, which comes back as 6 to meet 7
+    with pytest.raises(UsageError, match="cannot run at 224x224, the size it runs at when it leaves its own open"):
+        load_model(str(deep))
+    assert load_model(str(deep), input_hw=(256, 256)).layers[0].height == 256
+    with pytest.raises(UsageError, match="--input-size is for a model that leaves its input size open; small "
+                                         "takes 32x32"):
+        _small_model().save(tmp_path / "small.keras")
+        load_model(str(tmp_path / "small.keras"), input_hw=(64, 64))
+
+
 def test_feature_layers_skip_non_4d_outputs():
     layers = feature_layers(_small_model())
     assert [(layer.name, layer.height, layer.width, layer.channels) for layer in layers] == [("conv_a", 32, 32, 5)]
