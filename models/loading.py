@@ -247,6 +247,11 @@ def _load_file(path: Path, preprocess: str, custom: tuple = ()) -> tuple[object,
         raise ModelError(f"'{path}' must take one image input (batch, height, width, channels); "
                          f"it takes {[tuple(i.shape) for i in model.inputs]}")
     channels = model.inputs[0].shape[3]
+    if channels not in (1, 3) and model.inputs[0].shape[1] in (1, 3):
+        raise ModelError(f"'{path}' takes images channels first, {tuple(model.inputs[0].shape[1:])} as (channels, "
+                         f"height, width); this program gives them channels last, as Keras does by default: build "
+                         f"the model with data_format='channels_last' (convolution kernels carry over as they are) "
+                         f"and save it again")
     if channels not in (1, 3):
         raise ModelError(f"'{path}' must take RGB (3-channel) or gray (1-channel) images; its input has {channels} "
                          f"channels")

@@ -346,6 +346,10 @@ def test_models_of_gray_images_load_and_other_channel_counts_are_refused(tmp_pat
         load_model(saved(4))
     with pytest.raises(ModelError, match="--preprocess caffe works on the three colours .* takes gray images"):
         load_model(saved(1), preprocess="caffe")
+    first = tmp_path / "channels_first.keras"  # it was told that its input 'has 64 channels'
+    keras.Sequential([keras.Input((3, 64, 64)), keras.layers.Conv2D(2, 3, data_format="channels_first")]).save(first)
+    with pytest.raises(ModelError, match=r"takes images channels first, \(3, 64, 64\) as \(channels, height, width\)"):
+        load_model(str(first))
 
 
 def test_a_model_file_without_input_scaling_gets_a_hint_about_preprocess(tmp_path, caplog):
