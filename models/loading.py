@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -226,7 +229,8 @@ def _load_file(path: Path, preprocess: str, custom: tuple = ()) -> tuple[object,
 
     own = custom_objects.load(custom)
     try:
-        model = keras.models.load_model(path, custom_objects=own, compile=False, safe_mode=True)
+        with _named_for_keras(path) as named:
+            model = keras.models.load_model(named, custom_objects=own, compile=False, safe_mode=True)
     except Exception as exc:
         text = str(exc)
         if "lambda" in text.lower() or "safe_mode" in text:
@@ -265,6 +269,22 @@ def _load_file(path: Path, preprocess: str, custom: tuple = ()) -> tuple[object,
                              f"takes gray images; use none, unit or symmetric")
         preprocess_fn = _from_gray(preprocess_fn)
     return model, f"from {path.name}", preprocess_fn
+
+
+@contextlib.contextmanager
+def _named_for_keras(path: Path):
+    """`path`, or a link to it whose suffix is in lower case: Keras tells formats apart by the suffix as
+    written, and refuses MODEL.KERAS or MODEL.H5 (a file from a Windows machine or a FAT memory stick)."""
+    if path.suffix == path.suffix.lower():
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="live-model-") as folder:
+        link = Path(folder) / f"{path.stem}{path.suffix.lower()}"
+        try:
+            link.symlink_to(path.resolve())
+        except OSError:  # a file system without links: a copy
+            shutil.copyfile(path, link)
+        yield link
 
 
 def _check_graph(model, path: Path) -> None:

@@ -95,6 +95,17 @@ def test_model_files_load(tmp_path, suffix):
         loaded.layer("pool")
 
 
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_model_files_named_in_capitals_load(tmp_path, suffix):
+    """Keras tells formats apart by the suffix as written, and refused SMALL.KERAS (from Windows, a FAT stick)."""
+    _small_model().save(tmp_path / f"small{suffix}")
+    shouted = tmp_path / f"SMALL{suffix.upper()}"
+    (tmp_path / f"small{suffix}").rename(shouted)
+    loaded = load_model(str(shouted))
+    assert loaded.name == "SMALL" and [layer.name for layer in loaded.layers] == ["conv_a"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [shouted.name]  # nothing left beside it
+
+
 @pytest.mark.parametrize("sequential", [False, True])
 def test_layers_inside_a_nested_model_are_listed_and_cut(tmp_path, sequential):
     import keras
