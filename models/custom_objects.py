@@ -7,6 +7,7 @@ own file brings. Its classes and functions are handed to Keras by name, and thos
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import inspect
 import itertools
@@ -33,7 +34,7 @@ def check_files(paths) -> None:
     """Each file exists and is Python source: told before TensorFlow starts."""
     for path in paths:
         path = Path(path)
-        if path.suffix != ".py":
+        if path.suffix.lower() != ".py":
             raise UsageError(f"--custom-objects '{path}' must be a Python file (.py) that defines the model's own "
                              f"layers")
         if not path.is_file():
@@ -68,7 +69,8 @@ def _run(path: Path):
         name = f"_custom_objects_{next(_NUMBERS)}"
     if str(resolved.parent) not in sys.path:
         sys.path.append(str(resolved.parent))
-    spec = importlib.util.spec_from_file_location(name, resolved)
+    loader = importlib.machinery.SourceFileLoader(name, str(resolved))  # any case of .py, as the file is named
+    spec = importlib.util.spec_from_file_location(name, resolved, loader=loader)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:

@@ -246,6 +246,10 @@ def test_custom_object_files_that_cannot_be_used_get_one_sentence(tmp_path):
     broken.write_text("def f(:\n")
     with pytest.raises(ModelError, match="'.*broken.py' is not valid Python: .* \\(line 1\\)"):
         custom_objects.load([broken])
+    shouted = tmp_path / "SHOUTED.PY"  # a file from Windows: no loader for .PY unless given one
+    shouted.write_text(LAYERS_FILE)
+    custom_objects.check_files([shouted])
+    assert "Half" in custom_objects.load([shouted])
     needs = tmp_path / "needs.py"
     needs.write_text("import a_package_that_is_not_there\n")
     with pytest.raises(ModelError, match="'.*needs.py' failed as it ran: ModuleNotFoundError"):
