@@ -51,6 +51,11 @@ class ViewState:
     text: bool = True  # the lines over the camera picture (model, layer, FPS, ...)
 
 
+def channel_count(count: int) -> str:
+    """'1 channel', '64 channels'."""
+    return f"{count} channel{'s' if count != 1 else ''}"
+
+
 @dataclass
 class Controls:
     """The view state and the rules that change it; `press` and `click` return the actions for the pipeline.
@@ -171,7 +176,7 @@ class Controls:
         state.layer_index = index
         state.page, state.focus, self.ranking = 0, None, None
         actions = ["layer"] + (["rank"] if state.order == "mean" else [])
-        return actions + self._say(f"layer {self.layer_name} ({self.channels} channel{'s' * (self.channels != 1)})")
+        return actions + self._say(f"layer {self.layer_name} ({channel_count(self.channels)})")
 
     def _go_to_stage(self, number: int) -> list[str]:
         """Digit keys: stage 1 is the first convolution, each later one the first at a smaller map size (letters

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from live.capture import Capture
-from live.controls import Controls, ViewState
+from live.controls import Controls, ViewState, channel_count
 from live.display import Composer
 from live.errors import OutputError
 from live.extractor import Extraction
@@ -91,12 +91,9 @@ class Visualizer:
                                  colormap_names(), state, stage_starts=loaded.stage_starts)
         layer = loaded.layer(first_layer)
         if layer.channels < config.channels:
-            if layer.channels == 1:
-                log.warning("layer %s has 1 channel, fewer than --channels %d: showing it", layer.name,
-                            config.channels)
-            else:
-                log.warning("layer %s has %d channels, fewer than --channels %d: showing all %d", layer.name,
-                            layer.channels, config.channels, layer.channels)
+            log.warning("layer %s has %s, fewer than --channels %d: showing %s", layer.name,
+                        channel_count(layer.channels), config.channels,
+                        "it" if layer.channels == 1 else f"all {layer.channels}")
         self.composer = Composer(config.panel_height)
         self.stop = threading.Event()
         self.recorder = None

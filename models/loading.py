@@ -244,8 +244,7 @@ def _load_file(path: Path, preprocess: str, custom: tuple = ()) -> tuple[object,
         unknown = custom_objects.missing(text)
         if unknown:
             raise ModelError(custom_objects.missing_message(path, *unknown, custom)) from exc
-        first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-        raise ModelError(f"could not load the model file '{path}': {first}") from exc
+        raise ModelError(f"could not load the model file '{path}': {_first_line(text, exc)}") from exc
     _check_graph(model, path)
     if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:
         raise ModelError(f"'{path}' must take one image input (batch, height, width, channels); "
@@ -325,8 +324,12 @@ def _reason(exc: Exception) -> str:
     op = re.search(r"}} (.+?)(?: \[Op:|$)", text, re.MULTILINE)
     if op:
         return f"{layer[1]}: {op[1]}" if layer else op[1]
-    lines = [line for line in text.splitlines() if line.strip()]
-    return lines[0].strip() if lines else type(exc).__name__
+    return _first_line(text, exc)
+
+
+def _first_line(text: str, exc: Exception) -> str:
+    """The first line of an error's text, or its type's name where it has none."""
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
 def _scales_its_input(model) -> bool:
@@ -370,8 +373,8 @@ def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custo
     if input_hw is not None and not open_size:
         raise UsageError(f"--input-size is for a model that leaves its input size open; {label} takes "
                          f"{width}x{height}")
-    asked = input_hw
-    input_hw = (height or (input_hw or DEFAULT_INPUT_HW)[0], width or (input_hw or DEFAULT_INPUT_HW)[1])
+    asked, fallback = input_hw, input_hw or DEFAULT_INPUT_HW
+    input_hw = (height or fallback[0], width or fallback[1])
     layers = feature_layers(model)
     if not layers:
         raise ModelError(f"model '{label}' has no layer with a 4-D feature-map output")
