@@ -14,6 +14,7 @@ from pathlib import Path
 
 from live.config import Config
 from live.errors import LiveError, OutputError, UsageError
+from live.wording import counted
 
 log = logging.getLogger("live")
 
@@ -287,9 +288,9 @@ def _check_outputs(config: Config) -> None:
         check_writable(config.save_mosaics / "mosaic.png", "--save-mosaics")
         earlier = sorted(config.save_mosaics.glob("mosaic_*.png"))
         if earlier:
-            raise UsageError(f"--save-mosaics '{config.save_mosaics}' already holds {len(earlier)} mosaic(s) from an "
-                             f"earlier run ({earlier[0].name}, ...), which this run would write over; choose another "
-                             f"folder or empty this one")
+            raise UsageError(f"--save-mosaics '{config.save_mosaics}' already holds {counted(len(earlier), 'mosaic')} "
+                             f"from an earlier run ({earlier[0].name}, ...), which this run would write over; choose "
+                             f"another folder or empty this one")
 
 
 def _check_snapshot_dir(folder: Path) -> None:
@@ -430,7 +431,7 @@ def run(config: Config, args) -> int:
     if summary.frames > 1:
         log.info("processed %d frames in %.1f s: %.1f FPS", summary.frames, summary.seconds, summary.fps)
     else:
-        log.info("processed %d frame%s", summary.frames, "" if summary.frames == 1 else "s")
+        log.info("processed %s", counted(summary.frames, "frame"))
     return 0
 
 

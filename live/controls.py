@@ -9,6 +9,7 @@ import numpy as np
 
 from live.errors import UsageError
 from live.extractor import NORMALIZE_MODES
+from live.wording import counted
 
 ORDERS = ("index", "mean")
 ESC = 27
@@ -51,11 +52,6 @@ class ViewState:
     text: bool = True  # the lines over the camera picture (model, layer, FPS, ...)
 
 
-def channel_count(count: int) -> str:
-    """'1 channel', '64 channels'."""
-    return f"{count} channel{'s' if count != 1 else ''}"
-
-
 @dataclass
 class Controls:
     """The view state and the rules that change it; `press` and `click` return the actions for the pipeline.
@@ -89,7 +85,7 @@ class Controls:
             raise UsageError(f"unknown colormap '{state.colormap}'; choose one of {', '.join(self.colormaps)}")
         if not 0 <= state.page < self.pages:
             raise UsageError(f"--page {state.page + 1} is past the last page: layer {self.layer_name} has "
-                             f"{self.channels} channels, {self.pages} page(s) of {self.shown}")
+                             f"{counted(self.channels, 'channel')}, {counted(self.pages, 'page')} of {self.shown}")
         if state.focus is not None and not 0 <= state.focus < self.channels:
             raise UsageError(f"--focus {state.focus} is not a channel of {self.layer_name} (0..{self.channels - 1})")
         if state.focus is not None and state.order == "index":
@@ -176,7 +172,7 @@ class Controls:
         state.layer_index = index
         state.page, state.focus, self.ranking = 0, None, None
         actions = ["layer"] + (["rank"] if state.order == "mean" else [])
-        return actions + self._say(f"layer {self.layer_name} ({channel_count(self.channels)})")
+        return actions + self._say(f"layer {self.layer_name} ({counted(self.channels, 'channel')})")
 
     def _go_to_stage(self, number: int) -> list[str]:
         """Digit keys: stage 1 is the first convolution, each later one the first at a smaller map size (letters

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from live.errors import OutputError
+from live.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +282,7 @@ class Recorder:
         if self._start is None:
             return True
         if finished:
-            log.info("recording saved: %s (%d frames)", self.path, self.frames_written)
+            log.info("recording saved: %s (%s)", self.path, counted(self.frames_written, "frame"))
         else:
             log.warning("the recording '%s' could not be finished: its writing process was stopped", self.path)
         return finished

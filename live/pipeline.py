@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from live.capture import Capture
-from live.controls import Controls, ViewState, channel_count
+from live.controls import Controls, ViewState
 from live.display import Composer
 from live.errors import OutputError
 from live.extractor import Extraction
@@ -29,6 +29,7 @@ from live.inference import Inference, Request, Result, normalize_in_graph
 from live.outputs import RECORD_FPS, Encoder, Recorder, make_folder, save_png, save_snapshot
 from live.preprocess import crop_box
 from live.tiler import MosaicLayout, colormap_lut, colormap_names
+from live.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class Visualizer:
         layer = loaded.layer(first_layer)
         if layer.channels < config.channels:
             log.warning("layer %s has %s, fewer than --channels %d: showing %s", layer.name,
-                        channel_count(layer.channels), config.channels,
+                        counted(layer.channels, 'channel'), config.channels,
                         "it" if layer.channels == 1 else f"all {layer.channels}")
         self.composer = Composer(config.panel_height)
         self.stop = threading.Event()

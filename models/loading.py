@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from live.errors import LayerError, ModelError, UsageError
+from live.wording import counted
 from models import custom_objects, hed_weights
 from models.layers import FeatureLayer, cut_at, feature_layers, sized, stage_starts
 from models.registry import close_names, find_spec, list_models
@@ -382,6 +383,7 @@ def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custo
     if open_size:  # run at input_hw: its maps have that input's sizes
         _check_runs_at(model, label, (*input_hw, channels), asked is not None)
         layers = sized(model, layers, (*input_hw, channels))
-    log.info("model %s (%s), input %dx%d%s%s, %d feature layers", label, description, input_hw[1], input_hw[0],
-             " gray" if channels == 1 else "", " (its size left open by the model)" if open_size else "", len(layers))
+    log.info("model %s (%s), input %dx%d%s%s, %s", label, description, input_hw[1], input_hw[0],
+             " gray" if channels == 1 else "", " (its size left open by the model)" if open_size else "",
+             counted(len(layers), "feature layer"))
     return LoadedModel(label, model, description, input_hw, preprocess_fn, layers, channels)

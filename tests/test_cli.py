@@ -290,7 +290,7 @@ def test_a_second_run_writes_over_nothing(tmp_path):
     recording, saved = out.read_bytes(), {p.name: p.read_bytes() for p in mosaics.iterdir()}
     again = run_cli("--source", "demo", "--headless", "--max-frames", "3", "--output", str(out),
                     "--save-mosaics", str(mosaics))
-    assert again.returncode == 2 and "already holds 3 mosaic(s) from an earlier run" in again.stderr
+    assert again.returncode == 2 and "already holds 3 mosaics from an earlier run" in again.stderr
     third = run_cli("--source", "demo", "--headless", "--max-frames", "3", "--output", str(out))
     assert third.returncode == 0, third.stderr
     assert f"'{out}' already exists and is kept; recording to '{tmp_path / 'talk_1.mp4'}'" in third.stderr

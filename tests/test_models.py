@@ -382,6 +382,7 @@ def test_a_model_file_without_input_scaling_gets_a_hint_about_preprocess(tmp_pat
         assert hint not in caplog.text
         load_model(str(plain))
         assert "'plain.keras' gets pixels of 0 to 255 as they are" in caplog.text and hint in caplog.text
+        assert "input 16x16, 1 feature layer\n" in caplog.text  # not '1 feature layers'
         caplog.clear()
         transfer_model(False).save(tmp_path / "transfer.keras")  # Rescaling before the nested base
         load_model(str(tmp_path / "transfer.keras"))
