@@ -141,11 +141,7 @@ def check_choice(name: str, weights: str = "auto", preprocess: str = "auto", cus
     if spec is None:
         path = Path(name)
         if path.exists():
-            kind = "a folder" if path.is_dir() else "a file"
-            raise ModelError(f"--model '{name}' is {kind}, not a .keras or .h5 model file or a model name; a "
-                             f"TensorFlow SavedModel folder cannot be opened layer by layer: load it with the Keras "
-                             f"that saved it (Keras 2: pip install tf-keras, then tf_keras.models.load_model) and save "
-                             f"it with model.save('model.h5'), which loads here")
+            raise ModelError(f"--model '{name}' is {_not_a_model(path)}")
         if len(path.parts) > 1:
             raise ModelError(f"model file '{name}' does not exist")
         close = close_names(name)
@@ -154,6 +150,30 @@ def check_choice(name: str, weights: str = "auto", preprocess: str = "auto", cus
                          f"or a path to a .keras or .h5 file.")
     if weights == "hed" and spec.name != "vgg16":
         raise ModelError(f"--weights hed is the bundled VGG16 backbone and fits only vgg16, not {spec.name}")
+
+
+OTHER_FRAMEWORKS = {".pt": "a PyTorch file", ".pth": "a PyTorch file", ".onnx": "an ONNX model",
+                    ".safetensors": "a file of weights (safetensors)"}
+
+
+def _not_a_model(path: Path) -> str:
+    """What a file or folder given as --model is instead of a Keras model, and how to get one, for 'is ...'."""
+    if path.is_dir() and not (path / "saved_model.pb").is_file():
+        inside = sorted(p.name for p in path.iterdir() if is_model_file(p.name))[:3]
+        found = f"; it holds {', '.join(inside)}: give the file itself" if inside else ""
+        return f"a folder, not a .keras or .h5 model file or a model name{found}"
+    suffix = path.suffix.lower()
+    if suffix in OTHER_FRAMEWORKS:
+        return (f"{OTHER_FRAMEWORKS[suffix]}, not a Keras model; this program opens Keras models (.keras or .h5 "
+                f"files, or a keras.applications name), whose layers it can show")
+    if suffix == ".tflite":
+        return ("a TensorFlow Lite model, which runs whole and gives no maps of its layers; give the Keras model it "
+                "was converted from (.keras or .h5)")
+    if path.is_dir() or path.name == "saved_model.pb":
+        return ("a TensorFlow SavedModel, which cannot be opened layer by layer: load it with the Keras that saved "
+                "it (Keras 2: pip install tf-keras, then tf_keras.models.load_model) and save it with "
+                "model.save('model.h5'), which loads here")
+    return "a file, not a .keras or .h5 model file or a model name"
 
 
 def _check_file(path: Path, weights: str) -> None:

@@ -336,8 +336,25 @@ def test_broken_and_missing_model_files(tmp_path):
     with pytest.raises(ModelError, match="does not exist"):
         load_model(str(tmp_path / "missing.h5"))
     (tmp_path / "saved_model").mkdir()
-    with pytest.raises(ModelError, match="is a folder, not a .keras or .h5 model file.*SavedModel.*tf_keras.*h5"):
+    (tmp_path / "saved_model" / "saved_model.pb").write_bytes(b"")
+    with pytest.raises(ModelError, match="is a TensorFlow SavedModel, which cannot be opened layer by.*tf_keras.*h5"):
         load_model(str(tmp_path / "saved_model"))
+    with pytest.raises(ModelError, match="is a TensorFlow SavedModel"):
+        load_model(str(tmp_path / "saved_model" / "saved_model.pb"))
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    with pytest.raises(ModelError, match=r"'.*run' is a folder, not a .keras or .h5 model file or a model name$"):
+        load_model(str(tmp_path / "run"))
+    (tmp_path / "run" / "best.keras").write_bytes(b"")
+    (tmp_path / "run" / "notes.txt").write_bytes(b"")
+    with pytest.raises(ModelError, match="is a folder, .* it holds best.keras: give the file itself"):
+        load_model(str(tmp_path / "run"))
+    for name, kind in [("resnet.pt", "a PyTorch file"), ("net.onnx", "an ONNX model")]:  # were given SavedModel advice
+        (tmp_path / name).write_bytes(b"\x08\x07")
+        with pytest.raises(ModelError, match=f"is {kind}, not a Keras model; this program opens Keras models"):
+            load_model(str(tmp_path / name))
+    (tmp_path / "net.tflite").write_bytes(b"TFL3")
+    with pytest.raises(ModelError, match="is a TensorFlow Lite model, .* give the Keras model it was converted from"):
+        load_model(str(tmp_path / "net.tflite"))
     with pytest.raises(ModelError, match="model file '.*/nowhere/model' does not exist"):
         load_model(str(tmp_path / "nowhere" / "model"))
     graph = tmp_path / "frozen.pb"
