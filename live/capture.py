@@ -69,14 +69,12 @@ class Capture(threading.Thread):
 
     def _reconnect(self) -> bool:
         """Keep trying to get frames back with growing delays, until they come or the run stops."""
+        self.status(f"{self.source.kind} lost, retrying ({self.source})", lost=True)
         attempt = 0
-        while not self.stop.is_set():
-            self.status(f"{self.source.kind} lost, retrying ({self.source})", lost=True)
-            log.warning("%s stopped delivering frames; retrying", self.source)
-            self.stop.wait(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
+        while not self.stop.wait(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]):
             attempt += 1
+            log.debug("%s: attempt %d to open it again", self.source, attempt)
             if self.source.reconnect():
-                self.status(f"{self.source.kind} back", lost=False)
-                log.info("%s is back", self.source)
+                self.status(f"{self.source.kind} back ({self.source})", lost=False)
                 return True
         return False

@@ -105,7 +105,10 @@ class Visualizer:
         self._request: Request | None = None
         self.ended = False  # a file's frames are all shown; its last one stays in the window
         self._first_shown = None  # when the first frame was shown
-        self._paused, self._frozen_since = 0.0, None  # seconds frozen since then, and since when now: not playback
+        # Frozen, or the camera or stream lost: not playback, so left out of the frame rates. Why it is paused
+        # now, the seconds paused since the first frame before that, and since when now.
+        self._pausing: set[str] = set()
+        self._paused, self._paused_since = 0.0, None
         self._ranked_version = 0  # the first request in the order by mean activation
         self.last: Result | None = None
         self.frames = 0
@@ -134,7 +137,8 @@ class Visualizer:
     def _status(self, text: str, lost: bool) -> None:
         """The capture thread's word on a live source: while it is lost, the window keeps saying so."""
         self._lost_status = text if lost else ""
-        self.say(text)
+        self.show(text)
+        (log.warning if lost else log.info)("%s", text)
 
     # --- the loop ----------------------------------------------------------------------------------------
     def run(self) -> Summary:
@@ -168,6 +172,7 @@ class Visualizer:
         inference.start()
         try:
             while not self.stop.is_set():
+                self._pause("lost", bool(self._lost_status))
                 result = results.take(0.02 if self.window is not None else 0.1)
                 if result is END:
                     for thread in (capture, inference):
@@ -213,7 +218,7 @@ class Visualizer:
             if self.window is not None:
                 self.window.close()
         frames, until = shown_by_end or (self.frames, time.monotonic())  # a held last frame is not playback
-        seconds = until - (self._first_shown or started) - self._paused_until(until)  # nor is a frozen one
+        seconds = until - (self._first_shown or started) - self._paused_until(until)  # nor is a pause
         return Summary(frames, seconds if frames > 1 else 0.0, self.stats)
 
     def _show(self, result: Result, new: bool) -> None:
@@ -354,13 +359,8 @@ class Visualizer:
         """Carry out what the controls asked for, and pass the new state to the inference thread."""
         if "message" in actions:
             self.say(self.controls.message)
-        if "freeze" in actions:  # the frame rate starts over: the pause is not an interval between frames
-            self.stats.shown.clear()
-            if self.controls.state.frozen:
-                self._frozen_since = time.monotonic()
-            else:
-                self._paused = self._paused_until(time.monotonic())
-                self._frozen_since = None
+        if "freeze" in actions:
+            self._pause("frozen", self.controls.state.frozen)
         if "rank" in actions and self.last is not None:
             self._rank(self.last.rgb)
         if "fullscreen" in actions:
@@ -371,11 +371,25 @@ class Visualizer:
             self.toggle_recording()
         self.inference.update(self.request())
 
+    def _pause(self, reason: str, on: bool) -> None:
+        """Begin or end a pause for `reason` ('frozen', 'lost'); playback is paused while any reason holds."""
+        if on == (reason in self._pausing):
+            return
+        now = time.monotonic()
+        if on:
+            self._paused_since = self._paused_since or now
+            self._pausing.add(reason)
+        else:
+            self._pausing.discard(reason)
+            if not self._pausing:
+                self._paused, self._paused_since = self._paused_until(now), None
+        self.stats.shown.clear()  # the frame rate starts over: a pause is not an interval between frames
+
     def _paused_until(self, now: float) -> float:
-        """Seconds spent frozen after the first frame was shown, up to `now`."""
-        if self._frozen_since is None or self._first_shown is None:
+        """Seconds paused after the first frame was shown, up to `now`."""
+        if self._paused_since is None or self._first_shown is None:
             return self._paused
-        return self._paused + max(0.0, now - max(self._frozen_since, self._first_shown))
+        return self._paused + max(0.0, now - max(self._paused_since, self._first_shown))
 
     def _rank(self, rgb: np.ndarray) -> None:
         """Order the layer's channels by their mean activation on this model input. The next request carries
