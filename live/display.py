@@ -294,6 +294,10 @@ class Window:
         cv2.imshow(self.title, canvas)
         return cv2.waitKey(1)
 
+    def poll(self) -> int:
+        """Let the window handle its events; return the key pressed meanwhile (-1 for none)."""
+        return cv2.waitKey(1)
+
     def closed(self) -> bool:
         try:
             return cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1
