@@ -13,11 +13,15 @@ from live.wording import counted
 
 ORDERS = ("index", "mean")
 ESC = 27
+# Keys beyond ASCII, as X11 names them and OpenCV's windows give them (cv2.waitKeyEx): the arrows, and the Page
+# Down / Page Up that a presenter's remote sends for "next" and "previous".
+LEFT, UP, RIGHT, DOWN, PAGE_UP, PAGE_DOWN = 0xFF51, 0xFF52, 0xFF53, 0xFF54, 0xFF55, 0xFF56
+SAME_AS = {RIGHT: ord("n"), PAGE_DOWN: ord("n"), LEFT: ord("b"), PAGE_UP: ord("b"), DOWN: ord("]"), UP: ord("[")}
 
 HELP = [
-    ("n / b", "next / previous layer"),
+    ("n / b", "next / previous layer (or Right / Left, Page Down / Up)"),
     ("1 - 9", "stage 1-9: the first conv at each map size"),
-    ("] / [", "next / previous page of channels"),
+    ("] / [", "next / previous page of channels (or Down / Up)"),
     ("o", "order channels: by index / by mean activation"),
     ("click", "focus a channel (click again or Esc to leave)"),
     ("c", "next colormap"),
@@ -115,10 +119,11 @@ class Controls:
         return np.asarray(order[start:start + self.shown], np.int32)
 
     def press(self, key: int) -> list[str]:
-        """Apply one key code (as from cv2.waitKey, -1 for none); return the actions it asks for."""
+        """Apply one key code (as from cv2.waitKeyEx, -1 for none); return the actions it asks for."""
         if key < 0:
             return []
-        char = chr(key & 0xFF) if (key & 0xFF) < 128 else ""
+        key = SAME_AS.get(key, key)
+        char = chr(key) if key < 128 else ""  # other keys (F5, Shift, ...) do nothing
         state = self.state
         if key == ESC and state.focus is not None:
             state.focus = None

@@ -292,11 +292,11 @@ class Window:
             cv2.resizeWindow(self.title, width, height)
             self._sized = canvas.shape[:2]
         cv2.imshow(self.title, canvas)
-        return cv2.waitKey(1)
+        return cv2.waitKeyEx(1)
 
     def poll(self) -> int:
         """Let the window handle its events; return the key pressed meanwhile (-1 for none)."""
-        return cv2.waitKey(1)
+        return cv2.waitKeyEx(1)
 
     def closed(self) -> bool:
         try:
@@ -307,6 +307,6 @@ class Window:
     def close(self) -> None:
         try:
             cv2.destroyWindow(self.title)
-            cv2.waitKey(1)
+            cv2.waitKeyEx(1)
         except cv2.error:
             pass

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from live.controls import ESC, Controls, ViewState
+from live.controls import DOWN, ESC, LEFT, PAGE_DOWN, PAGE_UP, RIGHT, UP, Controls, ViewState
 from live.errors import UsageError
 
 
@@ -27,6 +27,28 @@ def test_n_and_b_switch_layers_and_wrap():
     press(controls, "b")
     assert controls.layer_name == "block5_pool"
     assert "block5_pool (512 channels)" in controls.message
+
+
+def test_arrows_and_a_presenters_remote_step_through_layers_and_pages():
+    """A remote sends Page Down / Page Up for next / previous; the arrows do the same, and Down / Up turn pages.
+    Other keys beyond ASCII do nothing: Insert and Redo (X11 0xFF63, 0xFF66) end in the codes of c and f."""
+    controls = make()
+    assert "layer" in controls.press(PAGE_DOWN) and controls.layer_name == "block3_conv3"
+    controls.press(RIGHT)
+    assert controls.layer_name == "block5_pool"
+    controls.press(PAGE_UP)
+    controls.press(LEFT)
+    assert controls.layer_name == "block1_conv1"
+    controls.press(RIGHT)
+    controls.press(DOWN)
+    assert controls.state.page == 1 and controls.message == "page 2/4: channels 64-127"
+    controls.press(UP)
+    assert controls.state.page == 0
+    before = (controls.state.layer_index, controls.state.page, controls.state.colormap, controls.state.fullscreen)
+    for key in (0xFF63, 0xFF66, 0xFFC2, 0xFFE1):  # Insert, Redo, F5, Shift
+        assert controls.press(key) == []
+    assert (controls.state.layer_index, controls.state.page, controls.state.colormap,
+            controls.state.fullscreen) == before
 
 
 def test_digits_jump_to_stages():

@@ -159,7 +159,7 @@ def test_keys_and_a_click_drive_the_real_window(xserver, tmp_path):
         first = json.loads(snap(window, folder).read_text())
         window.key("bracketright", pause=1.2)
         paged = json.loads(snap(window, folder).read_text())
-        window.key("n", pause=2.5)
+        window.key("Next", pause=2.5)  # Page Down, as a presenter's remote sends it: the next layer, like n
         next_snapshot = snap(window, folder)
         next_layer = json.loads(next_snapshot.read_text())
         window.key("5", pause=2.5)
