@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 STREAM_TIMEOUT_MS = 5000
 DEFAULT_FPS = 30.0
 CLOSE_WAIT_S = 2.0  # how long closing waits for a frame that another thread is reading
+STILL_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")  # an image behind a URL
 STILL_MAX_HW = (2160, 3840)  # a larger still image is scaled down once to fit: the window shows no more
 
 
@@ -103,6 +104,7 @@ class CaptureSource(FrameSource):
         self.loops_by_default = kind == "video" and Path(spec).suffix.lower() == ".gif"
         self._capture = None
         self._first: np.ndarray | None = None
+        self._still: np.ndarray | None = None  # an image file behind a URL: its one frame, held
         self._reading = threading.Lock()  # held while a frame is read: the capture is never released under it
         self._left_busy = False  # closing found a read stuck in progress and left the capture alone
 
@@ -134,12 +136,29 @@ class CaptureSource(FrameSource):
                               + (" (is the file truncated or corrupt?)" if self.kind == "video" else ""))
         fps = self._capture.get(cv2.CAP_PROP_FPS)
         self.fps = fps if math.isfinite(fps) and 1 <= fps <= 240 else DEFAULT_FPS
+        served = self._frames_served() if self.kind == "stream" else 0
+        if served:  # a video or image file on a server, not a live stream: it has an end, and a pace of its own
+            self.kind, self.live = ("image" if served == 1 else "video"), False
+            if served == 1:
+                self._still, self.fps = fit_still(self._first, self.spec), DEFAULT_FPS
         height, width = self._first.shape[:2]
-        log.info("opened %s: %dx%d at %.1f fps", self, width, height, self.fps)
+        rate = "" if self._still is not None else f" at {self.fps:.1f} fps"
+        log.info("opened %s: %dx%d%s", self, width, height, rate)
         if self.size_hw is not None and self.size_hw != (height, width):
             log.warning("%s gives %dx%d pictures, not the %dx%d asked for with --camera-size (the size it gives is "
                         "its nearest, or the only one it has)", self, width, height, self.size_hw[1], self.size_hw[0])
         return super().open()
+
+    def _frames_served(self) -> int:
+        """The frame count of a file behind a URL (a video's, or 1 for an image), 0 for a live stream, which has
+        none (FFmpeg gives a live MJPEG stream a count of -2**63, and RTSP 0). A PNG has none either: an image
+        is known by the URL's suffix too."""
+        from urllib.parse import urlsplit
+
+        if Path(urlsplit(self.spec).path).suffix.lower() in STILL_SUFFIXES:
+            return 1
+        count = self._capture.get(cv2.CAP_PROP_FRAME_COUNT)
+        return int(count) if math.isfinite(count) and 1 <= count < 2**31 else 0
 
     def _ask_size(self) -> None:
         """Ask the camera for frames of `size_hw`, in MJPG first: most USB webcams give 720p or 1080p only a few
@@ -160,6 +179,8 @@ class CaptureSource(FrameSource):
         return f"'{self.spec}' is not a video or image that OpenCV can read"
 
     def read(self) -> np.ndarray | None:
+        if self._still is not None:
+            return self._still.copy()
         if self._first is not None:
             frame, self._first = self._first, None
             return frame
@@ -170,6 +191,8 @@ class CaptureSource(FrameSource):
         return to_bgr8(frame) if ok else None
 
     def rewind(self) -> bool:
+        if self._still is not None:
+            return True
         if self.kind != "video" or self._capture is None:
             return False
         return bool(self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0))
@@ -214,13 +237,7 @@ class ImageSource(FrameSource):
         self._image = to_bgr8(image)
         if self._image is None:
             raise SourceError(f"'{self.spec}' could not be read as an image (is it truncated or corrupt?)")
-        height, width = self._image.shape[:2]
-        shrink = min(STILL_MAX_HW[0] / height, STILL_MAX_HW[1] / width)
-        if shrink < 1:  # a camera's 48-megapixel photo, copied and scaled every frame, cost half the frame rate
-            size_hw = (max(1, round(height * shrink)), max(1, round(width * shrink)))
-            self._image = cv2.resize(self._image, size_hw[::-1], interpolation=cv2.INTER_AREA)
-            log.info("%s is %dx%d: shown scaled down once to %dx%d, as large as the window can show it", self.spec,
-                     width, height, size_hw[1], size_hw[0])
+        self._image = fit_still(self._image, self.spec)
         return super().open()
 
     def read(self) -> np.ndarray | None:
@@ -228,6 +245,19 @@ class ImageSource(FrameSource):
 
     def rewind(self) -> bool:
         return True
+
+
+def fit_still(image: np.ndarray, spec: str) -> np.ndarray:
+    """A still image no larger than STILL_MAX_HW, scaled down once if it is: a camera's 48-megapixel photo, copied
+    and scaled every frame, cost half the frame rate, and the window shows no more."""
+    height, width = image.shape[:2]
+    shrink = min(STILL_MAX_HW[0] / height, STILL_MAX_HW[1] / width)
+    if shrink >= 1:
+        return image
+    size_hw = (max(1, round(height * shrink)), max(1, round(width * shrink)))
+    log.info("%s is %dx%d: shown scaled down once to %dx%d, as large as the window can show it", spec, width, height,
+             size_hw[1], size_hw[0])
+    return cv2.resize(image, size_hw[::-1], interpolation=cv2.INTER_AREA)
 
 
 def _demo_photo() -> np.ndarray:

@@ -64,6 +64,44 @@ def moving_frames(count: int, height: int = 224, width: int = 224) -> list[np.nd
     return frames
 
 
+@contextmanager
+def web_server(folder: Path, mjpeg_frames: list[np.ndarray] | None = None):
+    """A real HTTP server on this machine, in a thread: the files of `folder`, and at /live, if frames are given,
+    a live MJPEG stream of them over and over at 30 frames a second, as a phone's webcam app or an IP camera
+    sends it (multipart/x-mixed-replace, no end). Yields its base URL."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            if self.path != "/live" or mjpeg_frames is None:
+                return super().do_GET()
+            self.send_response(200)
+            self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+            self.end_headers()
+            try:
+                for index in range(10 ** 6):
+                    jpeg = cv2.imencode(".jpg", mjpeg_frames[index % len(mjpeg_frames)])[1].tobytes()
+                    self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n"
+                                     % (len(jpeg), jpeg))
+                    time.sleep(1 / 30)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="session")
 def video_224(tmp_path_factory) -> Path:
     return write_video(tmp_path_factory.mktemp("video") / "moving.avi", moving_frames(8))

@@ -292,3 +292,29 @@ def test_tiny_and_empty_frames():
     assert to_bgr8(np.zeros((1, 1, 3), np.uint8)).shape == (1, 1, 3)
     assert to_bgr8(np.zeros((0, 0, 3), np.uint8)) is None
     assert to_bgr8(None) is None
+
+
+def test_a_live_stream_plays_and_files_behind_urls_play_as_files(tmp_path):
+    """A live MJPEG stream (a phone's webcam app) is a stream: no end, retried when lost. A video or an image
+    file behind a URL was taken for one too: its end was a lost stream, reopened over and over with two lines
+    each time, the video ran unpaced, and the image was shown once between reconnections."""
+    from tests.conftest import web_server
+
+    frames = moving_frames(6, 96, 128)
+    write_video(tmp_path / "talk.avi", frames, fps=20.0)
+    cv2.imwrite(str(tmp_path / "photo.png"), frames[2])
+    with web_server(tmp_path, mjpeg_frames=frames) as url:
+        with open_source(f"{url}/live") as live:
+            assert (live.kind, live.live) == ("stream", True)
+            assert all(live.read().shape == (96, 128, 3) for _ in range(10))
+            assert not live.rewind()
+        with open_source(f"{url}/talk.avi") as video:
+            assert (video.kind, video.live, video.fps) == ("video", False, 20.0)
+            read = [video.read() for _ in range(7)]
+            assert all(frame is not None for frame in read[:6]) and read[6] is None  # its end
+            assert np.abs(read[5].astype(int) - frames[5]).mean() < 3
+            assert video.rewind() and np.abs(video.read().astype(int) - frames[0]).mean() < 3
+        with open_source(f"{url}/photo.png") as photo:
+            assert (photo.kind, photo.live) == ("image", False)
+            held = [photo.read() for _ in range(5)]
+            assert all(np.array_equal(frame, frames[2]) for frame in held) and photo.rewind()
