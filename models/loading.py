@@ -159,7 +159,10 @@ OTHER_FRAMEWORKS = {".pt": "a PyTorch file", ".pth": "a PyTorch file", ".onnx": 
 def _not_a_model(path: Path) -> str:
     """What a file or folder given as --model is instead of a Keras model, and how to get one, for 'is ...'."""
     if path.is_dir() and not (path / "saved_model.pb").is_file():
-        inside = sorted(p.name for p in path.iterdir() if is_model_file(p.name))[:3]
+        try:
+            inside = sorted(p.name for p in path.iterdir() if is_model_file(p.name))[:3]
+        except OSError:  # a folder that cannot be listed
+            inside = []
         found = f"; it holds {', '.join(inside)}: give the file itself" if inside else ""
         return f"a folder, not a .keras or .h5 model file or a model name{found}"
     suffix = path.suffix.lower()
