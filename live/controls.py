@@ -34,7 +34,7 @@ HELP = [
     ("l", "channel labels on tiles"),
     ("t", "text over the picture: show / hide (for clean recordings)"),
     ("h", "show / hide this help"),
-    ("q / Esc", "quit"),
+    ("q / Esc", "quit (Esc leaves focus, then fullscreen, first)"),
 ]
 
 
@@ -128,6 +128,9 @@ class Controls:
         if key == ESC and state.focus is not None:
             state.focus = None
             return self._say("focus off")
+        if key == ESC and state.fullscreen:  # as everywhere, and a presenter's remote sends Esc with F5 (slideshow)
+            state.fullscreen = False
+            return ["fullscreen"] + self._say("fullscreen off (Esc again or q quits)")
         if char == "q" or key == ESC:
             return ["quit"]
         if char in "nb" and char:

@@ -112,6 +112,17 @@ def test_esc_leaves_focus_first_then_quits():
     assert press(make(), "q") == ["quit"]
 
 
+def test_esc_leaves_fullscreen_before_it_quits_and_q_quits_at_once():
+    """A presenter's remote sends F5, then Esc, from its slideshow button: in fullscreen, that quit the program
+    in the middle of a talk. Esc now leaves focus, then fullscreen, as it does everywhere, and only then quits."""
+    controls = make(focus=4, fullscreen=True)
+    assert controls.press(ESC) == ["message"] and controls.state.focus is None and controls.state.fullscreen
+    assert controls.press(ESC) == ["fullscreen", "message"] and not controls.state.fullscreen
+    assert controls.message == "fullscreen off (Esc again or q quits)"
+    assert controls.press(ESC) == ["quit"]
+    assert press(make(fullscreen=True), "q") == ["quit"]
+
+
 def test_colormap_and_normalization_cycle():
     controls = make()
     press(controls, "c")
