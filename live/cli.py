@@ -428,7 +428,7 @@ def run(config: Config, args) -> int:
             _stopper.event = None
     if _stopper.signal_name:
         log.info("stopped by %s", _stopper.signal_name)
-    if summary.frames > 1 and summary.seconds > 0:  # none left, say, when a stream was lost between each frame
+    if summary.seconds > 0:  # 0 for a single frame, or when a stream was lost between each frame
         log.info("processed %d frames in %.1f s: %.1f FPS", summary.frames, summary.seconds, summary.fps)
     else:
         log.info("processed %s", counted(summary.frames, "frame"))

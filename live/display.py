@@ -292,7 +292,7 @@ class Window:
             cv2.resizeWindow(self.title, width, height)
             self._sized = canvas.shape[:2]
         cv2.imshow(self.title, canvas)
-        return cv2.waitKeyEx(1)
+        return self.poll()
 
     def poll(self) -> int:
         """Let the window handle its events; return the key pressed meanwhile (-1 for none)."""

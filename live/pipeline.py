@@ -167,7 +167,6 @@ class Visualizer:
         # of that happens inside the loop and no frame is dropped for it.
         with _note_if_slow(FIRST_START_NOTE):
             self._compose(inference.warm_up(request))
-            self._composed = None
         started = time.monotonic()
         shown_by_end = None
         capture.start()

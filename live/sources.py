@@ -139,8 +139,9 @@ class CaptureSource(FrameSource):
         served = self._frames_served() if self.kind == "stream" else 0
         if served:  # a video or image file on a server, not a live stream: it has an end, and a pace of its own
             self.kind, self.live = ("image" if served == 1 else "video"), False
-            if served == 1:
+            if served == 1:  # held from now on: the connection is not needed any more
                 self._still, self.fps = fit_still(self._first, self.spec), DEFAULT_FPS
+                self._capture.release()
         height, width = self._first.shape[:2]
         rate = "" if self._still is not None else f" at {self.fps:.1f} fps"
         log.info("opened %s: %dx%d%s", self, width, height, rate)
