@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 WEIGHTS_CHOICES = ("auto", "hed", "imagenet", "none")
 PREPROCESS_CHOICES = ("auto", "none", "unit", "symmetric", "caffe", "torch")
 DEFAULT_INPUT_HW = (224, 224)
+FIT_PROBE = 1024  # the input side, a power of two, at which a model's halvings are counted
 MODEL_FILE_SUFFIXES = (".keras", ".h5", ".hdf5")
 PER_COLOUR = ("caffe", "torch")  # preprocessing with a mean per colour: RGB models only
 
@@ -326,19 +327,60 @@ def _check_graph(model, path: Path) -> None:
                          f"Sequential model") from None
 
 
-def _check_runs_at(model, label: str, input_shape: tuple[int, int, int], asked: bool) -> None:
-    """A model of open size can still refuse a size: a U-Net whose halved maps no longer meet their skip
-    connections. One call on a blank image says so now, not as a deeper layer is chosen (Keras' symbolic
-    shapes do not catch it)."""
+def _size_it_runs_at(model, label: str, layers: list[FeatureLayer], input_hw: tuple[int, int], channels: int,
+                     asked: bool) -> tuple[int, int]:
+    """`input_hw` (height, width) for a model of open size, which can still refuse a size: a U-Net whose halved
+    maps no longer meet their skip connections. One call on a blank image says so now, not as a deeper layer is
+    chosen (Keras' symbolic shapes do not catch it). The size it runs at by default then becomes the nearest one
+    it takes, with a warning; a size the user asked for is refused, naming that nearest size."""
+    problem = _fails_at(model, (*input_hw, channels))
+    if problem is None:
+        return input_hw
+    size = f"{input_hw[1]}x{input_hw[0]}"
+    where = f"--input-size {size}" if asked else f"{size}, the size it runs at when it leaves its own open"
+    fit, steps = _nearest_fit(model, layers, input_hw, channels)
+    if fit is not None and not asked:
+        log.warning("%s cannot run at the default %s (%s); running at %dx%d, the nearest size whose maps halve "
+                    "evenly (--input-size chooses another)", label, size, problem, fit[1], fit[0])
+        return fit
+    if fit is None:  # no size near it runs either: something other than halving
+        raise UsageError(f"{label} cannot run at {where} ({problem}), nor at the sizes near it whose maps halve "
+                         f"evenly; choose another with --input-size")
+    multiple = f"{steps[0]}" if steps[0] == steps[1] else f"{steps[1]} wide and {steps[0]} high"
+    raise UsageError(f"{label} cannot run at {where} ({problem}); choose one with --input-size that halves "
+                     f"evenly, such as {fit[1]}x{fit[0]} (a multiple of {multiple})")
+
+
+def _fails_at(model, input_shape: tuple[int, int, int]) -> str | None:
+    """Why one call of the model on a blank image of `input_shape` (height, width, channels) fails, or None."""
     import numpy as np
 
     try:
         model(np.zeros((1, *input_shape), model.inputs[0].dtype), training=False)
     except Exception as exc:
-        size = f"{input_shape[1]}x{input_shape[0]}"
-        where = f"--input-size {size}" if asked else f"{size}, the size it runs at when it leaves its own open"
-        raise UsageError(f"{label} cannot run at {where} ({_reason(exc)}); choose one with --input-size that "
-                         f"halves evenly, such as a multiple of 32") from exc
+        log.debug("one call at %s failed", input_shape, exc_info=True)
+        return _reason(exc)
+    return None
+
+
+def _nearest_fit(model, layers: list[FeatureLayer], input_hw: tuple[int, int], channels: int) -> tuple:
+    """The size (height, width) nearest `input_hw` that the model runs at and the steps of such sizes, or Nones:
+    each side a multiple of 2 to the number of times its maps are halved, counted from their smallest size at a
+    large power of two (a U-Net of 6 levels: 64)."""
+    import math
+
+    probed = sized(model, layers, (FIT_PROBE, FIT_PROBE, channels))
+    sides, steps = [], []
+    for asked, smallest in ((input_hw[0], min((layer.height for layer in probed if layer.height), default=None)),
+                            (input_hw[1], min((layer.width for layer in probed if layer.width), default=None))):
+        if not smallest:
+            return None, None
+        steps.append(2 ** max(0, math.ceil(math.log2(FIT_PROBE / smallest))))
+        sides.append(max(steps[-1], steps[-1] * math.floor(asked / steps[-1] + 0.5)))
+    fit = (sides[0], sides[1])
+    if fit == tuple(input_hw) or _fails_at(model, (*fit, channels)) is not None:
+        return None, None
+    return fit, (steps[0], steps[1])
 
 
 def _reason(exc: Exception) -> str:
@@ -404,7 +446,7 @@ def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custo
         raise ModelError(f"model '{label}' has no layer with a 4-D feature-map output")
     channels = model.inputs[0].shape[3]
     if open_size:  # run at input_hw: its maps have that input's sizes
-        _check_runs_at(model, label, (*input_hw, channels), asked is not None)
+        input_hw = _size_it_runs_at(model, label, layers, input_hw, channels, asked is not None)
         layers = sized(model, layers, (*input_hw, channels))
     log.info("model %s (%s), input %dx%d%s%s, %s", label, description, input_hw[1], input_hw[0],
              " gray" if channels == 1 else "", " (its size left open by the model)" if open_size else "",

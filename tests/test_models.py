@@ -453,13 +453,41 @@ def test_a_model_of_open_size_runs_at_the_input_size_asked_or_says_why_not(tmp_p
     assert loaded.input_hw == (480, 640) and loaded.input_shape == (480, 640, 3)
     assert [(layer.height, layer.width) for layer in loaded.layers[:2]] == [(480, 640), (240, 320)]
     with pytest.raises(UsageError, match="cannot run at --input-size 100x100 \\(Concatenate: .*Dimension.*\\); "
-                                         "choose one with --input-size that halves evenly"):
+                                         "choose one with --input-size that halves evenly, such as 104x104 "
+                                         "\\(a multiple of 8\\)"):
         load_model(str(path), input_hw=(100, 100))  # 100, 50, 25, 12: 24 rows come back to meet 25
+    assert load_model(str(path), input_hw=(104, 104)).layers[0].height == 104
+
+
+def test_a_model_of_open_size_that_cannot_run_at_the_default_size_runs_at_the_nearest_it_takes(tmp_path, caplog):
+    """224x224 halved six times is 3, which comes back as 6 to meet 7: a U-Net of six levels refused to start
+    unless given a size, and the sentence suggested a multiple of 32, which does not halve six times either."""
     deep = tmp_path / "deep.keras"
-    _u_net(6).save(deep)  # 224 halved six times is 3, which comes back as 6 to meet 7
-    with pytest.raises(UsageError, match="cannot run at 224x224, the size it runs at when it leaves its own open"):
-        load_model(str(deep))
-    assert load_model(str(deep), input_hw=(256, 256)).layers[0].height == 256
+    _u_net(6).save(deep)
+    loaded = load_model(str(deep))
+    assert loaded.input_hw == (256, 256) and loaded.layers[0].height == 256
+    assert "cannot run at the default 224x224 (Concatenate: " in caplog.text
+    assert "running at 256x256, the nearest size whose maps halve evenly (--input-size chooses another)" in caplog.text
+    with pytest.raises(UsageError, match="cannot run at --input-size 360x640 .*; choose one with --input-size that "
+                                         "halves evenly, such as 384x640 \\(a multiple of 64\\)"):
+        load_model(str(deep), input_hw=(640, 360))  # a portrait picture, 360 wide: 360 halved six times is 5.6
+
+
+def test_a_model_of_open_size_that_runs_at_no_size_says_so(tmp_path):
+    """Branches that never meet whatever the size (one halved, then tripled): no size near 224 is offered."""
+    import keras
+
+    inputs = keras.Input((None, None, 3))
+    tripled = keras.layers.UpSampling2D(3)(keras.layers.MaxPooling2D()(inputs))
+    path = tmp_path / "never.keras"
+    keras.Model(inputs, keras.layers.Concatenate()([tripled, keras.layers.Conv2D(2, 3, padding="same")(inputs)])
+                ).save(path)
+    with pytest.raises(UsageError, match="never cannot run at 224x224, .*nor at the sizes near it whose maps halve "
+                                         "evenly; choose another with --input-size"):
+        load_model(str(path))
+
+
+def test_input_size_is_refused_for_a_model_of_fixed_size(tmp_path):
     with pytest.raises(UsageError, match="--input-size is for a model that leaves its input size open; small "
                                          "takes 32x32"):
         _small_model().save(tmp_path / "small.keras")
