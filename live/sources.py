@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 STREAM_TIMEOUT_MS = 5000
 DEFAULT_FPS = 30.0
 CLOSE_WAIT_S = 2.0  # how long closing waits for a frame that another thread is reading
-STILL_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")  # an image behind a URL
+SNAPSHOT_CHECKS_S = (0.0, 0.5)  # an image behind a URL is asked for again after these pauses: a camera's changes
+SNAPSHOT_MAX_FPS = 30.0  # a camera's snapshot URL is asked for a new picture at most this often
 STILL_MAX_HW = (2160, 3840)  # a larger still image is scaled down once to fit: the window shows no more
 
 
@@ -103,10 +104,13 @@ class CaptureSource(FrameSource):
         self.mirror_by_default = kind == "camera"
         self.loops_by_default = kind == "video" and Path(spec).suffix.lower() == ".gif"
         self._capture = None
-        self._first: np.ndarray | None = None
+        self._pending: list[np.ndarray] = []  # frames read while opening, handed out first
         self._still: np.ndarray | None = None  # an image file behind a URL: its one frame, held
+        self._snapshots = False  # a camera's snapshot URL: a new picture at each request, asked for at each read
+        self._next_fetch = 0.0
         self._reading = threading.Lock()  # held while a frame is read: the capture is never released under it
         self._left_busy = False  # closing found a read stuck in progress and left the capture alone
+        self._opened_before = False
 
     def _new_capture(self):
         if self.kind == "camera":
@@ -129,37 +133,68 @@ class CaptureSource(FrameSource):
         if self.size_hw is not None:
             self._ask_size()
         ok, frame = self._capture.read()
-        self._first = to_bgr8(frame) if ok else None
-        if self._first is None:
+        first = to_bgr8(frame) if ok else None
+        if first is None:
             self.close()
             raise SourceError(f"{self} opened but gave no frame"
                               + (" (is the file truncated or corrupt?)" if self.kind == "video" else ""))
+        self._pending = [first]
         fps = self._capture.get(cv2.CAP_PROP_FPS)
         self.fps = fps if math.isfinite(fps) and 1 <= fps <= 240 else DEFAULT_FPS
-        served = self._frames_served() if self.kind == "stream" else 0
-        if served:  # a video or image file on a server, not a live stream: it has an end, and a pace of its own
-            self.kind, self.live = ("image" if served == 1 else "video"), False
-            if served == 1:  # held from now on: the connection is not needed any more
-                self._still, self.fps = fit_still(self._first, self.spec), DEFAULT_FPS
-                self._capture.release()
-        height, width = self._first.shape[:2]
-        rate = "" if self._still is not None else f" at {self.fps:.1f} fps"
-        log.info("opened %s: %dx%d%s", self, width, height, rate)
+        said = self._tell_url_apart(first) if self.kind == "stream" else None
+        height, width = first.shape[:2]
+        log.log(logging.DEBUG if self._opened_before else logging.INFO,  # opened again: "back" says so
+                "opened %s: %dx%d%s", self, width, height, f" at {self.fps:.1f} fps" if said is None else said)
+        self._opened_before = True
         if self.size_hw is not None and self.size_hw != (height, width):
             log.warning("%s gives %dx%d pictures, not the %dx%d asked for with --camera-size (the size it gives is "
                         "its nearest, or the only one it has)", self, width, height, self.size_hw[1], self.size_hw[0])
         return super().open()
 
-    def _frames_served(self) -> int:
-        """The frame count of a file behind a URL (a video's, or 1 for an image), 0 for a live stream, which has
-        none (FFmpeg gives a live MJPEG stream a count of -2**63, and RTSP 0). A PNG has none either: an image
-        is known by the URL's suffix too."""
-        from urllib.parse import urlsplit
-
-        if Path(urlsplit(self.spec).path).suffix.lower() in STILL_SUFFIXES:
-            return 1
+    def _tell_url_apart(self, first: np.ndarray) -> str | None:
+        """What a URL serves, told apart once open; returns what the opening line says in place of the frame rate
+        ("" for nothing), or None to give the rate. A video file plays at its own rate to its end (FFmpeg counts
+        its frames; a live MJPEG stream gets -2**63, RTSP 0). A URL that gives one picture and ends is an image,
+        held, or, where asking again gives another picture, a camera's snapshot URL (`snapshot.cgi`,
+        `shot.jpg`), asked for a new picture at each read. Before, an image was known by the URL's suffix alone:
+        a camera's `shot.jpg` stayed still, and a `snapshot.cgi` was a stream lost and back three times a second."""
+        self._snapshots = False
         count = self._capture.get(cv2.CAP_PROP_FRAME_COUNT)
-        return int(count) if math.isfinite(count) and 1 <= count < 2**31 else 0
+        if math.isfinite(count) and 2 <= count < 2**31:
+            self.kind, self.live = "video", False
+            return None
+        ok, frame = self._capture.read()
+        second = to_bgr8(frame) if ok else None
+        if second is not None:  # a live stream
+            self._pending.append(second)
+            return None
+        self._capture.release()  # one picture, and the end: the connection is not needed any more
+        if self._changes(first):
+            self._snapshots, self.fps = True, SNAPSHOT_MAX_FPS
+            return f", a new picture at each request (a camera's snapshots): asked for up to {SNAPSHOT_MAX_FPS:.0f} " \
+                   f"times a second"
+        self.kind, self.live = "image", False
+        self._still, self.fps, self._pending = fit_still(first, self.spec), DEFAULT_FPS, []
+        return ""
+
+    def _changes(self, first: np.ndarray) -> bool:
+        """Whether the URL gives another picture when asked again (a camera's snapshot), or the same (an image)."""
+        for pause in SNAPSHOT_CHECKS_S:
+            time.sleep(pause)
+            again = self._fetch()
+            if again is not None and (again.shape != first.shape or not np.array_equal(again, first)):
+                self._pending.append(again)
+                return True
+        return False
+
+    def _fetch(self) -> np.ndarray | None:
+        """One picture from a snapshot URL, through a connection of its own, or None."""
+        capture = self._new_capture()
+        try:
+            ok, frame = capture.read() if capture.isOpened() else (False, None)
+            return to_bgr8(frame) if ok else None
+        finally:
+            capture.release()
 
     def _ask_size(self) -> None:
         """Ask the camera for frames of `size_hw`, in MJPG first: most USB webcams give 720p or 1080p only a few
@@ -182,9 +217,13 @@ class CaptureSource(FrameSource):
     def read(self) -> np.ndarray | None:
         if self._still is not None:
             return self._still.copy()
-        if self._first is not None:
-            frame, self._first = self._first, None
-            return frame
+        if self._pending:
+            return self._pending.pop(0)
+        if self._snapshots:
+            time.sleep(max(0.0, self._next_fetch - time.monotonic()))
+            self._next_fetch = time.monotonic() + 1 / SNAPSHOT_MAX_FPS
+            with self._reading:  # as a camera's read: closing waits for it, or leaves it
+                return self._fetch()
         with self._reading:
             if self._capture is None:
                 return None

@@ -66,18 +66,30 @@ def moving_frames(count: int, height: int = 224, width: int = 224) -> list[np.nd
 
 @contextmanager
 def web_server(folder: Path, mjpeg_frames: list[np.ndarray] | None = None):
-    """A real HTTP server on this machine, in a thread: the files of `folder`, and at /live, if frames are given,
+    """A real HTTP server on this machine, in a thread: the files of `folder`, and, if frames are given, at /live
     a live MJPEG stream of them over and over at 30 frames a second, as a phone's webcam app or an IP camera
-    sends it (multipart/x-mixed-replace, no end). Yields its base URL."""
+    sends it (multipart/x-mixed-replace, no end), and at /snapshot.cgi and /shot.jpg the next of them as one
+    JPEG at each request, as an IP camera's snapshot URL gives it. Yields its base URL."""
     import functools
+    import itertools
     import threading
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    requests = itertools.count()
 
     class Handler(SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
         def do_GET(self):
+            if self.path in ("/snapshot.cgi", "/shot.jpg") and mjpeg_frames is not None:
+                jpeg = cv2.imencode(".jpg", mjpeg_frames[next(requests) % len(mjpeg_frames)])[1].tobytes()
+                self.send_response(200)
+                self.send_header("Content-Type", "image/jpeg")
+                self.send_header("Content-Length", str(len(jpeg)))
+                self.end_headers()
+                self.wfile.write(jpeg)
+                return None
             if self.path != "/live" or mjpeg_frames is None:
                 return super().do_GET()
             self.send_response(200)

@@ -461,3 +461,16 @@ def test_a_view_with_nothing_new_is_not_drawn_again_and_any_change_is(vgg16, mon
         before = canvas.copy()
     visualizer.controls.press(ord("c"))  # another colormap
     assert visualizer._compose(result)[1] is True
+
+
+def test_a_cameras_snapshot_url_runs_live_and_is_never_lost(vgg16, caplog, tmp_path):
+    """An IP camera's `snapshot.cgi` ends after each picture: it was a stream lost and back three times a second,
+    two lines each time, and the window said "stream lost" as often."""
+    from live.sources import open_source
+    from tests.conftest import web_server
+
+    with web_server(tmp_path, mjpeg_frames=moving_frames(6, 120, 160)) as url:
+        with caplog.at_level(logging.INFO), open_source(f"{url}/snapshot.cgi") as source:
+            summary = Visualizer(Config(max_frames=30, channels=16), source, vgg16).run()
+    assert summary.frames == 30
+    assert "lost" not in caplog.text and "a new picture at each request (a camera's snapshots)" in caplog.text

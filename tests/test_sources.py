@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from live.errors import SourceError
-from live.sources import (CaptureSource, DemoSource, ImageSource, camera_candidates, describe_kind, list_cameras,
-                          open_source, to_bgr8)
+from live.sources import (SNAPSHOT_MAX_FPS, CaptureSource, DemoSource, ImageSource, camera_candidates, describe_kind,
+                          list_cameras, open_source, to_bgr8)
 from tests.conftest import moving_frames, write_video
 
 
@@ -29,7 +29,7 @@ def test_video_file_gives_every_frame_then_none(tmp_path):
 
 def test_an_open_source_is_entered_without_opening_it_again(tmp_path, caplog):
     """The command line opens the source early, to fail fast, then enters it: one device handle, not two."""
-    caplog.set_level(logging.INFO, logger="live.sources")
+    caplog.set_level(logging.DEBUG, logger="live.sources")  # opened again: at debug level
     path = write_video(tmp_path / "clip.avi", moving_frames(4, 64, 64))
     source = open_source(str(path))
     with source as entered:
@@ -318,3 +318,24 @@ def test_a_live_stream_plays_and_files_behind_urls_play_as_files(tmp_path):
             assert (photo.kind, photo.live) == ("image", False)
             held = [photo.read() for _ in range(5)]
             assert all(np.array_equal(frame, frames[2]) for frame in held) and photo.rewind()
+
+
+@pytest.mark.parametrize("path", ["snapshot.cgi", "shot.jpg"])
+def test_a_cameras_snapshot_url_gives_a_new_picture_at_each_read(tmp_path, path):
+    """An IP camera's snapshot URL gives one JPEG and ends, a new one at each request. `shot.jpg` was held as a
+    still image (by its suffix), and `snapshot.cgi` was a stream lost at each picture's end, then back."""
+    from tests.conftest import web_server
+
+    frames = moving_frames(6, 96, 128)
+    cv2.imwrite(str(tmp_path / "still.jpg"), frames[0])
+    with web_server(tmp_path, mjpeg_frames=frames) as url:
+        with open_source(f"{url}/{path}") as camera:
+            assert (camera.kind, camera.live, camera.mirror_by_default) == ("stream", True, False)
+            began = time.monotonic()
+            read = [camera.read() for _ in range(8)]
+            assert all(frame is not None and frame.shape == (96, 128, 3) for frame in read)
+            assert time.monotonic() - began >= 5 / SNAPSHOT_MAX_FPS  # asked for no faster than that
+            follow = [int(np.abs(a.astype(int) - b).mean() > 1) for a, b in zip(read, read[1:])]
+            assert sum(follow) == len(follow)  # each read a new picture
+        with open_source(f"{url}/still.jpg") as still:  # the same picture at each request: an image, held
+            assert (still.kind, still.live) == ("image", False)
