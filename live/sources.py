@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import sys
 import threading
 import time
@@ -26,7 +27,8 @@ STREAM_TIMEOUT_MS = 5000
 DEFAULT_FPS = 30.0
 CLOSE_WAIT_S = 2.0  # how long closing waits for a frame that another thread is reading
 SNAPSHOT_CHECKS_S = (0.0, 0.5)  # an image behind a URL is asked for again after these pauses: a camera's changes
-SNAPSHOT_MAX_FPS = 30.0  # a camera's snapshot URL is asked for a new picture at most this often
+SNAPSHOT_MAX_FPS = 30.0
+SECRET_FIELD = re.compile(r"pass|pwd|token|key|secret|auth|sig", re.IGNORECASE)  # query fields not to show  # a camera's snapshot URL is asked for a new picture at most this often
 STILL_MAX_HW = (2160, 3840)  # a larger still image is scaled down once to fit: the window shows no more
 
 
@@ -61,6 +63,7 @@ class FrameSource:
 
     def __init__(self, spec: str):
         self.spec = spec
+        self.shown = without_secrets(spec)  # the name in messages, on screen too, where a projector shows it
         self.fps = DEFAULT_FPS
 
     def open(self) -> "FrameSource":
@@ -90,7 +93,7 @@ class FrameSource:
         self.close()
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.spec}"
+        return f"{self.kind} {self.shown}"
 
 
 class CaptureSource(FrameSource):
@@ -207,10 +210,10 @@ class CaptureSource(FrameSource):
 
     def _open_failure(self, seconds: float) -> str:
         if self.kind == "camera":
-            return f"camera {self.spec} could not be opened (is it connected, and not used by another program?)"
+            return f"camera {self.shown} could not be opened (is it connected, and not used by another program?)"
         if self.kind == "stream":
             if seconds >= 0.9 * STREAM_TIMEOUT_MS / 1000:
-                return f"stream {self.spec} did not answer within {STREAM_TIMEOUT_MS // 1000} s"
+                return f"stream {self.shown} did not answer within {STREAM_TIMEOUT_MS // 1000} s"
             return _unreachable(self.spec)
         return f"'{self.spec}' is not a video or image that OpenCV can read"
 
@@ -438,8 +441,8 @@ def make_source(spec: str, camera_size: tuple[int, int] | None = None) -> FrameS
     any other kind of source refuses."""
     kind = describe_kind(spec)
     if camera_size is not None and kind != "camera":
-        raise UsageError(f"--camera-size asks a camera for a picture size, but --source '{spec}' is "
-                         f"{KIND_NAMES[kind]}, which keeps its own size")
+        raise UsageError(f"--camera-size asks a camera for a picture size, but --source "
+                         f"'{without_secrets(spec)}' is {KIND_NAMES[kind]}, which keeps its own size")
     if kind == "demo":
         return DemoSource()
     if kind == "image":
@@ -459,13 +462,35 @@ def open_source(spec: str | None, camera_size: tuple[int, int] | None = None) ->
     return make_source(spec, camera_size).open()
 
 
+def without_secrets(spec: str) -> str:
+    """A URL as messages give it, its password and the values of query fields that look secret (`pwd=`, `token=`)
+    replaced by ***: an IP camera's address often holds them, and the window shows it at a talk."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    if "://" not in spec:
+        return spec
+    try:
+        parts = urlsplit(spec)
+        netloc = parts.netloc
+        if parts.password is not None:
+            netloc = f"{parts.username}:***@{netloc.rpartition('@')[2]}"
+        fields = parse_qsl(parts.query, keep_blank_values=True)
+        query = parts.query
+        if any(SECRET_FIELD.search(name) for name, _ in fields):
+            query = urlencode([(name, "***" if SECRET_FIELD.search(name) else value) for name, value in fields],
+                              safe="*")
+        return parts._replace(netloc=netloc, query=query).geturl()
+    except ValueError:  # not a URL that can be taken apart (a bad port): nothing shown of what follows the host
+        return spec.split("://", 1)[0] + "://..."
+
+
 def _unreachable(url: str) -> str:
     """Why a stream failed at once, without waiting: a host name that cannot be looked up means no network (or
     a typo), which a presenter needs to hear as such; otherwise the server refused or could not be reached."""
     import socket
     from urllib.parse import urlsplit
 
-    host = urlsplit(url).hostname
+    host, url = urlsplit(url).hostname, without_secrets(url)
     if host:
         try:
             socket.getaddrinfo(host, None)

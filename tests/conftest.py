@@ -82,7 +82,8 @@ def web_server(folder: Path, mjpeg_frames: list[np.ndarray] | None = None):
             pass
 
         def do_GET(self):
-            if self.path in ("/snapshot.cgi", "/shot.jpg") and mjpeg_frames is not None:
+            route = self.path.partition("?")[0]  # a camera's URL may carry fields, its password say
+            if route in ("/snapshot.cgi", "/shot.jpg") and mjpeg_frames is not None:
                 jpeg = cv2.imencode(".jpg", mjpeg_frames[next(requests) % len(mjpeg_frames)])[1].tobytes()
                 self.send_response(200)
                 self.send_header("Content-Type", "image/jpeg")
@@ -90,7 +91,7 @@ def web_server(folder: Path, mjpeg_frames: list[np.ndarray] | None = None):
                 self.end_headers()
                 self.wfile.write(jpeg)
                 return None
-            if self.path != "/live" or mjpeg_frames is None:
+            if route != "/live" or mjpeg_frames is None:
                 return super().do_GET()
             self.send_response(200)
             self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
