@@ -27,7 +27,7 @@ HELP = [
     ("c", "next colormap"),
     ("m", "normalization: channel / layer / steady / percentile"),
     ("space", "freeze / unfreeze"),
-    ("s", "snapshot (PNG + activations + JSON)"),
+    ("s", "snapshot (window + input PNGs, activations, JSON)"),
     ("r", "start / stop recording"),
     ("v", "mirror the camera picture"),
     ("f", "fullscreen"),

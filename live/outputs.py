@@ -321,8 +321,11 @@ def make_folder(folder: Path) -> None:
         raise OutputError(f"could not create the folder '{folder}': {exc.strerror or exc}") from exc
 
 
-def save_snapshot(folder: Path, canvas: np.ndarray, activations_hwc: np.ndarray, info: dict) -> Path:
-    """Write `<stem>.png` (the window), `<stem>.npy` (raw float32 activations) and `<stem>.json`; return the stem."""
+def save_snapshot(folder: Path, canvas: np.ndarray, activations_hwc: np.ndarray, info: dict,
+                  model_input: np.ndarray | None = None) -> Path:
+    """Write `<stem>.png` (the window), `<stem>.npy` (raw float32 activations), `<stem>_input.png` (the RGB
+    picture the model was given, before its own scaling: the activations can be computed again from it) and
+    `<stem>.json`; return the stem."""
     folder = Path(folder)
     make_folder(folder)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -330,6 +333,10 @@ def save_snapshot(folder: Path, canvas: np.ndarray, activations_hwc: np.ndarray,
     try:
         save_png(stem.with_suffix(".png"), canvas)
         write_atomically(stem.with_suffix(".npy"), lambda tmp: np.save(tmp, activations_hwc.astype(np.float32)))
+        if model_input is not None:
+            input_path = stem.with_name(f"{stem.name}_input.png")
+            save_png(input_path, cv2.cvtColor(model_input, cv2.COLOR_RGB2BGR))
+            info = {**info, "input": input_path.name}
         text = json.dumps(info, indent=2)
         write_atomically(stem.with_suffix(".json"), lambda tmp: tmp.write_text(text))
     except OSError as exc:

@@ -414,7 +414,8 @@ class Visualizer:
             return
         state = self.controls.state
         info = {
-            "model": self.loaded.name, "weights": self.loaded.weights, "layer": result.extractor.layer.name,
+            "source": self.source.shown, "model": self.loaded.name, "weights": self.loaded.weights,
+            "layer": result.extractor.layer.name,
             "shape": [*result.extractor.map_hw, result.extractor.layer.channels],
             "page": state.page + 1, "pages": self.controls.pages, "order": state.order,
             "normalization": result.extractor.mode_for(result.request.normalize), "colormap": state.colormap,
@@ -423,7 +424,7 @@ class Visualizer:
         }
         try:
             stem = save_snapshot(self.config.snapshot_dir, self.composer.canvas,
-                                 result.extractor.activations(result.rgb), info)
+                                 result.extractor.activations(result.rgb), info, result.rgb)
             self.say(f"snapshot saved: {stem}.png")
         except OutputError as exc:
             self.say(f"snapshot failed: {exc}")

@@ -127,6 +127,17 @@ def vgg16():
     return load_model("vgg16")
 
 
+def direct_feature_map(loaded, layer, rgb):
+    """The lesson's way: the layer output through Keras on the same frame, preprocessed as HED's VGG16 is."""
+    import keras
+
+    from models.hed_weights import HED_BGR_MEAN
+
+    sub = keras.Model(loaded.model.inputs[0], loaded.model.get_layer(layer).output)
+    x = rgb[None].astype(np.float32)[..., ::-1] - np.array(HED_BGR_MEAN, np.float32)
+    return np.asarray(sub(x, training=False))[0]
+
+
 def transfer_model(sequential: bool):
     """A small base model nested as one layer under a new head, the usual way of transfer learning; with
     `sequential`, the base comes first in a Sequential model (no layer of the outer model before it)."""

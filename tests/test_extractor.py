@@ -6,17 +6,7 @@ import pytest
 from live.extractor import Extractor, to_gray_levels
 from live.preprocess import prepare_rgb
 from live.tiler import to_levels
-from models.hed_weights import HED_BGR_MEAN
-from tests.conftest import moving_frames
-
-
-def direct_feature_map(loaded, layer, rgb):
-    """The lesson's way: the layer output through Keras on the same preprocessed frame."""
-    import keras
-
-    sub = keras.Model(loaded.model.inputs[0], loaded.model.get_layer(layer).output)
-    x = rgb[None].astype(np.float32)[..., ::-1] - np.array(HED_BGR_MEAN, np.float32)
-    return np.asarray(sub(x, training=False))[0]
+from tests.conftest import direct_feature_map, moving_frames
 
 
 def levels(out):

@@ -113,12 +113,17 @@ def test_a_played_file_is_recorded_with_every_canvas_and_at_the_speed_it_was_see
     assert 14 <= count_frames(tmp_path / "file.avi") <= 18  # about half a second at 30 fps, plus the five
 
 
-def test_snapshot_writes_three_files_with_one_stem(tmp_path):
+def test_snapshot_writes_its_files_with_one_stem(tmp_path):
+    """The window, the activations, the JSON, and the model's input picture (RGB), without which the activations
+    could not be computed again: the window shows the camera picture scaled, overlaid and uncropped."""
     activations = np.random.default_rng(0).normal(size=(8, 8, 5)).astype(np.float32)
-    stem = save_snapshot(tmp_path / "snaps", canvas(1), activations, {"layer": "x", "frame": 7})
+    rgb = np.random.default_rng(1).integers(0, 256, (32, 48, 3), np.uint8)
+    stem = save_snapshot(tmp_path / "snaps", canvas(1), activations, {"layer": "x", "frame": 7}, rgb)
     assert cv2.imread(str(stem.with_suffix(".png"))).shape == (120, 200, 3)
     np.testing.assert_array_equal(np.load(stem.with_suffix(".npy")), activations)
-    assert json.loads(stem.with_suffix(".json").read_text())["frame"] == 7
+    info = json.loads(stem.with_suffix(".json").read_text())
+    assert info["frame"] == 7 and info["input"] == f"{stem.name}_input.png"
+    np.testing.assert_array_equal(cv2.imread(str(stem.parent / info["input"]))[..., ::-1], rgb)
     again = save_snapshot(tmp_path / "snaps", canvas(1), activations, {"layer": "x", "frame": 7})
     assert again != stem  # never overwrites
     assert not list((tmp_path / "snaps").glob(".*partial*"))

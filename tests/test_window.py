@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from live.tiler import BACKGROUND
-from tests.conftest import ROOT, count_frames, frames_once_finished, frames_said_saved, run_cli
+from tests.conftest import ROOT, count_frames, direct_feature_map, frames_once_finished, frames_said_saved, run_cli
 
 needs_tools = pytest.mark.skipif(shutil.which("import") is None or shutil.which("xdotool") is None,
                                  reason="needs ImageMagick's import and xdotool (apt-get install imagemagick xdotool)")
@@ -150,13 +150,14 @@ def snap(window: LiveWindow, folder: Path) -> Path:
 
 
 @needs_tools
-def test_keys_and_a_click_drive_the_real_window(xserver, tmp_path):
+def test_keys_and_a_click_drive_the_real_window(xserver, tmp_path, vgg16):
     import json
 
     folder = tmp_path / "snaps"
     window = LiveWindow(xserver, "--source", "demo", "--layer", "block2_conv2", "--snapshot-dir", str(folder))
     try:
-        first = json.loads(snap(window, folder).read_text())
+        first_snapshot = snap(window, folder)
+        first = json.loads(first_snapshot.read_text())
         window.key("bracketright", pause=1.2)
         paged = json.loads(snap(window, folder).read_text())
         window.key("Next", pause=2.5)  # Page Down, as a presenter's remote sends it: the next layer, like n
@@ -179,7 +180,11 @@ def test_keys_and_a_click_drive_the_real_window(xserver, tmp_path):
     finally:
         output = window.quit()
     assert window.process.returncode == 0, output
-    assert first["layer"] == "block2_conv2" and first["channels"] == list(range(64))
+    assert first["layer"] == "block2_conv2" and first["channels"] == list(range(64)) and first["source"] == "demo"
+    model_input = cv2.imread(str(folder / first["input"]))[..., ::-1]  # the activations come from this picture
+    assert model_input.shape == (224, 224, 3)
+    np.testing.assert_allclose(np.load(first_snapshot.with_suffix(".npy")),
+                               direct_feature_map(vgg16, "block2_conv2", model_input), rtol=1e-4, atol=1e-2)
     assert paged["page"] == 2 and paged["channels"] == list(range(64, 128))
     assert next_layer["layer"] == "block2_pool"
     assert np.load(next_snapshot.with_suffix('.npy')).shape == (56, 56, 128)
