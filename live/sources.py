@@ -27,8 +27,8 @@ STREAM_TIMEOUT_MS = 5000
 DEFAULT_FPS = 30.0
 CLOSE_WAIT_S = 2.0  # how long closing waits for a frame that another thread is reading
 SNAPSHOT_CHECKS_S = (0.0, 0.5)  # an image behind a URL is asked for again after these pauses: a camera's changes
-SNAPSHOT_MAX_FPS = 30.0
-SECRET_FIELD = re.compile(r"pass|pwd|token|key|secret|auth|sig", re.IGNORECASE)  # query fields not to show  # a camera's snapshot URL is asked for a new picture at most this often
+SNAPSHOT_MAX_FPS = 30.0  # a camera's snapshot URL is asked for a new picture at most this often
+SECRET_FIELD = re.compile(r"pass|pwd|token|key|secret|auth|sig", re.IGNORECASE)  # query fields not to show
 STILL_MAX_HW = (2160, 3840)  # a larger still image is scaled down once to fit: the window shows no more
 
 
@@ -174,8 +174,8 @@ class CaptureSource(FrameSource):
         self._capture.release()  # one picture, and the end: the connection is not needed any more
         if self._changes(first):
             self._snapshots, self.fps = True, SNAPSHOT_MAX_FPS
-            return f", a new picture at each request (a camera's snapshots): asked for up to {SNAPSHOT_MAX_FPS:.0f} " \
-                   f"times a second"
+            return (f", a new picture at each request (a camera's snapshots): asked for up to "
+                    f"{SNAPSHOT_MAX_FPS:.0f} times a second")
         self.kind, self.live = "image", False
         self._still, self.fps, self._pending = fit_still(first, self.spec), DEFAULT_FPS, []
         return ""
@@ -490,12 +490,12 @@ def _unreachable(url: str) -> str:
     import socket
     from urllib.parse import urlsplit
 
-    host, url = urlsplit(url).hostname, without_secrets(url)
+    host, shown = urlsplit(url).hostname, without_secrets(url)
     if host:
         try:
             socket.getaddrinfo(host, None)
         except (socket.gaierror, UnicodeError):
-            return (f"stream {url}: the host name '{host}' could not be looked up (no network, or a typo in "
+            return (f"stream {shown}: the host name '{host}' could not be looked up (no network, or a typo in "
                     f"the address?)")
-    return (f"stream {url} could not be opened: the server refused it or could not be reached (is the stream "
+    return (f"stream {shown} could not be opened: the server refused it or could not be reached (is the stream "
             f"running, and the address, port and path right?)")
