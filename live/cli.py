@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
              "loads (again for more files)")
     add("--input-size", type=input_size, default=None, metavar="WxH",
         help="for a model file that leaves its input size open (fully convolutional, a U-Net): the size it runs "
-             "at, such as 640x480 (default: 224x224)")
+             "at, such as 640x480 (default: 224x224, or the nearest size whose maps halve evenly)")
     add("--weights", default="auto", choices=WEIGHTS_CHOICES,
         help="auto: bundled offline weights for vgg16, ImageNet for others; imagenet: Keras download; none: random")
     add("--preprocess", default="auto", choices=PREPROCESS_CHOICES,
