@@ -164,9 +164,13 @@ class Visualizer:
         if self.window is not None:
             self._spare_encoder = _ready_encoder()  # for the key r
         # Trace the graph and compile (or load) numba's kernels before the first frame arrives, so that none
-        # of that happens inside the loop and no frame is dropped for it.
+        # of that happens inside the loop and no frame is dropped for it. Each part explains its own long wait:
+        # the note about numba's first start was also given for a deep layer of a large model, cache or not.
+        with _note_if_slow(f"preparing the first frame: building {self.loaded.name}'s layers up to {request.layer} "
+                           f"(a deep layer of a large model takes a few seconds)"):
+            first = inference.warm_up(request)
         with _note_if_slow(FIRST_START_NOTE):
-            self._compose(inference.warm_up(request))
+            self._compose(first)
         started = time.monotonic()
         shown_by_end = None
         capture.start()

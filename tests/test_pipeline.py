@@ -14,7 +14,7 @@ import pytest
 
 from live.cli import parse_config
 from live.config import Config
-from live.pipeline import FIGURES_SECONDS, Stats, Visualizer
+from live.pipeline import FIGURES_SECONDS, Stats, Visualizer, _note_if_slow
 from live.sources import FrameSource
 from tests.conftest import ROOT, count_frames, frames_said_saved, moving_frames, write_video
 
@@ -121,8 +121,6 @@ def test_main_thread_steps_are_prepared_before_the_first_frame_is_read(vgg16, mo
 
 
 def test_a_slow_start_is_explained_and_a_quick_one_is_not(caplog):
-    from live.pipeline import _note_if_slow
-
     with caplog.at_level(logging.INFO):
         with _note_if_slow("still compiling", after=0.05):
             pass
@@ -131,6 +129,28 @@ def test_a_slow_start_is_explained_and_a_quick_one_is_not(caplog):
         with _note_if_slow("still compiling", after=0.05):
             time.sleep(0.2)
     assert caplog.text.count("still compiling") == 1
+
+
+def test_a_slow_first_frame_is_put_down_to_the_part_that_is_slow(vgg16, monkeypatch, caplog):
+    """A deep layer of a large model takes seconds to build and trace, with numba's cache warm: the note said
+    that numba was compiling its kernels on a first start, which was not so."""
+    import functools
+
+    from live.inference import Inference
+    from live.sources import open_source
+
+    monkeypatch.setattr("live.pipeline._note_if_slow", functools.partial(_note_if_slow, after=0.3))
+    warm_up = Inference.warm_up
+
+    def slow_model(self, request):
+        time.sleep(0.6)  # a deep layer being built and traced
+        return warm_up(self, request)
+
+    monkeypatch.setattr(Inference, "warm_up", slow_model)
+    with caplog.at_level(logging.INFO):
+        Visualizer(Config(source="demo", max_frames=3, channels=8), open_source("demo"), vgg16).run()
+    assert "building vgg16's layers up to block1_conv1 (a deep layer of a large model" in caplog.text
+    assert "numba compiles" not in caplog.text  # composing the first frame took 0.04 s, not 0.3: its kernels were cached
 
 
 def test_unpaced_file_processes_every_frame_and_stops_at_its_end(vgg16, tmp_path):
