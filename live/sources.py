@@ -451,15 +451,28 @@ def make_source(spec: str, camera_size: tuple[int, int] | None = None) -> FrameS
 
 
 def open_source(spec: str | None, camera_size: tuple[int, int] | None = None) -> FrameSource:
-    """Open `spec`; with no source named, the default camera 0, or the demo scene when it cannot be opened."""
-    if spec is None:
+    """Open `spec`; with no source named, camera 0, else the first other camera that gives pictures (a USB
+    webcam on a laptop whose own camera is switched off is /dev/video2), else the demo scene."""
+    if spec is not None:
+        return make_source(spec, camera_size).open()
+    try:
+        return make_source("0", camera_size).open()
+    except SourceError:
+        pass
+    for other in camera_candidates():
+        if other in ("0", "/dev/video0"):
+            continue
         try:
-            return make_source("0", camera_size).open()
+            camera = CaptureSource(other, "camera", camera_size).open()
         except SourceError:
-            log.warning("no camera could be opened (camera 0); showing the built-in demo scene instead%s",
-                        " (--camera-size is for cameras: the demo stays 640x480)" if camera_size else "")
-            return DemoSource().open()
-    return make_source(spec, camera_size).open()
+            continue
+        name = camera_name(other)
+        log.warning("camera 0 could not be opened; showing camera %s%s, the first other one that gives pictures "
+                    "(--source chooses another, --list-cameras lists them)", other, f" ({name})" if name else "")
+        return camera
+    log.warning("no camera could be opened (camera 0); showing the built-in demo scene instead%s",
+                " (--camera-size is for cameras: the demo stays 640x480)" if camera_size else "")
+    return DemoSource().open()
 
 
 def without_secrets(spec: str) -> str:

@@ -170,6 +170,23 @@ def test_default_source_falls_back_to_demo_without_a_camera(caplog):
     assert "(--camera-size is for cameras: the demo stays 640x480)" in caplog.text
 
 
+def test_without_camera_0_the_default_is_the_first_other_camera_that_gives_pictures(tmp_path, caplog, monkeypatch):
+    """A laptop whose own camera is switched off, with a USB webcam at /dev/video2: the default source played the
+    demo scene. No camera here: video files named like Linux video devices stand in for them, opened through the
+    same OpenCV calls; a device that gives no picture (a webcam's metadata node, here a text file) is passed."""
+    import functools
+
+    (tmp_path / "video1").write_text("no pictures here")
+    write_video(tmp_path / "webcam.avi", moving_frames(2, 48, 64)).rename(tmp_path / "video2")
+    monkeypatch.setattr("live.sources.camera_candidates", functools.partial(camera_candidates, tmp_path))
+    with open_source(None) as camera:
+        assert (camera.kind, camera.spec, camera.live) == ("camera", str(tmp_path / "video2"), True)
+        assert camera.read().shape == (48, 64, 3)
+    assert f"camera 0 could not be opened; showing camera {tmp_path / 'video2'}, the first other one" in caplog.text
+    (tmp_path / "video2").unlink()
+    assert isinstance(open_source(None), DemoSource)
+
+
 def test_cameras_are_listed_in_device_order_with_their_picture_size(tmp_path, caplog):
     """No camera here: video files named like Linux video devices stand in for them, opened through the same
     OpenCV calls. A device that gives no picture (a webcam's metadata node, here a text file) is left out."""
