@@ -369,9 +369,17 @@ def describe_kind(spec: str) -> str:
     """Which kind of source a `--source` value names: camera, stream, demo, image or video."""
     if spec == "demo":
         return "demo"
+    if not spec.strip():
+        raise SourceError("--source is empty: give a camera index, 'demo', a stream URL or a file")
     if spec.isdigit() or spec.startswith("/dev/"):
         return "camera"
     if "://" in spec:
+        from urllib.parse import urlsplit
+
+        try:
+            urlsplit(spec).port  # a host or port that cannot be read raises here
+        except ValueError as exc:
+            raise SourceError(f"source '{without_secrets(spec)}' is not a URL that can be read ({exc})") from None
         return "stream"
     path = Path(spec)
     if not path.exists():
@@ -493,8 +501,9 @@ def without_secrets(spec: str) -> str:
             query = urlencode([(name, "***" if SECRET_FIELD.search(name) else value) for name, value in fields],
                               safe="*")
         return parts._replace(netloc=netloc, query=query).geturl()
-    except ValueError:  # not a URL that can be taken apart (a bad port): nothing shown of what follows the host
-        return spec.split("://", 1)[0] + "://..."
+    except ValueError:  # not a URL that can be taken apart (a bracket left open): whatever comes before an @ hidden
+        scheme, rest = spec.split("://", 1)
+        return f"{scheme}://***@{rest.rpartition('@')[2]}" if "@" in rest else spec
 
 
 def _unreachable(url: str) -> str:

@@ -156,6 +156,19 @@ def test_demo_is_deterministic_moving_and_natural():
     assert first[0].std() > 30  # a photo, not a flat color
 
 
+@pytest.mark.parametrize("spec, sentence", [
+    ("", "--source is empty: give a camera index, 'demo', a stream URL or a file"),  # was: "'' is a folder"
+    ("  ", "--source is empty"),
+    ("http://[::1/live", "source 'http://[::1/live' is not a URL that can be read (Invalid IPv6 URL)"),  # traceback
+    ("rtsp://admin:hunter2@[::1/live", "source 'rtsp://***@[::1/live' is not a URL that can be read"),
+    ("http://camera:80a/live", "source 'http://camera:80a/live' is not a URL that can be read (Port could not"),
+])
+def test_sources_that_cannot_be_read_as_such_get_a_sentence(spec, sentence):
+    with pytest.raises(SourceError) as refused:
+        open_source(spec)
+    assert str(refused.value).startswith(sentence) and "hunter2" not in str(refused.value)
+
+
 def test_missing_camera_fails_clearly():
     with pytest.raises(SourceError, match="camera 7 could not be opened"):
         open_source("7")
