@@ -382,18 +382,20 @@ def print_table(report: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from live.cli import non_empty
+
     parser = argparse.ArgumentParser(prog="python -m live.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer frames and cases: under a minute on 2 cores")
     parser.add_argument("--frames", type=int, default=None, help="measured frames per case (after warm-up)")
-    parser.add_argument("--json", type=Path, default=None, help="write every figure to this JSON file")
+    parser.add_argument("--json", type=non_empty(Path), default=None, help="write every figure to this JSON file")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"),
                         help="where the model runs (default: auto, the GPU when TensorFlow sees one)")
-    parser.add_argument("--model", default=None,
+    parser.add_argument("--model", type=non_empty(str), default=None,
                         help="measure this model (a name, or a .keras / .h5 file) instead of the standard cases; "
                              "the lesson's way and the start-up time, which are about VGG16, are then left out")
-    parser.add_argument("--custom-objects", type=Path, action="append", default=[], metavar="FILE.py",
+    parser.add_argument("--custom-objects", type=non_empty(Path), action="append", default=[], metavar="FILE.py",
                         help="with a model file: a Python file that defines its own layers (again for more)")
-    parser.add_argument("--layer", action="append", default=None,
+    parser.add_argument("--layer", type=non_empty(str), action="append", default=None,
                         help="with --model: a layer to measure (again for more; default: the first convolution)")
     parser.add_argument("--weights", default="auto", choices=("auto", "none"),
                         help="VGG16's weights: auto, the bundled ones; none, random, for a machine without the "

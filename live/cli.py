@@ -78,6 +78,18 @@ camera_size = _picture_size("camera size")
 input_size = _picture_size("model input size")
 
 
+def non_empty(convert):
+    """An argparse type for a name or path that must not be empty: an empty one (an unset shell variable, as in
+    --output "$OUT") was read as the current folder, and --save-mosaics filled it with PNGs."""
+    def parse(text: str):
+        if not text.strip():
+            raise argparse.ArgumentTypeError("it is empty (an unset shell variable?)")
+        return convert(text)
+
+    parse.__name__ = convert.__name__
+    return parse
+
+
 def versions() -> str:
     """This program's version and those of Python and the libraries it runs on, read from the installed
     packages' metadata: no library is imported, so it answers at once, even where one is broken."""
@@ -126,10 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("--camera-size", type=camera_size, default=None, metavar="WxH",
         help="picture size to ask the camera for, such as 1280x720, 720p or 1080p (default: the camera's own, "
              "often 640x480); the size it gives is logged")
-    add("--model", default="vgg16", help="a keras.applications name (vgg16, mobilenet_v2, resnet50, ...) "
-                                         "or a .keras / .h5 file; layers of a model nested inside it are "
-                                         "named base/layer (default: vgg16)")
-    add("--custom-objects", type=Path, action="append", default=[], metavar="FILE.py",
+    add("--model", type=non_empty(str), default="vgg16",
+        help="a keras.applications name (vgg16, mobilenet_v2, resnet50, ...) or a .keras / .h5 file; layers of a "
+             "model nested inside it are named base/layer (default: vgg16)")
+    add("--custom-objects", type=non_empty(Path), action="append", default=[], metavar="FILE.py",
         help="a Python file that defines the model file's own layers or functions; it is run before the model "
              "loads (again for more files)")
     add("--input-size", type=input_size, default=None, metavar="WxH",
@@ -139,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="auto: bundled offline weights for vgg16, ImageNet for others; imagenet: Keras download; none: random")
     add("--preprocess", default="auto", choices=PREPROCESS_CHOICES,
         help="input scaling; auto: the model's own (model files get raw 0-255 RGB)")
-    add("--layer", default=None, help="layer to show (default: the first conv layer)")
+    add("--layer", type=non_empty(str), default=None, help="layer to show (default: the first conv layer)")
     add("--list-layers", action="store_true", help="print every layer with a 4-D feature map, then exit")
     add("--channels", type=positive_int, default=64, help="channels per page (default: 64)")
     add("--gap", type=non_negative_int, default=1, help="pixels between tiles (default: 1)")
@@ -157,14 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
     add("--hide-text", action="store_true", help="start without the text over the camera picture (key t)")
     add("--device", default="auto", choices=("auto", "cpu", "gpu"), help="where the model runs (default: auto)")
     add("--headless", action="store_true", help="run without a window")
-    add("--output", type=Path, default=None, help="record what the window shows to this .mp4 or .avi file "
+    add("--output", type=non_empty(Path), default=None, help="record what the window shows to this .mp4 or .avi file "
                                                   "(an existing one is kept: the recording then goes to NAME_1.mp4); "
                                                   "headless, every frame of a video file")
     add("--max-frames", type=positive_int, default=None, help="stop after this many frames")
-    add("--save-mosaics", type=Path, default=None, metavar="DIR",
+    add("--save-mosaics", type=non_empty(Path), default=None, metavar="DIR",
         help="write each mosaic as a lossless PNG (into a folder without earlier mosaics); every frame's from a "
              "video file")
-    add("--snapshot-dir", type=Path, default=Path("snapshots"), help="folder for snapshots and recordings")
+    add("--snapshot-dir", type=non_empty(Path), default=Path("snapshots"), help="folder for snapshots and recordings")
     add("--panel-height", type=panel_height_pixels, default=720,
         help="height of the window's pictures in pixels, 240 to 2160")
     add("--unpaced", action="store_true",

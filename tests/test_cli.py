@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from live.cli import parse_config
+from live.errors import UsageError
 from models.hed_weights import HED_BGR_MEAN, bundled_weights_path
 from tests.conftest import ROOT, count_frames, moving_frames, run_cli, small_disk, transfer_model, write_video
 
@@ -199,6 +200,15 @@ def test_listing_cameras_without_any_says_so_at_once():
 def test_camera_sizes_are_read_as_width_by_height_and_kept_as_height_width(text, size_hw):
     assert parse_config(["--camera-size", text])[0].camera_size == size_hw
     assert parse_config(["--input-size", text])[0].input_size == size_hw
+
+
+@pytest.mark.parametrize("option", ["--model", "--layer", "--output", "--save-mosaics", "--snapshot-dir",
+                                    "--custom-objects"])
+def test_an_empty_name_is_refused_rather_than_read_as_the_current_folder(option):
+    """`--save-mosaics "$OUT"` with OUT unset wrote the mosaics into the current folder; `--output ""` was
+    called '.', and `--model ""` a folder."""
+    with pytest.raises(UsageError, match=f"argument {option}: it is empty \\(an unset shell variable\\?\\)"):
+        parse_config([option, " "])
 
 
 def test_a_camera_size_for_a_video_file_is_refused(tmp_path):
