@@ -169,9 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--hide-text", action="store_true", help="start without the text over the camera picture (key t)")
     add("--device", default="auto", choices=("auto", "cpu", "gpu"), help="where the model runs (default: auto)")
     add("--headless", action="store_true", help="run without a window")
-    add("--output", type=non_empty(Path), default=None, help="record what the window shows to this .mp4 or .avi file "
-                                                  "(an existing one is kept: the recording then goes to NAME_1.mp4); "
-                                                  "headless, every frame of a video file")
+    add("--output", type=non_empty(Path), default=None,
+        help="record what the window shows to this .mp4 or .avi file (an existing one is kept: the recording then "
+             "goes to NAME_1.mp4); headless, every frame of a video file")
     add("--max-frames", type=positive_int, default=None, help="stop after this many frames")
     add("--save-mosaics", type=non_empty(Path), default=None, metavar="DIR",
         help="write each mosaic as a lossless PNG (into a folder without earlier mosaics); every frame's from a "

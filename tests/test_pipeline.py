@@ -150,7 +150,7 @@ def test_a_slow_first_frame_is_put_down_to_the_part_that_is_slow(vgg16, monkeypa
     with caplog.at_level(logging.INFO):
         Visualizer(Config(source="demo", max_frames=3, channels=8), open_source("demo"), vgg16).run()
     assert "building vgg16's layers up to block1_conv1 (a deep layer of a large model" in caplog.text
-    assert "numba compiles" not in caplog.text  # composing the first frame took 0.04 s, not 0.3: its kernels were cached
+    assert "numba compiles" not in caplog.text  # composing the first frame took 0.04 s, not 0.3: kernels cached
 
 
 def test_unpaced_file_processes_every_frame_and_stops_at_its_end(vgg16, tmp_path):

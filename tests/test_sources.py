@@ -376,7 +376,7 @@ def test_passwords_in_a_source_url_are_never_shown(tmp_path, caplog):
     and on the projector in the window's "stream lost" line."""
     from tests.conftest import web_server
 
-    assert without_secrets("rtsp://admin:hunter2@192.168.1.10:554/stream1") == "rtsp://admin:***@192.168.1.10:554/stream1"
+    assert without_secrets("rtsp://admin:hunter2@192.168.1.10:554/s1") == "rtsp://admin:***@192.168.1.10:554/s1"
     assert without_secrets("http://cam/CGIProxy.fcgi?cmd=snapPicture2&usr=admin&pwd=s3cret&size=a%2Fb") == \
         "http://cam/CGIProxy.fcgi?cmd=snapPicture2&usr=admin&pwd=***&size=a%2Fb"
     assert without_secrets("http://cam/video?access_token=abc") == "http://cam/video?access_token=***"
