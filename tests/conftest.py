@@ -67,9 +67,10 @@ def moving_frames(count: int, height: int = 224, width: int = 224) -> list[np.nd
 @contextmanager
 def web_server(folder: Path, mjpeg_frames: list[np.ndarray] | None = None):
     """A real HTTP server on this machine, in a thread: the files of `folder`, and, if frames are given, at /live
-    a live MJPEG stream of them over and over at 30 frames a second, as a phone's webcam app or an IP camera
-    sends it (multipart/x-mixed-replace, no end), and at /snapshot.cgi and /shot.jpg the next of them as one
-    JPEG at each request, as an IP camera's snapshot URL gives it. Yields its base URL."""
+    (and at /video.jpg, as some cameras name it) a live MJPEG stream of them over and over at 30 frames a second,
+    as a phone's webcam app or an IP camera sends it (multipart/x-mixed-replace, no end), and at /snapshot.cgi
+    and /shot.jpg the next of them as one JPEG at each request, as an IP camera's snapshot URL gives it. Yields
+    its base URL."""
     import functools
     import itertools
     import threading
@@ -91,7 +92,7 @@ def web_server(folder: Path, mjpeg_frames: list[np.ndarray] | None = None):
                 self.end_headers()
                 self.wfile.write(jpeg)
                 return None
-            if route != "/live" or mjpeg_frames is None:
+            if route not in ("/live", "/video.jpg") or mjpeg_frames is None:
                 return super().do_GET()
             self.send_response(200)
             self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")

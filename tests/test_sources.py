@@ -338,6 +338,8 @@ def test_a_live_stream_plays_and_files_behind_urls_play_as_files(tmp_path):
             assert (live.kind, live.live) == ("stream", True)
             assert all(live.read().shape == (96, 128, 3) for _ in range(10))
             assert not live.rewind()
+        with open_source(f"{url}/video.jpg") as named_like_an_image:  # was held as a still, by its suffix
+            assert (named_like_an_image.kind, named_like_an_image.live) == ("stream", True)
         with open_source(f"{url}/talk.avi") as video:
             assert (video.kind, video.live, video.fps) == ("video", False, 20.0)
             read = [video.read() for _ in range(7)]
