@@ -16,7 +16,12 @@ ESC = 27
 # Keys beyond ASCII, as X11 names them and OpenCV's windows give them (cv2.waitKeyEx): the arrows, and the Page
 # Down / Page Up that a presenter's remote sends for "next" and "previous".
 LEFT, UP, RIGHT, DOWN, PAGE_UP, PAGE_DOWN = 0xFF51, 0xFF52, 0xFF53, 0xFF54, 0xFF55, 0xFF56
-SAME_AS = {RIGHT: ord("n"), PAGE_DOWN: ord("n"), LEFT: ord("b"), PAGE_UP: ord("b"), DOWN: ord("]"), UP: ord("[")}
+# The digit keys of a French (AZERTY) keyboard without Shift: & é " ' ( - è _ ç, and a Belgian one's § and ! for 6
+# and 8. OpenCV's Qt window gives é è ç § as negative codes (Qt's upper-case letter, as a signed byte), measured
+# under Xvfb with xdotool.
+AZERTY_DIGITS = {0x26: 1, -0x37: 2, 0x22: 3, 0x27: 4, 0x28: 5, 0x2D: 6, -0x59: 6, -0x38: 7, 0x5F: 8, 0x21: 8, -0x39: 9}
+SAME_AS = {RIGHT: ord("n"), PAGE_DOWN: ord("n"), LEFT: ord("b"), PAGE_UP: ord("b"), DOWN: ord("]"), UP: ord("["),
+           **{code: ord(str(digit)) for code, digit in AZERTY_DIGITS.items()}}
 
 HELP = [
     ("n / b", "next / previous layer (or Right / Left, Page Down / Up)"),
@@ -120,10 +125,10 @@ class Controls:
 
     def press(self, key: int) -> list[str]:
         """Apply one key code (as from cv2.waitKeyEx, -1 for none); return the actions it asks for."""
-        if key < 0:
+        if key == -1:
             return []
         key = SAME_AS.get(key, key)
-        char = chr(key) if key < 128 else ""  # other keys (F5, Shift, ...) do nothing
+        char = chr(key) if 0 <= key < 128 else ""  # other keys (F5, Shift, é, ...) do nothing
         state = self.state
         if key == ESC and state.focus is not None:
             state.focus = None

@@ -64,6 +64,17 @@ def test_digits_jump_to_stages():
     assert unknown.message == "no stages: this model leaves its map sizes open"
 
 
+def test_the_digit_keys_of_a_french_keyboard_jump_to_stages_without_shift():
+    """On AZERTY the digit keys give & é " ' ( - è _ ç unless Shift is held: a French presenter's 2 did nothing.
+    The codes are those OpenCV's Qt window gives (é, è, ç and the Belgian § as negative codes)."""
+    controls = Controls([f"layer{i}" for i in range(10)], [8] * 10, 64, ["gray"], ViewState(),
+                        stage_starts=list(range(10)))
+    for code, stage in ((0x26, 1), (-0x37, 2), (0x22, 3), (0x27, 4), (0x28, 5), (0x2D, 6), (-0x59, 6), (-0x38, 7),
+                        (0x5F, 8), (0x21, 8), (-0x39, 9)):
+        assert "layer" in controls.press(code) and controls.layer_name == f"layer{stage - 1}", hex(code)
+    assert controls.press(-0x40) == [] and controls.press(-1) == []  # à (0): no stage 0; -1: no key at all
+
+
 def test_pages_of_channels():
     controls = make(layer_index=1)
     assert controls.pages == 4
