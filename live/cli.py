@@ -130,9 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="run_live.py", description="Live CNN feature maps beside the camera picture.")
     add = parser.add_argument
-    add("--source", default=None, help="camera index or device, video file, image, stream URL, or 'demo' "
-                                       "(default: camera 0, else the first other camera that gives pictures, else "
-                                       "'demo')")
+    add("--source", type=non_empty(str), default=None,
+        help="camera index or device, video file, image, stream URL, or 'demo' (default: camera 0, else the first "
+             "other camera that gives pictures, else 'demo')")
     add("--list-cameras", action="store_true", help="print the cameras that can be opened and their picture size, "
                                                    "then exit")
     add("--camera-size", type=camera_size, default=None, metavar="WxH",

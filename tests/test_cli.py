@@ -202,8 +202,8 @@ def test_camera_sizes_are_read_as_width_by_height_and_kept_as_height_width(text,
     assert parse_config(["--input-size", text])[0].input_size == size_hw
 
 
-@pytest.mark.parametrize("option", ["--model", "--layer", "--output", "--save-mosaics", "--snapshot-dir",
-                                    "--custom-objects"])
+@pytest.mark.parametrize("option", ["--source", "--model", "--layer", "--output", "--save-mosaics",
+                                    "--snapshot-dir", "--custom-objects"])
 def test_an_empty_name_is_refused_rather_than_read_as_the_current_folder(option):
     """`--save-mosaics "$OUT"` with OUT unset wrote the mosaics into the current folder; `--output ""` was
     called '.', and `--model ""` a folder."""
