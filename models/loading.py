@@ -71,6 +71,10 @@ class LoadedModel:
 
         close = difflib.get_close_matches(name, [layer.name for layer in self.layers], n=4, cutoff=0.4)
         hint = f" Did you mean: {', '.join(close)}?" if close else " See --list-layers."
+        if name.strip().isdigit() and 1 <= int(name) <= len(self.stage_starts):  # a number, as the digit keys take
+            stage = self.layers[self.stage_starts[int(name) - 1]].name
+            hint = (f" --layer takes a layer's name (see --list-layers); stage {int(name)}, which the key "
+                    f"{int(name)} jumps to, is {stage}.")
         raise LayerError(f"model '{self.name}' has no layer '{name}'.{hint}")
 
     @property

@@ -33,6 +33,11 @@ def test_vgg16_feature_layers(vgg16):
 def test_unknown_layer_lists_close_names(vgg16):
     with pytest.raises(LayerError, match="no layer 'block1_conv9'.*block1_conv1"):
         vgg16.layer("block1_conv9")
+    with pytest.raises(LayerError, match="no layer '5'. --layer takes a layer's name \\(see --list-layers\\); "
+                                         "stage 5, which the key 5 jumps to, is block5_conv1."):
+        vgg16.layer("5")  # a number, as the digit keys take: it was told only "See --list-layers"
+    with pytest.raises(LayerError, match="no layer '7'. See --list-layers.$"):
+        vgg16.layer("7")  # VGG16 has five stages
 
 
 def test_unknown_model_lists_close_names():
