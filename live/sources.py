@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 import sys
 import threading
 import time
@@ -19,6 +18,7 @@ import cv2
 import numpy as np
 
 from live.errors import SourceError, UsageError
+from live.urls import why_not_opened, without_secrets
 
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 log = logging.getLogger(__name__)
@@ -28,7 +28,6 @@ DEFAULT_FPS = 30.0
 CLOSE_WAIT_S = 2.0  # how long closing waits for a frame that another thread is reading
 SNAPSHOT_CHECKS_S = (0.0, 0.5)  # an image behind a URL is asked for again after these pauses: a camera's changes
 SNAPSHOT_MAX_FPS = 30.0  # a camera's snapshot URL is asked for a new picture at most this often
-SECRET_FIELD = re.compile(r"pass|pwd|token|key|secret|auth|sig", re.IGNORECASE)  # query fields not to show
 STILL_MAX_HW = (2160, 3840)  # a larger still image is scaled down once to fit: the window shows no more
 
 
@@ -214,7 +213,7 @@ class CaptureSource(FrameSource):
         if self.kind == "stream":
             if seconds >= 0.9 * STREAM_TIMEOUT_MS / 1000:
                 return f"stream {self.shown} did not answer within {STREAM_TIMEOUT_MS // 1000} s"
-            return _unreachable(self.spec)
+            return why_not_opened(self.spec)
         return f"'{self.spec}' is not a video or image that OpenCV can read"
 
     def read(self) -> np.ndarray | None:
@@ -481,43 +480,3 @@ def open_source(spec: str | None, camera_size: tuple[int, int] | None = None) ->
     log.warning("no camera could be opened; showing the built-in demo scene instead%s",
                 " (--camera-size is for cameras: the demo stays 640x480)" if camera_size else "")
     return DemoSource().open()
-
-
-def without_secrets(spec: str) -> str:
-    """A URL as messages give it, its password and the values of query fields that look secret (`pwd=`, `token=`)
-    replaced by ***: an IP camera's address often holds them, and the window shows it at a talk."""
-    from urllib.parse import parse_qsl, urlencode, urlsplit
-
-    if "://" not in spec:
-        return spec
-    try:
-        parts = urlsplit(spec)
-        netloc = parts.netloc
-        if parts.password is not None:
-            netloc = f"{parts.username}:***@{netloc.rpartition('@')[2]}"
-        fields = parse_qsl(parts.query, keep_blank_values=True)
-        query = parts.query
-        if any(SECRET_FIELD.search(name) for name, _ in fields):
-            query = urlencode([(name, "***" if SECRET_FIELD.search(name) else value) for name, value in fields],
-                              safe="*")
-        return parts._replace(netloc=netloc, query=query).geturl()
-    except ValueError:  # not a URL that can be taken apart (a bracket left open): whatever comes before an @ hidden
-        scheme, rest = spec.split("://", 1)
-        return f"{scheme}://***@{rest.rpartition('@')[2]}" if "@" in rest else spec
-
-
-def _unreachable(url: str) -> str:
-    """Why a stream failed at once, without waiting: a host name that cannot be looked up means no network (or
-    a typo), which a presenter needs to hear as such; otherwise the server refused or could not be reached."""
-    import socket
-    from urllib.parse import urlsplit
-
-    host, shown = urlsplit(url).hostname, without_secrets(url)
-    if host:
-        try:
-            socket.getaddrinfo(host, None)
-        except (socket.gaierror, UnicodeError):
-            return (f"stream {shown}: the host name '{host}' could not be looked up (no network, or a typo in "
-                    f"the address?)")
-    return (f"stream {shown} could not be opened: the server refused it or could not be reached (is the stream "
-            f"running, and the address, port and path right?)")

@@ -69,8 +69,10 @@ def web_server(folder: Path, mjpeg_frames: list[np.ndarray] | None = None):
     """A real HTTP server on this machine, in a thread: the files of `folder`, and, if frames are given, at /live
     (and at /video.jpg, as some cameras name it) a live MJPEG stream of them over and over at 30 frames a second,
     as a phone's webcam app or an IP camera sends it (multipart/x-mixed-replace, no end), and at /snapshot.cgi
-    and /shot.jpg the next of them as one JPEG at each request, as an IP camera's snapshot URL gives it. Yields
-    its base URL."""
+    and /shot.jpg the next of them as one JPEG at each request, as an IP camera's snapshot URL gives it. Under
+    /private/ the same, for the user admin with the password hunter2 only (HTTP Basic, 401 without). Yields its
+    base URL."""
+    import base64
     import functools
     import itertools
     import threading
@@ -84,6 +86,15 @@ def web_server(folder: Path, mjpeg_frames: list[np.ndarray] | None = None):
 
         def do_GET(self):
             route = self.path.partition("?")[0]  # a camera's URL may carry fields, its password say
+            if route.startswith("/private/"):
+                if self.headers.get("Authorization") != "Basic " + base64.b64encode(b"admin:hunter2").decode():
+                    self.send_response(401, "Unauthorized")
+                    self.send_header("WWW-Authenticate", 'Basic realm="camera"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
+                route = route[len("/private"):]
+                self.path = self.path[len("/private"):]
             if route in ("/snapshot.cgi", "/shot.jpg") and mjpeg_frames is not None:
                 jpeg = cv2.imencode(".jpg", mjpeg_frames[next(requests) % len(mjpeg_frames)])[1].tobytes()
                 self.send_response(200)

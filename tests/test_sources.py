@@ -7,9 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from live.errors import SourceError, UsageError
+from live.errors import SourceError
 from live.sources import (SNAPSHOT_MAX_FPS, CaptureSource, DemoSource, ImageSource, camera_candidates, describe_kind,
-                          list_cameras, open_source, to_bgr8, without_secrets)
+                          list_cameras, open_source, to_bgr8)
 from tests.conftest import moving_frames, write_video
 
 
@@ -263,7 +263,7 @@ def test_a_stream_that_fails_at_once_says_why_not_that_it_timed_out():
     """A refused connection and a name that cannot be looked up (offline, or a typo) fail at once; they were
     reported as 'did not answer within 5 s'."""
     began = time.monotonic()
-    with pytest.raises(SourceError, match="rtsp://127.0.0.1:9/none could not be opened: the server refused it"):
+    with pytest.raises(SourceError, match="rtsp://127.0.0.1:9/none could not be opened: nothing listens on port 9"):
         open_source("rtsp://127.0.0.1:9/none")
     with pytest.raises(SourceError, match="the host name 'camera.invalid' could not be looked up \\(no network"):
         open_source("http://camera.invalid/stream.mjpg")
@@ -371,26 +371,3 @@ def test_a_cameras_snapshot_url_gives_a_new_picture_at_each_read(tmp_path, path)
             assert sum(follow) == len(follow)  # each read a new picture
         with open_source(f"{url}/still.jpg") as still:  # the same picture at each request: an image, held
             assert (still.kind, still.live) == ("image", False)
-
-
-def test_passwords_in_a_source_url_are_never_shown(tmp_path, caplog):
-    """An IP camera's URL holds its password, in the address or in a query field: it was in every message,
-    and on the projector in the window's "stream lost" line."""
-    from tests.conftest import web_server
-
-    assert without_secrets("rtsp://admin:hunter2@192.168.1.10:554/s1") == "rtsp://admin:***@192.168.1.10:554/s1"
-    assert without_secrets("http://cam/CGIProxy.fcgi?cmd=snapPicture2&usr=admin&pwd=s3cret&size=a%2Fb") == \
-        "http://cam/CGIProxy.fcgi?cmd=snapPicture2&usr=admin&pwd=***&size=a%2Fb"
-    assert without_secrets("http://cam/video?access_token=abc") == "http://cam/video?access_token=***"
-    for kept in ("http://user@cam/live?x=a%2Fb", "demo", "0", "/dev/video2", "talk.mp4"):
-        assert without_secrets(kept) == kept
-    with pytest.raises(SourceError) as refused:
-        open_source("rtsp://admin:hunter2@127.0.0.1:1/stream")  # nothing listens on port 1
-    assert "rtsp://admin:***@127.0.0.1:1/stream could not be opened" in str(refused.value)
-    with pytest.raises(UsageError) as sized:
-        open_source("http://admin:hunter2@127.0.0.1:1/live", camera_size=(720, 1280))
-    caplog.set_level(logging.DEBUG, logger="live.sources")
-    with web_server(tmp_path, mjpeg_frames=moving_frames(4, 64, 64)) as url:
-        with open_source(url.replace("http://", "http://admin:hunter2@") + "/live?pwd=hunter2") as stream:
-            assert stream.read() is not None and "admin:***@" in str(stream) and "pwd=***" in str(stream)
-    assert "hunter2" not in caplog.text + str(refused.value) + str(sized.value)
