@@ -137,9 +137,9 @@ class CaptureSource(FrameSource):
         ok, frame = self._capture.read()
         first = to_bgr8(frame) if ok else None
         if first is None:
+            codec = self._codec()
             self.close()
-            raise SourceError(f"{self} opened but gave no frame"
-                              + (" (is the file truncated or corrupt?)" if self.kind == "video" else ""))
+            raise SourceError(f"{self} opened but gave no frame" + self._why_no_frame(codec))
         self._pending = [first]
         fps = self._capture.get(cv2.CAP_PROP_FPS)
         self.fps = fps if math.isfinite(fps) and 1 <= fps <= 240 else DEFAULT_FPS
@@ -152,6 +152,23 @@ class CaptureSource(FrameSource):
             log.warning("%s gives %dx%d pictures, not the %dx%d asked for with --camera-size (the size it gives is "
                         "its nearest, or the only one it has)", self, width, height, self.size_hw[1], self.size_hw[0])
         return super().open()
+
+    def _codec(self) -> str:
+        """The four letters of the codec FFmpeg found ('AV01', 'h264'), or '' where there is none to tell."""
+        code = int(self._capture.get(cv2.CAP_PROP_FOURCC)) if self._capture is not None else 0
+        letters = code.to_bytes(4, "little").decode("ascii", "replace") if 0 < code < 2**32 else ""
+        return letters if letters.isprintable() and letters.strip() else ""
+
+    def _why_no_frame(self, codec: str) -> str:
+        """The end of the sentence for a file or stream that opens but gives no frame. AV1 is the usual reason
+        for a good file: the FFmpeg inside opencv-python has no AV1 decoder (only a hardware one, rarely there),
+        and phones, browsers and video sites now save AV1."""
+        if codec.upper() == "AV01":
+            path = Path(self.spec)
+            target = path.with_name(f"{path.stem}_h264.mp4") if self.kind == "video" else "out.mp4"
+            return (f": it is AV1 video, which OpenCV cannot decode here; convert it to H.264, for example with "
+                    f"ffmpeg -i '{self.shown}' -c:v libx264 -crf 18 '{target}'")
+        return " (is the file truncated or corrupt?)" if self.kind == "video" else ""
 
     def _tell_url_apart(self, first: np.ndarray) -> str | None:
         """What a URL serves, told apart once open; returns what the opening line says in place of the frame rate

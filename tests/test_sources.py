@@ -169,6 +169,20 @@ def test_sources_that_cannot_be_read_as_such_get_a_sentence(spec, sentence):
     assert str(refused.value).startswith(sentence) and "hunter2" not in str(refused.value)
 
 
+def test_an_av1_video_is_named_as_such_with_the_way_to_convert_it(tmp_path):
+    """AV1, which phones, browsers and video sites now save, opens but gives no frame: OpenCV's FFmpeg has no
+    decoder for it. It was told "is the file truncated or corrupt?", which sends the user the wrong way."""
+    from tests.conftest import ROOT
+
+    video = tmp_path / "talk.mp4"
+    video.write_bytes((ROOT / "tests" / "data" / "av1_320x240.mp4").read_bytes())
+    with pytest.raises(SourceError) as refused:
+        open_source(str(video))
+    assert str(refused.value) == (f"video {video} opened but gave no frame: it is AV1 video, which OpenCV cannot "
+                                  f"decode here; convert it to H.264, for example with ffmpeg -i '{video}' -c:v "
+                                  f"libx264 -crf 18 '{tmp_path / 'talk_h264.mp4'}'")
+
+
 def test_missing_camera_fails_clearly():
     with pytest.raises(SourceError, match="camera 7 could not be opened"):
         open_source("7")
