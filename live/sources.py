@@ -231,6 +231,9 @@ class CaptureSource(FrameSource):
             if seconds >= 0.9 * STREAM_TIMEOUT_MS / 1000:
                 return f"stream {self.shown} did not answer within {STREAM_TIMEOUT_MS // 1000} s"
             return why_not_opened(self.spec)
+        if Path(self.spec).suffix.lower() in (".heic", ".heif"):  # an iPhone's photos, unless set to "Most Compatible"
+            return (f"'{self.spec}' is an HEIC photo (an iPhone's format), which OpenCV cannot read: convert it to "
+                    f"JPEG or PNG first (on a Mac, Preview's File > Export; on Linux, heif-convert)")
         return f"'{self.spec}' is not a video or image that OpenCV can read"
 
     def read(self) -> np.ndarray | None:

@@ -183,6 +183,16 @@ def test_an_av1_video_is_named_as_such_with_the_way_to_convert_it(tmp_path):
                                   f"libx264 -crf 18 '{tmp_path / 'talk_h264.mp4'}'")
 
 
+def test_an_iphone_photo_in_heic_gets_the_way_to_convert_it(tmp_path):
+    """OpenCV reads no HEIC, the format an iPhone saves its photos in; the sentence said only that it could not
+    read the file. (No HEIC encoder here: a file of that name that OpenCV cannot read stands in for one.)"""
+    photo = tmp_path / "IMG_0042.HEIC"
+    photo.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(2000))
+    with pytest.raises(SourceError, match="IMG_0042.HEIC' is an HEIC photo \\(an iPhone's format\\), which OpenCV "
+                                          "cannot read: convert it to JPEG or PNG first"):
+        open_source(str(photo))
+
+
 def test_missing_camera_fails_clearly():
     with pytest.raises(SourceError, match="camera 7 could not be opened"):
         open_source("7")
