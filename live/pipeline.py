@@ -34,6 +34,8 @@ from live.wording import counted
 log = logging.getLogger(__name__)
 
 MESSAGE_SECONDS = 2.0
+DARK_LEVEL = 8.0  # mean gray level under which a camera's picture counts as black (a closed cover gives 0 to 3)
+DARK_SECONDS = 2.0  # how long it stays black before the window says so
 THROUGHPUT_WORKERS = 2  # frames in flight through the model with --unpaced; live and paced sources keep one
 FIGURES_SECONDS = 0.25  # how often the overlay's FPS and latency figures change
 
@@ -113,6 +115,7 @@ class Visualizer:
         self.last: Result | None = None
         self.frames = 0
         self._lost_status = ""
+        self._dark_since, self._dark_notice = None, ""
         self._composed = None  # what the canvas was last drawn from
         self._key = -1
         self._figures, self._figures_at = "", -1.0
@@ -200,6 +203,7 @@ class Visualizer:
                     if self.last is not None:
                         pictures.give(self.last.picture)  # no longer shown: the workers may reuse it
                     self.last = result
+                    self._watch_darkness(result.frame.bgr)
                     self._show(result, new=True)
                     self._first_shown = self._first_shown or time.monotonic()
                     if config.max_frames is not None and self.frames >= config.max_frames:
@@ -327,9 +331,25 @@ class Visualizer:
         return text
 
     def _message(self) -> str:
-        if self._lost_status:
-            return self._lost_status
+        if self._lost_status or self._dark_notice:
+            return self._lost_status or self._dark_notice
         return self.message if time.monotonic() < self.message_until else ""
+
+    def _watch_darkness(self, bgr: np.ndarray) -> None:
+        """A camera whose picture stays black (a closed cover or privacy shutter, a presenter's most common "it
+        does not work") is said on the window for as long as it lasts, and once in the log."""
+        if self.source.kind != "camera":
+            return
+        now = time.monotonic()
+        if float(bgr[::8, ::8].mean()) >= DARK_LEVEL:
+            if self._dark_notice:
+                log.info("the camera's picture is back")
+            self._dark_since, self._dark_notice = None, ""
+            return
+        self._dark_since = self._dark_since or now
+        if not self._dark_notice and now - self._dark_since >= DARK_SECONDS:
+            self._dark_notice = "the camera's picture is black: is its cover or privacy shutter closed?"
+            log.warning("%s", self._dark_notice)
 
     def _save_mosaic(self, result: Result) -> None:
         from live.tiler import render_mosaic

@@ -494,3 +494,26 @@ def test_a_cameras_snapshot_url_runs_live_and_is_never_lost(vgg16, caplog, tmp_p
             summary = Visualizer(Config(max_frames=30, channels=16), source, vgg16).run()
     assert summary.frames == 30
     assert "lost" not in caplog.text and "a new picture at each request (a camera's snapshots)" in caplog.text
+
+
+def test_a_black_camera_picture_is_said_while_it_lasts(vgg16, caplog, monkeypatch, tmp_path):
+    """A closed cover or privacy shutter gives a black picture and black maps, with nothing to say why. A video
+    file opened as a camera (through the same OpenCV calls) stands in: black frames, then a scene again."""
+    from live.sources import CaptureSource
+
+    monkeypatch.setattr("live.pipeline.DARK_SECONDS", 0.05)
+    black = [np.full((120, 160, 3), 2, np.uint8)] * 40
+    path = write_video(tmp_path / "covered.avi", black + moving_frames(20, 120, 160))
+    shown = []
+    original = Visualizer._show
+
+    def watched(self, result, new):
+        shown.append(self._message())
+        return original(self, result, new)
+
+    monkeypatch.setattr(Visualizer, "_show", watched)
+    with caplog.at_level(logging.INFO), CaptureSource(str(path), "camera") as camera:
+        Visualizer(Config(max_frames=60, channels=8, unpaced=True), camera, vgg16).run()
+    notice = "the camera's picture is black: is its cover or privacy shutter closed?"
+    assert caplog.text.count(notice) == 1 and caplog.text.count("the camera's picture is back") == 1
+    assert notice in shown[5:40] and notice not in shown[-5:]  # on the window while black, gone after
