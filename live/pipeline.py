@@ -331,9 +331,10 @@ class Visualizer:
         return text
 
     def _message(self) -> str:
-        if self._lost_status or self._dark_notice:
-            return self._lost_status or self._dark_notice
-        return self.message if time.monotonic() < self.message_until else ""
+        """What the foot of the camera picture says: a lost or black camera for as long as it lasts, else the last
+        message for a few seconds."""
+        return self._lost_status or self._dark_notice or (self.message if time.monotonic() < self.message_until
+                                                          else "")
 
     def _watch_darkness(self, bgr: np.ndarray) -> None:
         """A camera whose picture stays black (a closed cover or privacy shutter, a presenter's most common "it
