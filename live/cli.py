@@ -366,12 +366,14 @@ def _list_cameras() -> int:
 
 
 def _list_layers(loaded) -> int:
-    """Every feature layer, with the digit key that jumps to it where a stage begins."""
+    """Every feature layer, with its type (Conv2D, BatchNormalization, ...), and the digit key that jumps to it
+    where a stage begins."""
     width = max(32, *(len(layer.name) + 1 for layer in loaded.layers))
     keys = {index: str(number) for number, index in enumerate(loaded.stage_starts[:9], start=1)}
-    print(f"{'layer':{width}} {'output (height, width, channels)':34} {'channels':9} key")
+    kinds = max(8, *(len(layer.kind) + 1 for layer in loaded.layers))
+    print(f"{'layer':{width}} {'output (height, width, channels)':34} {'type':{kinds}} key")
     for index, layer in enumerate(loaded.layers):
-        line = f"{layer.name:{width}} {str((layer.height, layer.width, layer.channels)):34} {layer.channels:<9} "
+        line = f"{layer.name:{width}} {str((layer.height, layer.width, layer.channels)):34} {layer.kind:{kinds}} "
         print((line + keys.get(index, "")).rstrip())
     return 0
 

@@ -103,7 +103,8 @@ def test_list_layers():
     assert done.returncode == 0, done.stderr
     assert "block1_conv1" in done.stdout and "(224, 224, 64)" in done.stdout and "block5_pool" in done.stdout
     lines = {line.split()[0]: line for line in done.stdout.splitlines()[1:]}
-    assert lines["block3_conv1"].endswith(" 3") and lines["block3_conv2"].endswith(" 256")  # the digit key
+    assert lines["block3_conv1"].split()[-2:] == ["Conv2D", "3"]  # the type, and the digit key
+    assert lines["block3_conv2"].split()[-1] == "Conv2D" and lines["block3_pool"].split()[-1] == "MaxPooling2D"
 
 
 def test_output_records_what_the_window_shows(tmp_path):
