@@ -497,6 +497,7 @@ def open_source(spec: str | None, camera_size: tuple[int, int] | None = None) ->
         log.warning("camera 0 could not be opened; showing camera %s%s, the first other one that gives pictures "
                     "(--source chooses another, --list-cameras lists them)", other, f" ({name})" if name else "")
         return camera
-    log.warning("no camera could be opened; showing the built-in demo scene instead%s",
+    log.warning("no camera could be opened (one in use by another program, a video call say, cannot be); showing "
+                "the built-in demo scene instead%s",
                 " (--camera-size is for cameras: the demo stays 640x480)" if camera_size else "")
     return DemoSource().open()

@@ -202,6 +202,7 @@ def test_default_source_falls_back_to_demo_without_a_camera(caplog):
     source = open_source(None)
     assert isinstance(source, DemoSource)
     assert "demo" in caplog.text and "--camera-size" not in caplog.text
+    assert "(one in use by another program, a video call say, cannot be)" in caplog.text  # a presenter's Zoom
     caplog.clear()
     assert isinstance(open_source(None, (720, 1280)), DemoSource)
     assert "(--camera-size is for cameras: the demo stays 640x480)" in caplog.text
