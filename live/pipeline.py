@@ -342,7 +342,8 @@ class Visualizer:
         if self.source.kind != "camera":
             return
         now = time.monotonic()
-        if float(bgr[::8, ::8].mean()) >= DARK_LEVEL:
+        sample = bgr[::8, ::8]
+        if float(sample.mean()) >= DARK_LEVEL or np.percentile(sample, 99) >= 4 * DARK_LEVEL:  # a lamp in the night
             if self._dark_notice:
                 log.info("the camera's picture is back")
             self._dark_since, self._dark_notice = None, ""

@@ -503,7 +503,9 @@ def test_a_black_camera_picture_is_said_while_it_lasts(vgg16, caplog, monkeypatc
 
     monkeypatch.setattr("live.pipeline.DARK_SECONDS", 0.05)
     black = [np.full((120, 160, 3), 2, np.uint8)] * 40
-    path = write_video(tmp_path / "covered.avi", black + moving_frames(20, 120, 160))
+    night = np.full((120, 160, 3), 2, np.uint8)
+    night[8:24, 16:40] = 255  # a lamp in a dark room: as dark on average (a mean of 7), but not a closed cover
+    path = write_video(tmp_path / "covered.avi", [night] * 20 + black + moving_frames(20, 120, 160))
     shown = []
     original = Visualizer._show
 
@@ -513,7 +515,8 @@ def test_a_black_camera_picture_is_said_while_it_lasts(vgg16, caplog, monkeypatc
 
     monkeypatch.setattr(Visualizer, "_show", watched)
     with caplog.at_level(logging.INFO), CaptureSource(str(path), "camera") as camera:
-        Visualizer(Config(max_frames=60, channels=8, unpaced=True), camera, vgg16).run()
+        Visualizer(Config(max_frames=80, channels=8, unpaced=True), camera, vgg16).run()
     notice = "the camera's picture is black: is its cover or privacy shutter closed?"
     assert caplog.text.count(notice) == 1 and caplog.text.count("the camera's picture is back") == 1
-    assert notice in shown[5:40] and notice not in shown[-5:]  # on the window while black, gone after
+    assert notice not in shown[:20]  # the dark room with its lamp
+    assert notice in shown[25:60] and notice not in shown[-5:]  # on the window while black, gone after
