@@ -359,8 +359,9 @@ def _list_cameras() -> int:
         print("no camera could be opened here (one in use by another program cannot be); --source demo shows "
               "the built-in scene")
         return 0
-    for spec, (height, width), name in cameras:
-        print(f"{spec:14} {f'{width}x{height}':11} {name}".rstrip())
+    for spec, (height, width), name, gray in cameras:
+        print(f"{spec:14} {f'{width}x{height}':11} {name}{'  (gray pictures: an infrared camera?)' if gray else ''}"
+              .rstrip())
     print("choose one with --source; --camera-size asks it for another picture size")
     return 0
 

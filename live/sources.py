@@ -435,11 +435,13 @@ def camera_name(spec: str) -> str:
         return ""
 
 
-def list_cameras(candidates: list[str] | None = None) -> list[tuple[str, tuple[int, int], str]]:
-    """(spec, (height, width) of its first frame, name) for each camera that opens and gives a frame.
+def list_cameras(candidates: list[str] | None = None) -> list[tuple[str, tuple[int, int], str, bool]]:
+    """(spec, (height, width) of its first frame, name, whether that frame is gray) for each camera that opens
+    and gives a frame.
 
     Each is opened and closed in turn; a video device that gives no picture (Linux lists a second,
-    metadata-only device for many webcams) is left out.
+    metadata-only device for many webcams) is left out. A gray picture is most often a laptop's infrared
+    camera, whose name the kernel cuts short ("Integrated Camera: Integrated I").
     """
     found = []
     quiet = logging.getLogger(__name__)
@@ -454,10 +456,16 @@ def list_cameras(candidates: list[str] | None = None) -> list[tuple[str, tuple[i
             except SourceError:
                 continue
             if frame is not None:
-                found.append((spec, frame.shape[:2], camera_name(spec)))
+                found.append((spec, frame.shape[:2], camera_name(spec), is_gray(frame)))
     finally:
         quiet.setLevel(level)
     return found
+
+
+def is_gray(bgr: np.ndarray) -> bool:
+    """Whether a picture has no colour (an infrared or monochrome camera's), within a JPEG's rounding."""
+    sample = bgr[::4, ::4].astype(np.int16)
+    return int((sample.max(axis=2) - sample.min(axis=2)).max()) <= 2
 
 
 KIND_NAMES = {"video": "a video file", "image": "an image", "stream": "a stream", "demo": "the built-in demo scene"}

@@ -189,6 +189,26 @@ def test_version_names_the_libraries_without_importing_them():
         assert f"{name} {metadata.version(name)}" in line
 
 
+def test_listed_cameras_say_which_gives_gray_pictures(tmp_path, monkeypatch, capsys):
+    """A laptop's infrared camera has a name the kernel cuts short ("Integrated Camera: Integrated I"), and
+    gives gray pictures: the listing says so. Video files named like video devices stand in for cameras."""
+    import functools
+
+    from live.cli import _list_cameras
+    from live.sources import camera_candidates
+
+    write_video(tmp_path / "colour.avi", moving_frames(2, 48, 64)).rename(tmp_path / "video0")
+    gray = [cv2.cvtColor(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR) for frame in
+            moving_frames(2, 36, 36)]
+    write_video(tmp_path / "ir.avi", gray).rename(tmp_path / "video2")
+    monkeypatch.setattr("live.sources.camera_candidates", functools.partial(camera_candidates, tmp_path))
+    assert _list_cameras() == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].split() == [str(tmp_path / "video0"), "64x48"]
+    assert printed[1].split()[:2] == [str(tmp_path / "video2"), "36x36"]
+    assert printed[1].endswith("(gray pictures: an infrared camera?)")
+
+
 def test_listing_cameras_without_any_says_so_at_once():
     done, printed, imported_tensorflow = _main_alone("--list-cameras")
     assert done.returncode == 0 and not imported_tensorflow, done.stdout + done.stderr

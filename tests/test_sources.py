@@ -231,12 +231,17 @@ def test_cameras_are_listed_in_device_order_with_their_picture_size(tmp_path, ca
     caplog.set_level(logging.INFO, logger="live.sources")
     write_video(tmp_path / "two.avi", moving_frames(2, 48, 64)).rename(tmp_path / "video2")
     write_video(tmp_path / "ten.avi", moving_frames(2, 72, 96)).rename(tmp_path / "video10")
+    infrared = [cv2.cvtColor(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR) for frame in
+                moving_frames(2, 36, 36)]  # a laptop's infrared camera gives gray pictures
+    write_video(tmp_path / "ir.avi", infrared).rename(tmp_path / "video11")
     (tmp_path / "video3").write_text("no pictures here")
     (tmp_path / "videos.txt").write_text("not a device name")
     candidates = camera_candidates(tmp_path)
-    assert candidates == [str(tmp_path / name) for name in ("video2", "video3", "video10")]
+    assert candidates == [str(tmp_path / name) for name in ("video2", "video3", "video10", "video11")]
     listed = list_cameras(candidates)
-    assert listed == [(str(tmp_path / "video2"), (48, 64), ""), (str(tmp_path / "video10"), (72, 96), "")]
+    assert listed == [(str(tmp_path / "video2"), (48, 64), "", False),
+                      (str(tmp_path / "video10"), (72, 96), "", False),
+                      (str(tmp_path / "video11"), (36, 36), "", True)]  # gray: told apart in the listing
     assert "opened camera" not in caplog.text  # one line per camera is printed, not the log of each opening
     assert list_cameras([]) == []
 
