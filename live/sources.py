@@ -6,6 +6,7 @@ None when there is none (end of a file, a camera that stopped delivering).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -468,6 +469,14 @@ def is_gray(bgr: np.ndarray) -> bool:
     return int((sample.max(axis=2) - sample.min(axis=2)).max()) <= 2
 
 
+def _instead_of_camera_0(camera: "CaptureSource", note: str) -> "CaptureSource":
+    name = camera_name(camera.spec)
+    log.warning("camera 0 could not be opened; showing camera %s%s, the first other one that gives pictures%s "
+                "(--source chooses another, --list-cameras lists them)", camera.spec, f" ({name})" if name else "",
+                note)
+    return camera
+
+
 KIND_NAMES = {"video": "a video file", "image": "an image", "stream": "a stream", "demo": "the built-in demo scene"}
 
 
@@ -486,14 +495,16 @@ def make_source(spec: str, camera_size: tuple[int, int] | None = None) -> FrameS
 
 
 def open_source(spec: str | None, camera_size: tuple[int, int] | None = None) -> FrameSource:
-    """Open `spec`; with no source named, camera 0, else the first other camera that gives pictures (a USB
-    webcam on a laptop whose own camera is switched off is /dev/video2), else the demo scene."""
+    """Open `spec`; with no source named, camera 0, else the first other camera that gives colour pictures (a USB
+    webcam on a laptop whose own camera is switched off is /dev/video2), else one that gives gray pictures (an
+    infrared camera), else the demo scene."""
     if spec is not None:
         return make_source(spec, camera_size).open()
     try:
         return make_source("0", camera_size).open()
     except SourceError:
         pass
+    gray = None
     for other in camera_candidates():
         if other in ("0", "/dev/video0"):
             continue
@@ -501,10 +512,15 @@ def open_source(spec: str | None, camera_size: tuple[int, int] | None = None) ->
             camera = CaptureSource(other, "camera", camera_size).open()
         except SourceError:
             continue
-        name = camera_name(other)
-        log.warning("camera 0 could not be opened; showing camera %s%s, the first other one that gives pictures "
-                    "(--source chooses another, --list-cameras lists them)", other, f" ({name})" if name else "")
-        return camera
+        if is_gray(camera.read()):  # its first frame; a live camera has more to come
+            camera.close()
+            gray = gray or other
+            continue
+        return _instead_of_camera_0(camera, "")
+    if gray is not None:
+        with contextlib.suppress(SourceError):
+            return _instead_of_camera_0(CaptureSource(gray, "camera", camera_size).open(),
+                                        "; its pictures are gray (an infrared camera?)")
     log.warning("no camera could be opened (one in use by another program, a video call say, cannot be); showing "
                 "the built-in demo scene instead%s",
                 " (--camera-size is for cameras: the demo stays 640x480)" if camera_size else "")

@@ -209,18 +209,26 @@ def test_default_source_falls_back_to_demo_without_a_camera(caplog):
 
 
 def test_without_camera_0_the_default_is_the_first_other_camera_that_gives_pictures(tmp_path, caplog, monkeypatch):
-    """A laptop whose own camera is switched off, with a USB webcam at /dev/video2: the default source played the
-    demo scene. No camera here: video files named like Linux video devices stand in for them, opened through the
-    same OpenCV calls; a device that gives no picture (a webcam's metadata node, here a text file) is passed."""
+    """A laptop whose own camera is switched off, with a USB webcam at /dev/video3: the default source played the
+    demo scene. A camera of gray pictures (the laptop's infrared camera, here /dev/video2) comes after any that
+    gives colour. No camera here: video files named like Linux video devices stand in for them, opened through
+    the same OpenCV calls; a device that gives no picture (a webcam's metadata node, here a text file) is passed."""
     import functools
 
     (tmp_path / "video1").write_text("no pictures here")
-    write_video(tmp_path / "webcam.avi", moving_frames(2, 48, 64)).rename(tmp_path / "video2")
+    infrared = [cv2.cvtColor(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR) for frame in
+                moving_frames(3, 36, 36)]
+    write_video(tmp_path / "ir.avi", infrared).rename(tmp_path / "video2")
+    write_video(tmp_path / "webcam.avi", moving_frames(3, 48, 64)).rename(tmp_path / "video3")
     monkeypatch.setattr("live.sources.camera_candidates", functools.partial(camera_candidates, tmp_path))
     with open_source(None) as camera:
-        assert (camera.kind, camera.spec, camera.live) == ("camera", str(tmp_path / "video2"), True)
+        assert (camera.kind, camera.spec, camera.live) == ("camera", str(tmp_path / "video3"), True)
         assert camera.read().shape == (48, 64, 3)
-    assert f"camera 0 could not be opened; showing camera {tmp_path / 'video2'}, the first other one" in caplog.text
+    assert f"camera 0 could not be opened; showing camera {tmp_path / 'video3'}, the first other one" in caplog.text
+    (tmp_path / "video3").unlink()
+    with open_source(None) as camera:  # only the infrared camera: better than the demo scene, and said
+        assert camera.spec == str(tmp_path / "video2") and camera.read().shape == (36, 36, 3)
+    assert "gives pictures; its pictures are gray (an infrared camera?)" in caplog.text
     (tmp_path / "video2").unlink()
     assert isinstance(open_source(None), DemoSource)
 
