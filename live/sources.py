@@ -469,14 +469,6 @@ def is_gray(bgr: np.ndarray) -> bool:
     return int((sample.max(axis=2) - sample.min(axis=2)).max()) <= 2
 
 
-def _instead_of_camera_0(camera: "CaptureSource", note: str) -> "CaptureSource":
-    name = camera_name(camera.spec)
-    log.warning("camera 0 could not be opened; showing camera %s%s, the first other one that gives pictures%s "
-                "(--source chooses another, --list-cameras lists them)", camera.spec, f" ({name})" if name else "",
-                note)
-    return camera
-
-
 KIND_NAMES = {"video": "a video file", "image": "an image", "stream": "a stream", "demo": "the built-in demo scene"}
 
 
@@ -504,23 +496,15 @@ def open_source(spec: str | None, camera_size: tuple[int, int] | None = None) ->
         return make_source("0", camera_size).open()
     except SourceError:
         pass
-    gray = None
-    for other in camera_candidates():
-        if other in ("0", "/dev/video0"):
-            continue
-        try:
-            camera = CaptureSource(other, "camera", camera_size).open()
-        except SourceError:
-            continue
-        if is_gray(camera.read()):  # its first frame; a live camera has more to come
-            camera.close()
-            gray = gray or other
-            continue
-        return _instead_of_camera_0(camera, "")
-    if gray is not None:
+    # The others as --list-cameras finds them: a camera of colour pictures first, then one of gray pictures.
+    others = list_cameras([spec for spec in camera_candidates() if spec not in ("0", "/dev/video0")])
+    for spec, _, name, gray in sorted(others, key=lambda found: found[3]):
         with contextlib.suppress(SourceError):
-            return _instead_of_camera_0(CaptureSource(gray, "camera", camera_size).open(),
-                                        "; its pictures are gray (an infrared camera?)")
+            camera = CaptureSource(spec, "camera", camera_size).open()
+            log.warning("camera 0 could not be opened; showing camera %s%s, the first other one that gives "
+                        "pictures%s (--source chooses another, --list-cameras lists them)", spec,
+                        f" ({name})" if name else "", "; its pictures are gray (an infrared camera?)" if gray else "")
+            return camera
     log.warning("no camera could be opened (one in use by another program, a video call say, cannot be); showing "
                 "the built-in demo scene instead%s",
                 " (--camera-size is for cameras: the demo stays 640x480)" if camera_size else "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+import math
 import re
 import shutil
 import tempfile
@@ -342,7 +343,11 @@ def _size_it_runs_at(model, label: str, layers: list[FeatureLayer], input_hw: tu
         return input_hw
     size = f"{input_hw[1]}x{input_hw[0]}"
     where = f"--input-size {size}" if asked else f"{size}, the size it runs at when it leaves its own open"
-    fit, steps = _nearest_fit(model, layers, input_hw, channels)
+    steps = _halving_steps(model, layers, channels)
+    fit = None if steps is None else tuple(max(step, step * math.floor(side / step + 0.5))
+                                           for side, step in zip(input_hw, steps))
+    if fit is not None and (fit == tuple(input_hw) or _fails_at(model, (*fit, channels)) is not None):
+        fit = None  # that size does not run either
     if fit is not None and not asked:
         log.warning("%s cannot run at the default %s (%s); running at %dx%d, the nearest size whose maps halve "
                     "evenly (--input-size chooses another)", label, size, problem, fit[1], fit[0])
@@ -367,24 +372,17 @@ def _fails_at(model, input_shape: tuple[int, int, int]) -> str | None:
     return None
 
 
-def _nearest_fit(model, layers: list[FeatureLayer], input_hw: tuple[int, int], channels: int) -> tuple:
-    """The size (height, width) nearest `input_hw` that the model runs at and the steps of such sizes, or Nones:
-    each side a multiple of 2 to the number of times its maps are halved, counted from their smallest size at a
-    large power of two (a U-Net of 6 levels: 64)."""
-    import math
-
+def _halving_steps(model, layers: list[FeatureLayer], channels: int) -> tuple[int, int] | None:
+    """What the sides (height, width) of the input sizes a model runs at are multiples of: 2 to the number of times
+    its maps are halved (a U-Net of 6 levels: 64), counted from their smallest size at a large power of two; None
+    where Keras cannot size them."""
     probed = sized(model, layers, (FIT_PROBE, FIT_PROBE, channels))
-    sides, steps = [], []
-    for asked, smallest in ((input_hw[0], min((layer.height for layer in probed if layer.height), default=None)),
-                            (input_hw[1], min((layer.width for layer in probed if layer.width), default=None))):
-        if not smallest:
-            return None, None
-        steps.append(2 ** max(0, math.ceil(math.log2(FIT_PROBE / smallest))))
-        sides.append(max(steps[-1], steps[-1] * math.floor(asked / steps[-1] + 0.5)))
-    fit = (sides[0], sides[1])
-    if fit == tuple(input_hw) or _fails_at(model, (*fit, channels)) is not None:
-        return None, None
-    return fit, (steps[0], steps[1])
+    smallest = (min((layer.height for layer in probed if layer.height), default=None),
+                min((layer.width for layer in probed if layer.width), default=None))
+    if not all(smallest):
+        return None
+    height, width = (2 ** max(0, math.ceil(math.log2(FIT_PROBE / side))) for side in smallest)
+    return height, width
 
 
 def _reason(exc: Exception) -> str:

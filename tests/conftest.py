@@ -64,6 +64,12 @@ def moving_frames(count: int, height: int = 224, width: int = 224) -> list[np.nd
     return frames
 
 
+def gray_frames(count: int, height: int, width: int) -> list[np.ndarray]:
+    """`moving_frames` without colour, as a laptop's infrared camera gives them (three equal channels)."""
+    return [cv2.cvtColor(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+            for frame in moving_frames(count, height, width)]
+
+
 @contextmanager
 def web_server(folder: Path, mjpeg_frames: list[np.ndarray] | None = None):
     """A real HTTP server on this machine, in a thread: the files of `folder`, and, if frames are given, at /live

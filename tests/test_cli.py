@@ -11,7 +11,8 @@ import pytest
 from live.cli import parse_config
 from live.errors import UsageError
 from models.hed_weights import HED_BGR_MEAN, bundled_weights_path
-from tests.conftest import ROOT, count_frames, moving_frames, run_cli, small_disk, transfer_model, write_video
+from tests.conftest import (ROOT, count_frames, gray_frames, moving_frames, run_cli, small_disk, transfer_model,
+                            write_video)
 
 
 def test_demo_headless_runs_100_frames():
@@ -198,8 +199,7 @@ def test_listed_cameras_say_which_gives_gray_pictures(tmp_path, monkeypatch, cap
     from live.sources import camera_candidates
 
     write_video(tmp_path / "colour.avi", moving_frames(2, 48, 64)).rename(tmp_path / "video0")
-    gray = [cv2.cvtColor(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR) for frame in
-            moving_frames(2, 36, 36)]
+    gray = gray_frames(2, 36, 36)
     write_video(tmp_path / "ir.avi", gray).rename(tmp_path / "video2")
     monkeypatch.setattr("live.sources.camera_candidates", functools.partial(camera_candidates, tmp_path))
     assert _list_cameras() == 0

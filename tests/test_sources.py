@@ -10,7 +10,7 @@ import pytest
 from live.errors import SourceError
 from live.sources import (SNAPSHOT_MAX_FPS, CaptureSource, DemoSource, ImageSource, camera_candidates, describe_kind,
                           list_cameras, open_source, to_bgr8)
-from tests.conftest import moving_frames, write_video
+from tests.conftest import gray_frames, moving_frames, write_video
 
 
 def test_video_file_gives_every_frame_then_none(tmp_path):
@@ -216,8 +216,7 @@ def test_without_camera_0_the_default_is_the_first_other_camera_that_gives_pictu
     import functools
 
     (tmp_path / "video1").write_text("no pictures here")
-    infrared = [cv2.cvtColor(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR) for frame in
-                moving_frames(3, 36, 36)]
+    infrared = gray_frames(3, 36, 36)
     write_video(tmp_path / "ir.avi", infrared).rename(tmp_path / "video2")
     write_video(tmp_path / "webcam.avi", moving_frames(3, 48, 64)).rename(tmp_path / "video3")
     monkeypatch.setattr("live.sources.camera_candidates", functools.partial(camera_candidates, tmp_path))
@@ -239,8 +238,7 @@ def test_cameras_are_listed_in_device_order_with_their_picture_size(tmp_path, ca
     caplog.set_level(logging.INFO, logger="live.sources")
     write_video(tmp_path / "two.avi", moving_frames(2, 48, 64)).rename(tmp_path / "video2")
     write_video(tmp_path / "ten.avi", moving_frames(2, 72, 96)).rename(tmp_path / "video10")
-    infrared = [cv2.cvtColor(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR) for frame in
-                moving_frames(2, 36, 36)]  # a laptop's infrared camera gives gray pictures
+    infrared = gray_frames(2, 36, 36)  # a laptop's infrared camera gives gray pictures
     write_video(tmp_path / "ir.avi", infrared).rename(tmp_path / "video11")
     (tmp_path / "video3").write_text("no pictures here")
     (tmp_path / "videos.txt").write_text("not a device name")
