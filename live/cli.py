@@ -49,6 +49,19 @@ non_negative_int = _whole_number(0, "0 or more")
 # is only shrunk again to fit the screen, at the cost of composing every frame at that size.
 panel_height_pixels = _whole_number(240, "240 to 2160 pixels", maximum=2160)
 
+def positive_seconds(text: str) -> float:
+    """An argparse type for a time in seconds, more than 0 (`2`, `0.5`)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
+    return value
+
+
+positive_seconds.__name__ = "seconds"
+
 NAMED_SIZES = {"720p": (720, 1280), "1080p": (1080, 1920)}  # (height, width)
 
 
@@ -130,9 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="run_live.py", description="Live CNN feature maps beside the camera picture.")
     add = parser.add_argument
-    add("--source", type=non_empty(str), default=None,
-        help="camera index or device, video file, image, stream URL, or 'demo' (default: camera 0, else the first "
-             "other camera that gives pictures, else 'demo')")
+    add("--source", type=non_empty(str), nargs="+", default=None,
+        help="camera index or device, video file, image, a folder of images or a quoted pattern such as "
+             "'photos/*.jpg' (a slideshow), stream URL, or 'demo' (default: camera 0, else the first other camera "
+             "that gives pictures, else 'demo')")
+    add("--seconds-per-image", type=positive_seconds, default=None, metavar="S",
+        help="with a folder or pattern of images: how long each is shown (default: 3; space holds one)")
     add("--list-cameras", action="store_true", help="print the cameras that can be opened and their picture size, "
                                                    "then exit")
     add("--camera-size", type=camera_size, default=None, metavar="WxH",
@@ -181,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="height of the window's pictures in pixels, 240 to 2160")
     add("--unpaced", action="store_true",
         help="feed file and demo frames as fast as they are taken, each one (two at once through the model)")
-    add("--loop", action="store_true", help="start a video file over at its end")
+    add("--loop", action="store_true", help="start a video file or a slideshow over at its end")
     add("--debug", action="store_true", help="show tracebacks and debug messages")
     add("--version", action=_PrintVersions, help="print this program's version and those of the libraries it uses, "
                                                  "then exit")
@@ -190,7 +206,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def parse_config(argv: list[str]) -> tuple[Config, argparse.Namespace]:
     args = build_parser().parse_args(argv)
-    config = Config(source=args.source, camera_size=args.camera_size, model=args.model,
+    config = Config(source=_one_source(args.source), camera_size=args.camera_size,
+                    seconds_per_image=args.seconds_per_image, model=args.model,
                     custom_objects=tuple(args.custom_objects), input_size=args.input_size, weights=args.weights,
                     preprocess=args.preprocess, layer=args.layer, channels=args.channels, gap=args.gap,
                     colormap=args.colormap, normalize=args.normalize, normalize_in=args.normalize_in,
@@ -200,6 +217,21 @@ def parse_config(argv: list[str]) -> tuple[Config, argparse.Namespace]:
                     save_mosaics=args.save_mosaics, snapshot_dir=args.snapshot_dir, panel_height=args.panel_height,
                     unpaced=args.unpaced, loop=args.loop)
     return config, args
+
+
+def _one_source(values: list[str] | None) -> str | None:
+    """The one --source value. Several are most often a pattern the shell expanded (--source photos/*.jpg, not
+    quoted), which argparse would have called "unrecognized arguments"; the sentence gives the quoted form."""
+    if not values or len(values) == 1:
+        return values[0] if values else None
+    paths = [Path(value) for value in values]
+    folders, suffixes = {path.parent for path in paths}, {path.suffix for path in paths}
+    pattern = (f"'{Path(*folders) / ('*' + suffixes.pop())}'" if len(folders) == 1 and len(suffixes) == 1
+               else "'photos/*.jpg'")
+    shown = ", ".join(values[:3]) + (", ..." if len(values) > 3 else "")
+    raise UsageError(f"--source takes one source, but got {len(values)} ({shown}): for a slideshow of images, quote "
+                     f"the pattern so that the shell leaves it to this program (--source {pattern}), or give their "
+                     f"folder")
 
 
 @contextlib.contextmanager
@@ -399,13 +431,18 @@ def _open_window(config: Config):
 def _every_frame_of_a_video(config: Config, source, watched: bool) -> Config:
     """Mosaics saved from a video file, or a recording of one that nobody watches (headless), hold every
     frame: the file is then read as fast as its frames are processed (unpaced). At its own frame rate a
-    frame is dropped whenever processing and writing are slower than the file."""
+    frame is dropped whenever processing and writing are slower than the file. Mosaics saved from a slideshow
+    (without a recording) are one for each image, not one for each frame it is held."""
     products = [name for name, wanted in (("--save-mosaics", config.save_mosaics is not None),
                                           ("--output", config.output is not None and not watched)) if wanted]
-    if not products or config.unpaced or source.kind != "video" or source.loops(config.loop):
+    if not products or config.unpaced or source.kind not in ("video", "slideshow") or source.loops(config.loop):
         return config
-    log.info("%s: every frame of the video is processed, as fast as that goes rather than at the video's own "
-             "frame rate", " and ".join(products))
+    if source.kind == "slideshow" and products == ["--save-mosaics"]:
+        source.each_image_once()
+        log.info("--save-mosaics: one mosaic for each image, as fast as they are processed")
+    else:
+        log.info("%s: every frame of the %s is processed, as fast as that goes rather than at its own frame rate",
+                 " and ".join(products), source.kind)
     return dataclasses.replace(config, unpaced=True)
 
 
@@ -424,7 +461,7 @@ def run(config: Config, args) -> int:
     from live.sources import open_source
 
     # A missing file or camera fails at once, before TensorFlow.
-    with open_source(config.source, config.camera_size) as source:
+    with open_source(config.source, config.camera_size, config.seconds_per_image) as source:
         loaded, device = _load(config, args)
         window = _open_window(config)
         if window is not None:

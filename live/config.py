@@ -10,6 +10,7 @@ from pathlib import Path
 class Config:
     source: str | None = None  # None: camera 0, or the demo scene when there is no camera
     camera_size: tuple[int, int] | None = None  # (height, width) to ask a camera for; None: its default
+    seconds_per_image: float | None = None  # how long a slideshow holds each image; None: SLIDE_SECONDS
     model: str = "vgg16"
     custom_objects: tuple[Path, ...] = ()  # Python files that define a model file's own layers
     input_size: tuple[int, int] | None = None  # (height, width) to run a model of open input size at; None: 224x224

@@ -67,6 +67,21 @@ def free_path(path: Path) -> Path:
                 if not (candidate := path.with_name(f"{path.stem}_{n}{path.suffix}")).exists())
 
 
+def letterbox(image: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
+    """`image` scaled to fit (height, width) `size_hw` without changing its shape, centred on black: a recording's
+    frames keep one size while the window's changes (a slideshow's portrait photo after a landscape one)."""
+    height, width = size_hw
+    scale = min(height / image.shape[0], width / image.shape[1])
+    fitted_hw = (min(height, max(1, round(image.shape[0] * scale))), min(width, max(1, round(image.shape[1] * scale))))
+    if abs(fitted_hw[0] - height) <= 2 and abs(fitted_hw[1] - width) <= 2:  # the same shape, but for rounding
+        return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    framed = np.zeros((height, width, 3), np.uint8)
+    top, left = (height - fitted_hw[0]) // 2, (width - fitted_hw[1]) // 2
+    framed[top:top + fitted_hw[0], left:left + fitted_hw[1]] = cv2.resize(image, fitted_hw[::-1],
+                                                                            interpolation=cv2.INTER_AREA)
+    return framed
+
+
 def _file_size_hw(path: Path, size_hw: tuple[int, int]) -> tuple[int, int]:
     """The (height, width) a file is written at: the canvas's, scaled down with its aspect ratio to MP4's
     width limit where it is wider (a panorama beside its mosaic, say)."""
@@ -236,7 +251,7 @@ class Recorder:
         if self._free_bytes() < self.reserve_bytes:
             raise OutputError(f"the disk holding '{self.path}' is nearly full; recording stopped and the file kept")
         if (height, width) != self._size:  # the canvas changed size, or is too wide: fit it to the file's frames
-            canvas = cv2.resize(canvas, (self._size[1], self._size[0]), interpolation=cv2.INTER_AREA)
+            canvas = letterbox(canvas, self._size)
         began = time.perf_counter()
         for _ in range(copies):
             self._encoder.write(canvas)

@@ -314,7 +314,8 @@ class Visualizer:
             second += f" | focus: {self._range_text(result, state.focus)}"
         elif hover is not None:
             second += f" | {self._range_text(result, int(result.request.channels[hover]))}"
-        return [first, second, "h: help"] if not state.help else [first, second]
+        named = self.source.frame_label(result.frame.index)  # a slideshow's image: `image 3/12: cat.jpg`
+        return [first, second] + ([named] if named else []) + ([] if state.help else ["h: help"])
 
     def _range_text(self, result: Result, channel: int) -> str:
         """`channel 12: -3.21 to 45.1`: the raw activations' range on this frame, which the mosaic's scaling to
@@ -446,6 +447,7 @@ class Visualizer:
             "page": state.page + 1, "pages": self.controls.pages, "order": state.order,
             "normalization": result.extractor.mode_for(result.request.normalize), "colormap": state.colormap,
             "channels": result.request.channels.tolist(), "focus": state.focus, "frame": result.frame.index,
+            **({"image": path} if (path := self.source.frame_path(result.frame.index)) else {}),
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         try:

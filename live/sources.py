@@ -1,4 +1,5 @@
-"""Every kind of frame source behind one interface: camera, video file, still image, stream URL and `demo`.
+"""Every kind of frame source behind one interface: camera, video file, still image, a folder of images (a
+slideshow), stream URL and `demo`.
 
 A source is a context manager; `read()` returns the next frame as 8-bit BGR (height, width, 3), or
 None when there is none (end of a file, a camera that stopped delivering).
@@ -6,10 +7,13 @@ None when there is none (end of a file, a camera that stopped delivering).
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import glob
 import logging
 import math
 import os
+import re
 import sys
 import threading
 import time
@@ -20,6 +24,7 @@ import numpy as np
 
 from live.errors import SourceError, UsageError
 from live.urls import why_not_opened, without_secrets
+from live.wording import counted
 
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 log = logging.getLogger(__name__)
@@ -30,6 +35,9 @@ CLOSE_WAIT_S = 2.0  # how long closing waits for a frame that another thread is 
 SNAPSHOT_CHECKS_S = (0.0, 0.5)  # an image behind a URL is asked for again after these pauses: a camera's changes
 SNAPSHOT_MAX_FPS = 30.0  # a camera's snapshot URL is asked for a new picture at most this often
 STILL_MAX_HW = (2160, 3840)  # a larger still image is scaled down once to fit: the window shows no more
+SLIDE_SECONDS = 3.0  # how long a slideshow holds each image, unless --seconds-per-image says otherwise
+PATTERN_CHARS = "*?["  # a --source with these that names no file is a pattern of image files: 'photos/*.jpg'
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")  # named where a folder holds videos, not images
 
 
 def to_bgr8(frame: np.ndarray | None) -> np.ndarray | None:
@@ -79,6 +87,14 @@ class FrameSource:
     def rewind(self) -> bool:
         """Start again from the first frame; False where that means nothing (cameras, streams)."""
         return False
+
+    def frame_path(self, index: int) -> str | None:
+        """The file that frame `index` comes from, where a source has several (a slideshow); else None."""
+        return None
+
+    def frame_label(self, index: int) -> str:
+        """A line for the window naming what frame `index` shows, where the source alone does not say; else ''."""
+        return ""
 
     def loops(self, asked: bool) -> bool:
         """Whether it starts over at its end: when asked to (--loop), and an animated GIF always."""
@@ -294,13 +310,9 @@ class ImageSource(FrameSource):
     kind = "image"
 
     def open(self) -> "ImageSource":
-        # Any depth and colour, as the file has it, but turned as its EXIF orientation says: a phone's portrait
-        # photo is stored sideways (IMREAD_UNCHANGED would ignore the tag; an alpha channel is dropped either way).
-        image = cv2.imread(self.spec, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
-        self._image = to_bgr8(image)
+        self._image = read_image(self.spec)
         if self._image is None:
             raise SourceError(f"'{self.spec}' could not be read as an image (is it truncated or corrupt?)")
-        self._image = fit_still(self._image, self.spec)
         return super().open()
 
     def read(self) -> np.ndarray | None:
@@ -308,6 +320,118 @@ class ImageSource(FrameSource):
 
     def rewind(self) -> bool:
         return True
+
+
+class SlideshowSource(FrameSource):
+    """The images of a folder, or of a pattern ('photos/*.jpg'), in name order (img2 before img10), each held for
+    `seconds` as a video of stills at DEFAULT_FPS: keys act at once, space holds an image, and it ends, loops
+    (--loop) and records as a video file does. An image that cannot be read is skipped with a warning."""
+
+    kind = "slideshow"
+
+    def __init__(self, spec: str, seconds: float = SLIDE_SECONDS):
+        super().__init__(spec)
+        self.seconds = seconds
+        self.hold = max(1, round(seconds * self.fps))  # frames each image is read for
+        self.paths: list[str] = []
+        self._position = -1  # the image now read, an index into paths
+        self._image: np.ndarray | None = None
+        self._left = 0  # reads left for that image
+        self._reads = 0
+        self._began: list[tuple[int, int]] = []  # (read number, position) where each image began: frames' names
+
+    def open(self) -> "SlideshowSource":
+        self.paths = slideshow_images(self.spec)
+        if not self.paths:
+            raise SourceError(self._nothing_to_show())
+        self.rewind()
+        if not self._next_image():
+            raise SourceError(f"source '{self.spec}': none of its images could be read (are they truncated or "
+                              f"corrupt?)")
+        self._left = self.hold
+        log.info("opened %s: %s, each for %s s (space holds one; --seconds-per-image changes it)", self,
+                 counted(len(self.paths), "image"), f"{self.seconds:g}")
+        return super().open()
+
+    def _nothing_to_show(self) -> str:
+        if not Path(self.spec).is_dir():
+            return f"source '{self.spec}' matches no image that OpenCV can read"
+        files = sorted(path for path in Path(self.spec).iterdir() if path.is_file() and not path.name.startswith("."))
+        videos = [path for path in files if path.suffix.lower() in VIDEO_SUFFIXES]
+        if videos:
+            return (f"source '{self.spec}' is a folder without images (a folder plays its images as a slideshow); "
+                    f"a video plays on its own: --source '{videos[0]}'")
+        return (f"source '{self.spec}' is a folder without an image that OpenCV can read (a folder plays its images "
+                f"as a slideshow; it holds {counted(len(files), 'other file')})")
+
+    def _next_image(self) -> bool:
+        """Move to the next image that can be read; False at the end."""
+        while self._position + 1 < len(self.paths):
+            self._position += 1
+            path = self.paths[self._position]
+            image = read_image(path)
+            if image is not None:
+                self._image = image
+                self._began.append((self._reads, self._position))
+                return True
+            log.warning("%s: skipping '%s', which could not be read as an image", self, path)
+            del self.paths[self._position]  # not counted among the images, nor tried again at the next loop
+            self._position -= 1
+        return False
+
+    def read(self) -> np.ndarray | None:
+        if self._left == 0:
+            if not self._next_image():
+                return None
+            self._left = self.hold
+        self._left -= 1
+        self._reads += 1
+        return self._image.copy()
+
+    def rewind(self) -> bool:
+        self._position, self._left = -1, 0
+        return bool(self.paths)  # images deleted while it ran: none is left to start over with
+
+    def each_image_once(self) -> None:
+        """One frame for each image (mosaics saved from a slideshow: one for each image, not one for each frame)."""
+        self.hold = 1
+        self._left = min(self._left, 1)
+
+    def _position_of(self, index: int) -> int | None:
+        """Which image the `index`-th frame read (from 0) shows; None for the warm-up's blank frame (-1)."""
+        at = bisect.bisect_right(self._began, (index, len(self.paths))) - 1
+        return self._began[at][1] if index >= 0 and at >= 0 else None
+
+    def frame_path(self, index: int) -> str | None:
+        position = self._position_of(index)
+        return None if position is None else self.paths[position]
+
+    def frame_label(self, index: int) -> str:
+        position = self._position_of(index)
+        return "" if position is None else f"image {position + 1}/{len(self.paths)}: {Path(self.paths[position]).name}"
+
+
+def read_image(path: str) -> np.ndarray | None:
+    """An image file as 8-bit BGR, or None where it cannot be read. Any depth and colour, as the file has it, but
+    turned as its EXIF orientation says: a phone's portrait photo is stored sideways (IMREAD_UNCHANGED would
+    ignore the tag; an alpha channel is dropped either way). A huge one is scaled down once (fit_still)."""
+    image = to_bgr8(cv2.imread(path, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR))
+    return None if image is None else fit_still(image, path)
+
+
+def _natural_order(path: str) -> list:
+    """Sort key for file names as a person counts: img2 before img10."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in re.split(r"(\d+)", path)]
+
+
+def slideshow_images(spec: str) -> list[str]:
+    """The image files of a folder, or those a pattern matches ('photos/*.jpg'), in natural name order. OpenCV
+    judges each file by its first bytes, so a video, a text file or a hidden `.DS_Store` is left out."""
+    folder = Path(spec)
+    candidates = [str(path) for path in folder.iterdir()] if folder.is_dir() else glob.glob(spec)
+    images = [path for path in candidates
+              if not Path(path).name.startswith(".") and os.path.isfile(path) and cv2.haveImageReader(path)]
+    return sorted(images, key=_natural_order)
 
 
 def fit_still(image: np.ndarray, spec: str) -> np.ndarray:
@@ -403,9 +527,11 @@ def describe_kind(spec: str) -> str:
         return "stream"
     path = Path(spec)
     if not path.exists():
+        if any(char in spec for char in PATTERN_CHARS):
+            return "slideshow"  # a pattern of image files ('photos/*.jpg'), quoted so that the shell left it
         raise SourceError(f"source '{spec}' is not a camera index, 'demo', a stream URL or an existing file")
     if path.is_dir():
-        raise SourceError(f"source '{spec}' is a folder; give a video or image file")
+        return "slideshow"
     if not os.access(path, os.R_OK):
         raise SourceError(f"source '{spec}' cannot be read (permission denied)")
     if path.suffix.lower() == ".gif" and _frame_count(spec) > 1:
@@ -469,29 +595,41 @@ def is_gray(bgr: np.ndarray) -> bool:
     return int((sample.max(axis=2) - sample.min(axis=2)).max()) <= 2
 
 
-KIND_NAMES = {"video": "a video file", "image": "an image", "stream": "a stream", "demo": "the built-in demo scene"}
+KIND_NAMES = {"video": "a video file", "image": "an image", "stream": "a stream", "demo": "the built-in demo scene",
+              "slideshow": "a slideshow of images", "camera": "a camera"}
 
 
-def make_source(spec: str, camera_size: tuple[int, int] | None = None) -> FrameSource:
-    """An unopened source for a `--source` value; a camera is asked for `camera_size` (height, width), which
-    any other kind of source refuses."""
+def make_source(spec: str, camera_size: tuple[int, int] | None = None,
+                seconds_per_image: float | None = None) -> FrameSource:
+    """An unopened source for a `--source` value; a camera is asked for `camera_size` (height, width), and a
+    slideshow holds each image `seconds_per_image`; any other kind of source refuses these."""
     kind = describe_kind(spec)
     if camera_size is not None and kind != "camera":
         raise UsageError(f"--camera-size asks a camera for a picture size, but --source "
                          f"'{without_secrets(spec)}' is {KIND_NAMES[kind]}, which keeps its own size")
+    if seconds_per_image is not None and kind != "slideshow":
+        raise UsageError(f"--seconds-per-image is how long a slideshow (a folder of images, or a pattern such as "
+                         f"'photos/*.jpg') holds each image, but --source '{without_secrets(spec)}' is "
+                         f"{KIND_NAMES[kind]}")
     if kind == "demo":
         return DemoSource()
     if kind == "image":
         return ImageSource(spec)
+    if kind == "slideshow":
+        return SlideshowSource(spec, SLIDE_SECONDS if seconds_per_image is None else seconds_per_image)
     return CaptureSource(spec, kind, camera_size)
 
 
-def open_source(spec: str | None, camera_size: tuple[int, int] | None = None) -> FrameSource:
+def open_source(spec: str | None, camera_size: tuple[int, int] | None = None,
+                seconds_per_image: float | None = None) -> FrameSource:
     """Open `spec`; with no source named, camera 0, else the first other camera that gives colour pictures (a USB
     webcam on a laptop whose own camera is switched off is /dev/video2), else one that gives gray pictures (an
     infrared camera), else the demo scene."""
     if spec is not None:
-        return make_source(spec, camera_size).open()
+        return make_source(spec, camera_size, seconds_per_image).open()
+    if seconds_per_image is not None:
+        raise UsageError("--seconds-per-image is for a slideshow: give --source a folder of images, or a pattern "
+                         "such as 'photos/*.jpg'")
     try:
         return make_source("0", camera_size).open()
     except SourceError:

@@ -446,3 +446,30 @@ def test_numba_workers_wait_passively_unless_the_user_says_otherwise(preset, exp
     code = "import os; from live.cli import share_host_cores; share_host_cores(True); print(os.environ['OMP_WAIT_POLICY'])"
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == [expected], out.stderr
+
+
+def test_a_pattern_the_shell_expanded_gets_its_quoted_form(tmp_path):
+    """`--source photos/*.jpg`, unquoted, reaches the program as many files: argparse said 'unrecognized
+    arguments'. The sentence now gives the quoted pattern, which plays them as a slideshow."""
+    names = [str(tmp_path / f"p{i}.jpg") for i in range(4)]
+    done = run_cli("--source", *names, "--headless")
+    assert done.returncode == 2
+    assert f"--source takes one source, but got 4 ({names[0]}, {names[1]}, {names[2]}, ...)" in done.stderr
+    assert f"(--source '{tmp_path}/*.jpg')" in done.stderr
+
+
+def test_mosaics_saved_from_a_slideshow_are_one_for_each_image(tmp_path):
+    """Held for 3 s at 30 fps, each image would give 90 identical mosaics; an engineer saving the maps of a
+    folder of test images wants one each, every image processed."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(5):
+        picture = np.zeros((90, 120, 3), np.uint8)
+        cv2.circle(picture, (20 + 20 * i, 45), 12, (255, 255, 255), -1)  # a disc that moves: each image its own maps
+        cv2.imwrite(str(folder / f"shot{i}.png"), picture)
+    out = tmp_path / "m"
+    done = run_cli("--source", str(folder), "--headless", "--channels", "4", "--save-mosaics", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "one mosaic for each image" in done.stderr and "processed 5 frames" in done.stderr
+    mosaics = [cv2.imread(str(path)) for path in sorted(out.glob("mosaic_*.png"))]
+    assert len(mosaics) == 5 and all((a != b).any() for a, b in zip(mosaics, mosaics[1:]))

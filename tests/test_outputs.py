@@ -217,6 +217,19 @@ def test_a_canvas_too_wide_for_mp4_is_recorded_scaled_down(tmp_path, caplog):
     assert cv2.VideoCapture(str(tmp_path / "pano.avi")).get(cv2.CAP_PROP_FRAME_WIDTH) == 8200
 
 
+def test_a_canvas_of_another_shape_is_recorded_whole_not_stretched(tmp_path):
+    """The window changes shape with its picture (a slideshow's portrait photo after a landscape one); the
+    recording keeps the first frame's size, and fits a later canvas into it on black rather than stretch it."""
+    recorder = Recorder(tmp_path / "shapes.avi")
+    recorder.write(np.full((100, 200, 3), 60, np.uint8))
+    recorder.write(np.full((200, 100, 3), 255, np.uint8))  # portrait: 50 pixels wide at the file's height of 100
+    assert recorder.close()
+    capture = cv2.VideoCapture(str(tmp_path / "shapes.avi"))
+    frames = [capture.read()[1] for _ in range(2)]
+    assert frames[1].shape == (100, 200, 3)
+    assert frames[1][:, 80:120].mean() > 240 and frames[1][:, :70].mean() < 15 and frames[1][:, 130:].mean() < 15
+
+
 def test_a_real_time_recording_far_behind_the_clock_moves_the_clock_instead_of_catching_up(tmp_path):
     """Past a second behind (the program stood still: a new layer built, say) the missing frames are left out,
     rather than written at once while the window waits."""

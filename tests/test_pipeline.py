@@ -520,3 +520,24 @@ def test_a_black_camera_picture_is_said_while_it_lasts(vgg16, caplog, monkeypatc
     assert caplog.text.count(notice) == 1 and caplog.text.count("the camera's picture is back") == 1
     assert notice not in shown[:20]  # the dark room with its lamp
     assert notice in shown[25:60] and notice not in shown[-5:]  # on the window while black, gone after
+
+
+def test_a_slideshow_names_the_image_on_screen_and_in_a_snapshot(vgg16, tmp_path):
+    """Which photo of a folder is on screen is said over the picture, and a snapshot's JSON names its file, so that
+    its activations can be traced to it."""
+    import json
+
+    from live.sources import open_source
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("cat.png", "dog.png"):
+        cv2.imwrite(str(folder / name), moving_frames(1, 60, 80)[0])
+    source = open_source(str(folder), seconds_per_image=0.1)  # 3 frames each
+    config = Config(source=str(folder), unpaced=True, channels=8, snapshot_dir=tmp_path / "snaps")
+    visualizer = Visualizer(config, source, vgg16)
+    assert visualizer.run().frames == 6
+    assert visualizer._overlay_lines(visualizer.last)[2:] == ["image 2/2: dog.png", "h: help"]
+    visualizer.snapshot()
+    info = json.loads(next((tmp_path / "snaps").glob("*.json")).read_text())
+    assert info["image"] == str(folder / "dog.png") and info["source"] == str(folder) and info["frame"] == 5

@@ -2,14 +2,15 @@
 
 import logging
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from live.errors import SourceError
-from live.sources import (SNAPSHOT_MAX_FPS, CaptureSource, DemoSource, ImageSource, camera_candidates, describe_kind,
-                          list_cameras, open_source, to_bgr8)
+from live.errors import SourceError, UsageError
+from live.sources import (SNAPSHOT_MAX_FPS, CaptureSource, DemoSource, ImageSource, SlideshowSource, camera_candidates,
+                          describe_kind, list_cameras, open_source, to_bgr8)
 from tests.conftest import gray_frames, moving_frames, write_video
 
 
@@ -278,7 +279,7 @@ def test_bad_paths_fail_clearly(spec, message):
 
 
 def test_folder_text_file_and_truncated_video_fail_clearly(tmp_path):
-    with pytest.raises(SourceError, match="is a folder"):
+    with pytest.raises(SourceError, match="is a folder without an image that OpenCV can read"):
         open_source(str(tmp_path))
     text = tmp_path / "notes.txt"
     text.write_text("hello")
@@ -407,3 +408,59 @@ def test_a_cameras_snapshot_url_gives_a_new_picture_at_each_read(tmp_path, path)
             assert sum(follow) == len(follow)  # each read a new picture
         with open_source(f"{url}/still.jpg") as still:  # the same picture at each request: an image, held
             assert (still.kind, still.live) == ("image", False)
+
+
+def write_photos(folder, names_hw):
+    """Images of one colour each (blue 10, 20, ...), of the given (height, width), under the given names."""
+    folder.mkdir(exist_ok=True)
+    for i, (name, size_hw) in enumerate(names_hw):
+        cv2.imwrite(str(folder / name), np.full((*size_hw, 3), (10 * (i + 1), 0, 0), np.uint8))
+    return folder
+
+
+def test_a_folder_plays_its_images_in_name_order_each_held_for_its_time(tmp_path, caplog):
+    """A folder of photos (a student's own, a presenter's chosen few) plays as a slideshow: in the order a person
+    counts (img2 before img10), each held, at the frame rate of a video, skipping what is not an image. Before, a
+    folder was refused."""
+    folder = write_photos(tmp_path / "photos", [("img10.png", (40, 60)), ("img2.png", (60, 40)),
+                                                ("img1.png", (30, 30)), (".hidden.png", (8, 8))])
+    (folder / "notes.txt").write_text("not an image")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+    with caplog.at_level(logging.INFO), open_source(str(folder), seconds_per_image=0.1) as source:
+        assert isinstance(source, SlideshowSource) and source.kind == "slideshow" and not source.live
+        assert source.fps == 30 and source.hold == 3
+        shown = []
+        while (frame := source.read()) is not None:
+            shown.append((frame.shape[:2], int(frame[0, 0, 0])))
+        assert shown == [((30, 30), 30)] * 3 + [((60, 40), 20)] * 3 + [((40, 60), 10)] * 3
+        assert source.frame_label(0) == "image 1/3: img1.png" and source.frame_label(8) == "image 3/3: img10.png"
+        assert source.frame_path(3) == str(folder / "img2.png") and source.frame_path(-1) is None
+        assert source.rewind() and source.read()[0, 0, 0] == 30  # --loop: the first image again
+    assert caplog.text.count("skipping") == 1 and "broken.png', which could not be read as an image" in caplog.text
+    assert "opened slideshow" in caplog.text and "each for 0.1 s" in caplog.text
+
+
+def test_a_quoted_pattern_plays_the_images_it_matches(tmp_path):
+    folder = write_photos(tmp_path / "shots", [("a.png", (20, 20)), ("b.jpg", (20, 20)), ("c.png", (20, 20))])
+    with open_source(str(folder / "*.png")) as source:
+        assert source.kind == "slideshow" and [Path(path).name for path in source.paths] == ["a.png", "c.png"]
+        assert source.hold == 90  # 3 s at 30 fps, unless --seconds-per-image says otherwise
+        source.each_image_once()  # mosaics saved from it: one for each image
+        assert len([source.read() for _ in range(2)]) == 2 and source.read() is None
+    with pytest.raises(SourceError, match="matches no image that OpenCV can read"):
+        open_source(str(folder / "*.gif"))
+
+
+def test_a_folder_of_videos_names_one_to_play(tmp_path):
+    (tmp_path / "clips").mkdir()
+    write_video(tmp_path / "clips" / "talk.avi", moving_frames(3, 32, 32))
+    with pytest.raises(SourceError, match="is a folder without images .*a video plays on its own: --source '.*talk.avi'"):
+        open_source(str(tmp_path / "clips"))
+
+
+def test_seconds_per_image_is_for_a_slideshow_only(tmp_path):
+    with pytest.raises(UsageError, match="--seconds-per-image is how long a slideshow .* but --source 'demo' is the "
+                                         "built-in demo scene"):
+        open_source("demo", seconds_per_image=2)
+    with pytest.raises(UsageError, match="--seconds-per-image is for a slideshow"):
+        open_source(None, seconds_per_image=2)
