@@ -32,6 +32,14 @@ class Capture(threading.Thread):
         super().__init__(name="capture", daemon=True)
         self.source, self.out, self.paced, self.loop, self.stop, self.status = source, out, paced, loop, stop, status
         self.error: BaseException | None = None
+        self._playing = threading.Event()
+        self._playing.set()
+
+    def hold(self, on: bool) -> None:
+        """Frozen: a file, a slideshow or the demo stops where it is and goes on from there when unfrozen. Before,
+        it played on unseen: a video frozen for a minute while the presenter explained it had reached its end.
+        A camera or stream is still read, so that its newest picture is there at once."""
+        (self._playing.clear if on else self._playing.set)()
 
     def run(self) -> None:
         try:
@@ -43,6 +51,12 @@ class Capture(threading.Thread):
     def _run(self) -> None:
         index, start = 0, time.monotonic()
         while not self.stop.is_set():
+            if not self._playing.is_set() and not self.source.live:
+                held = time.monotonic()
+                while not self._playing.wait(0.05) and not self.stop.is_set():
+                    pass
+                start += time.monotonic() - held  # the frames due meanwhile are not late
+                continue
             if self.out.blocking:
                 self.out.wait_empty()  # unpaced: a frame read now would only wait in the hand-over
             began = time.monotonic()

@@ -99,6 +99,7 @@ class Visualizer:
                         "it" if layer.channels == 1 else f"all {layer.channels}")
         self.composer = Composer(config.panel_height)
         self.stop = threading.Event()
+        self.capture: Capture | None = None
         self.recorder = None
         self.user_recorder = None
         self._spare_encoder = None  # with a window, a writer process kept ready for the key r
@@ -157,6 +158,7 @@ class Visualizer:
         frames = Handover(blocking=config.unpaced)
         results = Handover(blocking=config.unpaced, on_drop=recycle)
         capture = Capture(self.source, frames, paced, self.source.loops(config.loop), self.stop, self._status)
+        self.capture = capture
         workers = THROUGHPUT_WORKERS if config.unpaced and (os.cpu_count() or 1) > 1 else 1
         request = self.request()
         inference = Inference(self.loaded, config.channels, frames, results, self.stop, request,
@@ -397,6 +399,8 @@ class Visualizer:
             self.say(self.controls.message)
         if "freeze" in actions:
             self._pause("frozen", self.controls.state.frozen)
+            if self.capture is not None:
+                self.capture.hold(self.controls.state.frozen)
         if "rank" in actions and self.last is not None:
             self._rank(self.last.rgb)
         if "fullscreen" in actions:

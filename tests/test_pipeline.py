@@ -433,22 +433,28 @@ def test_order_by_mean_from_the_start_ranks_the_first_frame_and_shows_no_other_o
     assert len(mosaics) == 5 and all((mosaic == mosaics[0]).all() for mosaic in mosaics)
 
 
+def freeze_while_running(visualizer: Visualizer, after_frames: int, seconds: float) -> threading.Thread:
+    """A thread that presses space after `after_frames` frames, as the key does on a headless run, and again
+    `seconds` later; started, for the caller to join."""
+    def press_twice():
+        while visualizer.frames < after_frames and not visualizer.stop.is_set():
+            time.sleep(0.01)
+        visualizer.apply(visualizer.controls.press(ord(" ")))
+        time.sleep(seconds)
+        visualizer.apply(visualizer.controls.press(ord(" ")))
+
+    presser = threading.Thread(target=press_twice)
+    presser.start()
+    return presser
+
+
 def test_the_closing_frame_rate_leaves_out_the_time_spent_frozen(vgg16):
     """A pause to explain a frozen picture is not playback: 2 s frozen among 1.5 s of frames at 30 FPS read as
     about 13 FPS at the end, as if the program had been slow."""
     from live.sources import DemoSource
 
     visualizer = Visualizer(Config(max_frames=45, channels=8), DemoSource().open(), vgg16)
-
-    def pause_for_two_seconds():
-        while visualizer.frames < 10 and not visualizer.stop.is_set():
-            time.sleep(0.01)
-        visualizer.apply(visualizer.controls.press(ord(" ")))  # as the space key does, on a headless run
-        time.sleep(2)
-        visualizer.apply(visualizer.controls.press(ord(" ")))
-
-    presser = threading.Thread(target=pause_for_two_seconds)
-    presser.start()
+    presser = freeze_while_running(visualizer, after_frames=10, seconds=2)
     began = time.monotonic()
     summary = visualizer.run()
     wall = time.monotonic() - began
@@ -541,3 +547,27 @@ def test_a_slideshow_names_the_image_on_screen_and_in_a_snapshot(vgg16, tmp_path
     visualizer.snapshot()
     info = json.loads(next((tmp_path / "snaps").glob("*.json")).read_text())
     assert info["image"] == str(folder / "dog.png") and info["source"] == str(folder) and info["frame"] == 5
+
+
+@pytest.mark.parametrize("kind", ["video", "slideshow"])
+def test_a_frozen_file_goes_on_from_where_it_was_frozen(vgg16, tmp_path, kind):
+    """Frozen, a video or a slideshow stops where it is. Before, it played on unseen: a 2 s clip frozen for 2.5 s
+    while a presenter explained a frame had reached its end when unfrozen, and the run ended at once."""
+    from live.sources import open_source
+
+    frames = moving_frames(20, 96, 128)
+    if kind == "video":
+        spec = str(write_video(tmp_path / "clip.avi", frames, fps=10))
+    else:
+        (tmp_path / "photos").mkdir()
+        for i, frame in enumerate(frames[:4]):
+            cv2.imwrite(str(tmp_path / "photos" / f"{i}.png"), frame)
+        spec = str(tmp_path / "photos")
+    source = open_source(spec, **({"seconds_per_image": 0.5} if kind == "slideshow" else {}))  # 2 s in all too
+    visualizer = Visualizer(Config(source=spec, channels=8), source, vgg16)
+    presser = freeze_while_running(visualizer, after_frames=3, seconds=2.5)
+    began = time.monotonic()
+    summary = visualizer.run()
+    presser.join()
+    assert time.monotonic() - began > 4  # 2 s of playing and 2.5 s frozen
+    assert summary.frames >= (15 if kind == "video" else 40), summary.frames  # the rest played after the pause
