@@ -23,6 +23,7 @@ class Frame:
     bgr: np.ndarray
     captured: float  # time.monotonic() when it was read
     read_seconds: float = 0.0
+    origin: str | None = None  # the file it came from, where the source has several (a slideshow's image)
 
 
 class Capture(threading.Thread):
@@ -76,7 +77,7 @@ class Capture(threading.Thread):
                     self.stop.wait(delay)
                 elif delay < -1.0:  # fell far behind (a stall): restart the clock instead of rushing
                     start = time.monotonic() - index / self.source.fps
-            if not self.out.put(Frame(index, bgr, time.monotonic(), time.monotonic() - began)):
+            if not self.out.put(Frame(index, bgr, time.monotonic(), time.monotonic() - began, self.source.origin)):
                 return
             index += 1
         self.out.finish()

@@ -27,6 +27,7 @@ HELP = [
     ("n / b", "next / previous layer (or Right / Left, Page Down / Up)"),
     ("1 - 9", "stage 1-9: the first conv at each map size"),
     ("] / [", "next / previous page of channels (or Down / Up)"),
+    (". / ,", "next / previous image of a slideshow"),
     ("o", "order channels: by index / by mean activation"),
     ("click", "focus a channel (click again or Esc to leave)"),
     ("c", "next colormap"),
@@ -66,7 +67,7 @@ class Controls:
     """The view state and the rules that change it; `press` and `click` return the actions for the pipeline.
 
     Actions: "quit", "snapshot", "record", "rank" (order by mean needs the current activations),
-    "layer" (a new layer was chosen), "fullscreen".
+    "layer" (a new layer was chosen), "fullscreen", "next image" and "previous image" (a slideshow's).
     """
 
     layer_names: list[str]
@@ -146,6 +147,8 @@ class Controls:
             state.page = (state.page + (1 if char == "]" else -1)) % self.pages
             first = self.visible_channels()
             return self._say(f"page {state.page + 1}/{self.pages}: channels {first.min()}-{first.max()}")
+        if char in ".," and char:
+            return ["next image" if char == "." else "previous image"]
         if char == "o":
             state.order = ORDERS[(ORDERS.index(state.order) + 1) % len(ORDERS)]
             state.page = 0

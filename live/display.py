@@ -113,7 +113,7 @@ class Composer:
             self._overlay_heat(camera, levels[:, :, 0].astype(np.uint8), lut, bgr.shape[:2], crop_box)
         self._draw_text(canvas, lines, message)
         if show_help:
-            self._draw_help(canvas)
+            self._draw_help(canvas, below=self._line * len(lines) + 8)
         return canvas
 
     def tile_at(self, y: int, x: int) -> int | None:
@@ -171,10 +171,11 @@ class Composer:
         if message:
             _outlined(canvas, message, (10, canvas.shape[0] - 14), self._text * 0.6 / TEXT_SCALE, (80, 255, 80))
 
-    def _draw_help(self, canvas) -> None:
+    def _draw_help(self, canvas, below: int) -> None:
+        """The keys, centred on the canvas's height, but below the lines of text (`below` pixels) where it fits."""
         ratio = self._text / TEXT_SCALE
         height = round(30 * ratio) + self._line * len(HELP)
-        top, left = max(0, (canvas.shape[0] - height) // 2), round(40 * ratio)
+        top, left = max(0, min(max(below, (canvas.shape[0] - height) // 2), canvas.shape[0] - height)), round(40 * ratio)
         box = canvas[top:top + height, left:left + round(560 * ratio)]
         box //= 4
         for i, (key, what) in enumerate(HELP):

@@ -78,6 +78,7 @@ class Inference:
         self._taken = self._delivered = 0
         self._running = workers
         self._last: Frame | None = None
+        self._held: Frame | None = None  # a frame to hold in place of the frozen one
         self.error: BaseException | None = None
         self._threads = [threading.Thread(target=self._work, args=(worker,), name=f"inference-{worker}", daemon=True)
                          for worker in range(workers)]
@@ -97,6 +98,10 @@ class Inference:
         blank = np.zeros((*extractor.input_hw, 3), np.uint8)
         extraction = extractor(blank, request.channels)
         return Result(Frame(-1, blank, time.monotonic()), blank, blank, request, extractor, extraction)
+
+    def hold_frame(self, frame: Frame) -> None:
+        """Frozen: show `frame` in place of the one held (a slideshow's image, stepped to with a key)."""
+        self._held = frame
 
     def update(self, request: Request) -> None:
         self._request = request
@@ -151,6 +156,8 @@ class Inference:
                 if worker:  # one worker is enough to redraw a frozen frame
                     self.stop.wait(0.05)
                     continue
+                if self._held is not None:
+                    frozen_frame, self._held = self._held, None
                 frozen_frame = frozen_frame or self._last
                 if request.version == done_version:
                     self._changed.wait(0.05)

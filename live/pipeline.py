@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from live.capture import Capture
+from live.capture import Capture, Frame
 from live.controls import Controls, ViewState
 from live.display import Composer
 from live.errors import OutputError
@@ -316,7 +316,7 @@ class Visualizer:
             second += f" | focus: {self._range_text(result, state.focus)}"
         elif hover is not None:
             second += f" | {self._range_text(result, int(result.request.channels[hover]))}"
-        named = self.source.frame_label(result.frame.index)  # a slideshow's image: `image 3/12: cat.jpg`
+        named = self.source.label(result.frame.origin)  # a slideshow's image: `image 3/12: cat.jpg`
         return [first, second] + ([named] if named else []) + ([] if state.help else ["h: help"])
 
     def _range_text(self, result: Result, channel: int) -> str:
@@ -405,11 +405,32 @@ class Visualizer:
             self._rank(self.last.rgb)
         if "fullscreen" in actions:
             self.window.set_fullscreen(self.controls.state.fullscreen)
+        if "next image" in actions or "previous image" in actions:
+            self._step(1 if "next image" in actions else -1)
         if "snapshot" in actions:
             self.snapshot()
         if "record" in actions:
             self.toggle_recording()
         self.inference.update(self.request())
+
+    def _step(self, delta: int) -> None:
+        """Keys . and ,: a slideshow's next or previous image. Playing, the capture thread reads it next; frozen, or
+        at the end, it is read here and takes the held frame's place, so that it stays held."""
+        step = getattr(self.source, "step", None)
+        if step is None:
+            self.say(". and , step through the images of a slideshow (--source a folder of images)")
+            return
+        step(delta)
+        if not (self.controls.state.frozen or self.ended) or self.last is None:
+            return
+        bgr = self.source.read()  # the capture thread is held, or has finished
+        if bgr is None:
+            return
+        frame = Frame(self.last.frame.index, bgr, time.monotonic(), origin=self.source.origin)
+        if self.ended:
+            self.last.frame = frame  # computed again by the main loop, the workers having stopped
+        else:
+            self.inference.hold_frame(frame)
 
     def _pause(self, reason: str, on: bool) -> None:
         """Begin or end a pause for `reason` ('frozen', 'lost'); playback is paused while any reason holds."""
@@ -451,7 +472,7 @@ class Visualizer:
             "page": state.page + 1, "pages": self.controls.pages, "order": state.order,
             "normalization": result.extractor.mode_for(result.request.normalize), "colormap": state.colormap,
             "channels": result.request.channels.tolist(), "focus": state.focus, "frame": result.frame.index,
-            **({"image": path} if (path := self.source.frame_path(result.frame.index)) else {}),
+            **({"image": result.frame.origin} if result.frame.origin else {}),
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         try:

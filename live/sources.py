@@ -7,7 +7,6 @@ None when there is none (end of a file, a camera that stopped delivering).
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import glob
 import logging
@@ -68,6 +67,7 @@ class FrameSource:
     mirror_by_default = False
     loops_by_default = False  # an animated GIF plays over and over, as it does everywhere else
     opened = False
+    origin: str | None = None  # the file the last frame read came from, where a source has several (a slideshow)
 
     def __init__(self, spec: str):
         self.spec = spec
@@ -88,12 +88,9 @@ class FrameSource:
         """Start again from the first frame; False where that means nothing (cameras, streams)."""
         return False
 
-    def frame_path(self, index: int) -> str | None:
-        """The file that frame `index` comes from, where a source has several (a slideshow); else None."""
-        return None
-
-    def frame_label(self, index: int) -> str:
-        """A line for the window naming what frame `index` shows, where the source alone does not say; else ''."""
+    def label(self, origin: str | None) -> str:
+        """A line for the window naming the file a frame came from (its `origin`), where the source has several
+        (a slideshow); else ''."""
         return ""
 
     def loops(self, asked: bool) -> bool:
@@ -334,14 +331,15 @@ class SlideshowSource(FrameSource):
         self.seconds = seconds
         self.hold = max(1, round(seconds * self.fps))  # frames each image is read for
         self.paths: list[str] = []
+        self._numbers: dict[str, int] = {}  # path → its place in the show, from 1
         self._position = -1  # the image now read, an index into paths
         self._image: np.ndarray | None = None
         self._left = 0  # reads left for that image
-        self._reads = 0
-        self._began: list[tuple[int, int]] = []  # (read number, position) where each image began: frames' names
+        self._lock = threading.Lock()  # the capture thread reads; the main thread steps (keys . and ,)
 
     def open(self) -> "SlideshowSource":
         self.paths = slideshow_images(self.spec)
+        self._numbers = {path: number for number, path in enumerate(self.paths, 1)}
         if not self.paths:
             raise SourceError(self._nothing_to_show())
         self.rewind()
@@ -349,8 +347,8 @@ class SlideshowSource(FrameSource):
             raise SourceError(f"source '{self.spec}': none of its images could be read (are they truncated or "
                               f"corrupt?)")
         self._left = self.hold
-        log.info("opened %s: %s, each for %s s (space holds one; --seconds-per-image changes it)", self,
-                 counted(len(self.paths), "image"), f"{self.seconds:g}")
+        log.info("opened %s: %s, each for %s s (space holds one, . and , step through them; --seconds-per-image "
+                 "changes it)", self, counted(len(self.paths), "image"), f"{self.seconds:g}")
         return super().open()
 
     def _nothing_to_show(self) -> str:
@@ -372,43 +370,45 @@ class SlideshowSource(FrameSource):
             image = read_image(path)
             if image is not None:
                 self._image = image
-                self._began.append((self._reads, self._position))
                 return True
             log.warning("%s: skipping '%s', which could not be read as an image", self, path)
             del self.paths[self._position]  # not counted among the images, nor tried again at the next loop
+            self._numbers = {path: number for number, path in enumerate(self.paths, 1)}
             self._position -= 1
         return False
 
     def read(self) -> np.ndarray | None:
-        if self._left == 0:
-            if not self._next_image():
-                return None
-            self._left = self.hold
-        self._left -= 1
-        self._reads += 1
-        return self._image.copy()
+        with self._lock:
+            if self._left == 0:
+                if not self._next_image():
+                    return None
+                self._left = self.hold
+            self._left -= 1
+            self.origin = self.paths[self._position]
+            return self._image.copy()
+
+    def step(self, delta: int) -> None:
+        """Go `delta` images on (back, if negative), round from the last to the first; the next read gives it,
+        held for its whole time."""
+        with self._lock:
+            if self.paths:
+                self._position = (self._position + delta) % len(self.paths) - 1
+                self._left = 0
 
     def rewind(self) -> bool:
-        self._position, self._left = -1, 0
-        return bool(self.paths)  # images deleted while it ran: none is left to start over with
+        with self._lock:
+            self._position, self._left = -1, 0
+            return bool(self.paths)  # images deleted while it ran: none is left to start over with
 
     def each_image_once(self) -> None:
         """One frame for each image (mosaics saved from a slideshow: one for each image, not one for each frame)."""
         self.hold = 1
         self._left = min(self._left, 1)
 
-    def _position_of(self, index: int) -> int | None:
-        """Which image the `index`-th frame read (from 0) shows; None for the warm-up's blank frame (-1)."""
-        at = bisect.bisect_right(self._began, (index, len(self.paths))) - 1
-        return self._began[at][1] if index >= 0 and at >= 0 else None
-
-    def frame_path(self, index: int) -> str | None:
-        position = self._position_of(index)
-        return None if position is None else self.paths[position]
-
-    def frame_label(self, index: int) -> str:
-        position = self._position_of(index)
-        return "" if position is None else f"image {position + 1}/{len(self.paths)}: {Path(self.paths[position]).name}"
+    def label(self, origin: str | None) -> str:
+        """`image 3/12: cat.jpg`."""
+        number = self._numbers.get(origin)
+        return f"image {number}/{len(self.paths)}: {Path(origin).name}" if number else ""
 
 
 def read_image(path: str) -> np.ndarray | None:

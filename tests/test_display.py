@@ -112,3 +112,19 @@ def test_the_text_fits_on_a_4_3_camera_picture_at_every_panel_height():
         assert bright.max() < composer.camera_w, panel_height  # nothing spills onto the mosaic
         widths[panel_height] = bright.max()
     assert widths[480] == widths[720] > widths[360] > widths[240]
+
+
+def test_the_help_stays_below_the_lines_of_text_where_it_fits():
+    """The help box was centred on the picture's height: at --panel-height 360 it covered a third line of text (a
+    slideshow's `image 2/3: cat.jpg`). It now starts below the text when there is room, and still fits at 240."""
+    layout, lut = MosaicLayout.for_count(4, 8, 8, 0), colormap_lut("gray")
+    lines = ["vgg16 | block1_conv1 224x224x64", "30.1 FPS", "image 2/3: cat.jpg"]
+    for panel_height in (240, 360, 720):
+        bright = np.full((480, 640, 3), 255, np.uint8)  # the help darkens what is under its box
+        composer = Composer(panel_height)
+        plain = composer.compose(bright, extraction(), layout, lut, lines).copy()
+        helped = composer.compose(bright, extraction(), layout, lut, lines, show_help=True)
+        darkened = np.flatnonzero((helped[:, :composer.camera_w] != plain[:, :composer.camera_w]).any(axis=(1, 2)))
+        assert darkened.size and darkened.max() < panel_height, panel_height  # the whole box is on the picture
+        if panel_height >= 360:
+            assert darkened.min() > composer._line * len(lines), panel_height  # under the third line

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -571,3 +572,44 @@ def test_a_frozen_file_goes_on_from_where_it_was_frozen(vgg16, tmp_path, kind):
     presser.join()
     assert time.monotonic() - began > 4  # 2 s of playing and 2.5 s frozen
     assert summary.frames >= (15 if kind == "video" else 40), summary.frames  # the rest played after the pause
+
+
+def test_keys_step_through_a_slideshow_and_a_held_image_stays_held(vgg16, tmp_path):
+    """Keys . and , go to a slideshow's next and previous image. Frozen (a presenter talking about one photo, an
+    engineer looking at one test image), the image stepped to is shown and stays held; unfrozen, it plays on."""
+    from live.sources import open_source
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, name in enumerate(("a.png", "b.png", "c.png")):
+        cv2.imwrite(str(folder / name), np.full((60, 80, 3), 40 * (i + 1), np.uint8))
+    visualizer = Visualizer(Config(channels=8), open_source(str(folder), seconds_per_image=30), vgg16)
+    seen = {}
+
+    def shown_after(key: str, name: str) -> None:
+        visualizer.apply(visualizer.controls.press(ord(key)))
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and visualizer.last.frame.origin != str(folder / name):
+            time.sleep(0.02)
+        time.sleep(0.3)  # and it stays
+        seen[f"{key} {name}"] = (Path(visualizer.last.frame.origin).name, int(visualizer.last.frame.bgr[0, 0, 0]),
+                                 visualizer._overlay_lines(visualizer.last)[2])
+
+    def press():
+        while visualizer.frames < 2:
+            time.sleep(0.01)
+        shown_after(".", "b.png")  # playing: the capture thread reads it next
+        shown_after(" ", "b.png")
+        shown_after(".", "c.png")  # frozen
+        shown_after(",", "b.png")
+        shown_after(",", "a.png")
+        shown_after(" ", "a.png")  # playing again, from there
+        visualizer.stop.set()
+
+    presser = threading.Thread(target=press)
+    presser.start()
+    visualizer.run()
+    presser.join()
+    assert seen == {". b.png": ("b.png", 80, "image 2/3: b.png"), "  b.png": ("b.png", 80, "image 2/3: b.png"),
+                    ". c.png": ("c.png", 120, "image 3/3: c.png"), ", b.png": ("b.png", 80, "image 2/3: b.png"),
+                    ", a.png": ("a.png", 40, "image 1/3: a.png"), "  a.png": ("a.png", 40, "image 1/3: a.png")}

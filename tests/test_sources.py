@@ -433,9 +433,12 @@ def test_a_folder_plays_its_images_in_name_order_each_held_for_its_time(tmp_path
         while (frame := source.read()) is not None:
             shown.append((frame.shape[:2], int(frame[0, 0, 0])))
         assert shown == [((30, 30), 30)] * 3 + [((60, 40), 20)] * 3 + [((40, 60), 10)] * 3
-        assert source.frame_label(0) == "image 1/3: img1.png" and source.frame_label(8) == "image 3/3: img10.png"
-        assert source.frame_path(3) == str(folder / "img2.png") and source.frame_path(-1) is None
+        assert source.origin == str(folder / "img10.png") and source.label(source.origin) == "image 3/3: img10.png"
         assert source.rewind() and source.read()[0, 0, 0] == 30  # --loop: the first image again
+        source.step(-1)  # key ,: back from the first is round to the last, held for its whole time
+        assert [None if (frame := source.read()) is None else frame[0, 0, 0] for _ in range(4)] == [10, 10, 10, None]
+        source.step(1)  # key .: on from the last is round to the first
+        assert source.read()[0, 0, 0] == 30 and source.label(source.origin) == "image 1/3: img1.png"
     assert caplog.text.count("skipping") == 1 and "broken.png', which could not be read as an image" in caplog.text
     assert "opened slideshow" in caplog.text and "each for 0.1 s" in caplog.text
 
