@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import itertools
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,6 +17,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+try:
+    import fcntl  # a larger pipe to the writing process, on Linux
+except ImportError:  # Windows
+    fcntl = None
 
 from live.errors import OutputError
 from live.wording import counted
@@ -117,7 +122,7 @@ class Encoder:
                                            stderr=subprocess.DEVNULL, env=env, start_new_session=True)
         except OSError as exc:
             raise OutputError(f"could not start the recording process: {exc.strerror or exc}") from exc
-        with contextlib.suppress(OSError):  # a larger pipe: the child reads while this process goes on
+        with contextlib.suppress(OSError, AttributeError):  # a larger pipe: the child reads while this one goes on
             fcntl.fcntl(self._child.stdin.fileno(), fcntl.F_SETPIPE_SZ, 1024 * 1024)
 
     def begin(self, path: Path, fourcc: str, fps: float, size_hw: tuple[int, int]) -> None:
@@ -283,10 +288,9 @@ class Recorder:
 
     def _free_bytes(self) -> int:
         try:
-            stats = os.statvfs(self.path.parent)
+            return shutil.disk_usage(self.path.parent).free  # what statvfs gives a user (f_bavail), on every system
         except OSError:
             return 0
-        return stats.f_bavail * stats.f_frsize
 
     def close(self) -> bool:
         """Finish the file so it plays; False if its writing process was stopped before. Safe to call twice."""

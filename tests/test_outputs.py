@@ -34,6 +34,26 @@ def test_recorder_writes_each_canvas_once(tmp_path, name):
         assert ok and np.abs(frame.astype(int) - canvas(i)).mean() < 4
 
 
+@pytest.mark.parametrize("system", ["macOS", "Windows"])
+def test_recording_works_without_linux_pipe_sizes(tmp_path, monkeypatch, system):
+    """A larger pipe to the writing process is Linux's own: macOS has fcntl without F_SETPIPE_SZ, Windows no
+    fcntl at all. The writer was started with the window, so every start with a window on a Mac failed with
+    'unexpected failure: AttributeError'. Here the constant, or the module, is taken away as those systems lack
+    it; the rest is the real recording."""
+    import fcntl
+
+    import live.outputs
+
+    if system == "macOS":
+        monkeypatch.delattr(fcntl, "F_SETPIPE_SZ")
+    else:
+        monkeypatch.setattr(live.outputs, "fcntl", None)
+    recorder = Recorder(tmp_path / "out.mp4", fps=20)
+    for i in range(5):
+        recorder.write(canvas(i))
+    assert recorder.close() and count_frames(tmp_path / "out.mp4") == 5
+
+
 @pytest.mark.parametrize("name", ["crash.mp4", "crash.avi"])
 def test_a_recording_survives_the_program_being_killed(tmp_path, name):
     """kill -9, a crash, or Qt ending the process when the X server cuts the window off: the file is finished
