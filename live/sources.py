@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import itertools
 import logging
 import math
 import os
@@ -336,6 +337,8 @@ class SlideshowSource(FrameSource):
         self._image: np.ndarray | None = None
         self._left = 0  # reads left for that image
         self._lock = threading.Lock()  # the capture thread reads; the main thread steps (keys . and ,)
+        fixed = itertools.takewhile(lambda part: not any(char in part for char in PATTERN_CHARS), Path(spec).parts)
+        self._fixed = Path(*fixed)  # the folder, or a pattern's folders before its first wildcard: names start there
 
     def open(self) -> "SlideshowSource":
         self.paths = slideshow_images(self.spec)
@@ -354,13 +357,18 @@ class SlideshowSource(FrameSource):
     def _nothing_to_show(self) -> str:
         if not Path(self.spec).is_dir():
             return f"source '{self.spec}' matches no image that OpenCV can read"
-        files = sorted(path for path in Path(self.spec).iterdir() if path.is_file() and not path.name.startswith("."))
+        entries = sorted(path for path in Path(self.spec).iterdir() if not path.name.startswith("."))
+        files = [path for path in entries if path.is_file()]
         videos = [path for path in files if path.suffix.lower() in VIDEO_SUFFIXES]
+        folders = [path for path in entries if path.is_dir()]
+        said = f"source '{self.spec}' is a folder without an image that OpenCV can read (a folder plays its images " \
+               f"as a slideshow)"
         if videos:
-            return (f"source '{self.spec}' is a folder without images (a folder plays its images as a slideshow); "
-                    f"a video plays on its own: --source '{videos[0]}'")
-        return (f"source '{self.spec}' is a folder without an image that OpenCV can read (a folder plays its images "
-                f"as a slideshow; it holds {counted(len(files), 'other file')})")
+            return f"{said}; a video plays on its own: --source '{videos[0]}'"
+        if folders:  # a dataset's folder of classes, say
+            return (f"{said}; it holds {counted(len(folders), 'folder')}: for the images in them, --source "
+                    f"'{Path(self.spec) / '**' / '*'}' (in quotes)")
+        return f"{said}; it holds {counted(len(files), 'other file')}"
 
     def _next_image(self) -> bool:
         """Move to the next image that can be read; False at the end."""
@@ -406,9 +414,16 @@ class SlideshowSource(FrameSource):
         self._left = min(self._left, 1)
 
     def label(self, origin: str | None) -> str:
-        """`image 3/12: cat.jpg`."""
+        """`image 3/12: cat.jpg`; from a pattern over folders ('data/**/*'), with the folders under its fixed part
+        (`image 3/12: cat/0042.jpg`): a dataset's class."""
         number = self._numbers.get(origin)
-        return f"image {number}/{len(self.paths)}: {Path(origin).name}" if number else ""
+        if not number:
+            return ""
+        try:
+            name = str(Path(origin).relative_to(self._fixed))
+        except ValueError:
+            name = Path(origin).name
+        return f"image {number}/{len(self.paths)}: {name}"
 
 
 def read_image(path: str) -> np.ndarray | None:
@@ -425,10 +440,11 @@ def _natural_order(path: str) -> list:
 
 
 def slideshow_images(spec: str) -> list[str]:
-    """The image files of a folder, or those a pattern matches ('photos/*.jpg'), in natural name order. OpenCV
+    """The image files of a folder, or those a pattern matches ('photos/*.jpg', or 'dataset/**/*' for those of its
+    folders and theirs), in natural name order. OpenCV
     judges each file by its first bytes, so a video, a text file or a hidden `.DS_Store` is left out."""
     folder = Path(spec)
-    candidates = [str(path) for path in folder.iterdir()] if folder.is_dir() else glob.glob(spec)
+    candidates = [str(path) for path in folder.iterdir()] if folder.is_dir() else glob.glob(spec, recursive=True)
     images = [path for path in candidates
               if not Path(path).name.startswith(".") and os.path.isfile(path) and cv2.haveImageReader(path)]
     return sorted(images, key=_natural_order)

@@ -1,6 +1,7 @@
 """Every kind of source, read through the real OpenCV code on files written in the test."""
 
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -412,7 +413,7 @@ def test_a_cameras_snapshot_url_gives_a_new_picture_at_each_read(tmp_path, path)
 
 def write_photos(folder, names_hw):
     """Images of one colour each (blue 10, 20, ...), of the given (height, width), under the given names."""
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     for i, (name, size_hw) in enumerate(names_hw):
         cv2.imwrite(str(folder / name), np.full((*size_hw, 3), (10 * (i + 1), 0, 0), np.uint8))
     return folder
@@ -457,8 +458,23 @@ def test_a_quoted_pattern_plays_the_images_it_matches(tmp_path):
 def test_a_folder_of_videos_names_one_to_play(tmp_path):
     (tmp_path / "clips").mkdir()
     write_video(tmp_path / "clips" / "talk.avi", moving_frames(3, 32, 32))
-    with pytest.raises(SourceError, match="is a folder without images .*a video plays on its own: --source '.*talk.avi'"):
+    with pytest.raises(SourceError, match="is a folder without an image .*a video plays on its own: --source "
+                                          "'.*talk.avi'"):
         open_source(str(tmp_path / "clips"))
+
+
+def test_a_dataset_of_class_folders_is_played_with_a_recursive_pattern(tmp_path):
+    """An engineer's test set is often a folder of class folders; the folder alone says how to reach their images,
+    and that pattern plays them, folder by folder."""
+    write_photos(tmp_path / "data" / "cat", [("1.png", (20, 20)), ("2.png", (20, 20))])
+    write_photos(tmp_path / "data" / "dog", [("1.png", (20, 20))])
+    pattern = str(tmp_path / "data" / "**" / "*")
+    with pytest.raises(SourceError, match=re.escape(f"it holds 2 folders: for the images in them, --source '{pattern}'")):
+        open_source(str(tmp_path / "data"))
+    with open_source(pattern) as source:
+        assert [str(Path(path).relative_to(tmp_path / "data")) for path in source.paths] == [
+            "cat/1.png", "cat/2.png", "dog/1.png"]
+        assert source.label(source.paths[2]) == "image 3/3: dog/1.png"  # its class, on screen
 
 
 def test_seconds_per_image_is_for_a_slideshow_only(tmp_path):
