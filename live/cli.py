@@ -49,6 +49,7 @@ non_negative_int = _whole_number(0, "0 or more")
 # is only shrunk again to fit the screen, at the cost of composing every frame at that size.
 panel_height_pixels = _whole_number(240, "240 to 2160 pixels", maximum=2160)
 
+
 def positive_seconds(text: str) -> float:
     """An argparse type for a time in seconds, more than 0 (`2`, `0.5`)."""
     try:

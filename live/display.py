@@ -175,7 +175,8 @@ class Composer:
         """The keys, centred on the canvas's height, but below the lines of text (`below` pixels) where it fits."""
         ratio = self._text / TEXT_SCALE
         height = round(30 * ratio) + self._line * len(HELP)
-        top, left = max(0, min(max(below, (canvas.shape[0] - height) // 2), canvas.shape[0] - height)), round(40 * ratio)
+        top = max(0, min(max(below, (canvas.shape[0] - height) // 2), canvas.shape[0] - height))
+        left = round(40 * ratio)
         box = canvas[top:top + height, left:left + round(560 * ratio)]
         box //= 4
         for i, (key, what) in enumerate(HELP):

@@ -361,8 +361,8 @@ class SlideshowSource(FrameSource):
         files = [path for path in entries if path.is_file()]
         videos = [path for path in files if path.suffix.lower() in VIDEO_SUFFIXES]
         folders = [path for path in entries if path.is_dir()]
-        said = f"source '{self.spec}' is a folder without an image that OpenCV can read (a folder plays its images " \
-               f"as a slideshow)"
+        said = (f"source '{self.spec}' is a folder without an image that OpenCV can read (a folder plays its images "
+                f"as a slideshow)")
         if videos:
             return f"{said}; a video plays on its own: --source '{videos[0]}'"
         if folders:  # a dataset's folder of classes, say
@@ -441,8 +441,8 @@ def _natural_order(path: str) -> list:
 
 def slideshow_images(spec: str) -> list[str]:
     """The image files of a folder, or those a pattern matches ('photos/*.jpg', or 'dataset/**/*' for those of its
-    folders and theirs), in natural name order. OpenCV
-    judges each file by its first bytes, so a video, a text file or a hidden `.DS_Store` is left out."""
+    folders and theirs), in natural name order. OpenCV judges each file by its first bytes, so a video, a text
+    file or a hidden `.DS_Store` is left out."""
     folder = Path(spec)
     candidates = [str(path) for path in folder.iterdir()] if folder.is_dir() else glob.glob(spec, recursive=True)
     images = [path for path in candidates

@@ -469,7 +469,8 @@ def test_a_dataset_of_class_folders_is_played_with_a_recursive_pattern(tmp_path)
     write_photos(tmp_path / "data" / "cat", [("1.png", (20, 20)), ("2.png", (20, 20))])
     write_photos(tmp_path / "data" / "dog", [("1.png", (20, 20))])
     pattern = str(tmp_path / "data" / "**" / "*")
-    with pytest.raises(SourceError, match=re.escape(f"it holds 2 folders: for the images in them, --source '{pattern}'")):
+    said = f"it holds 2 folders: for the images in them, --source '{pattern}'"
+    with pytest.raises(SourceError, match=re.escape(said)):
         open_source(str(tmp_path / "data"))
     with open_source(pattern) as source:
         assert [str(Path(path).relative_to(tmp_path / "data")) for path in source.paths] == [
