@@ -38,6 +38,8 @@ STILL_MAX_HW = (2160, 3840)  # a larger still image is scaled down once to fit: 
 SLIDE_SECONDS = 3.0  # how long a slideshow holds each image, unless --seconds-per-image says otherwise
 PATTERN_CHARS = "*?["  # a --source with these that names no file is a pattern of image files: 'photos/*.jpg'
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")  # named where a folder holds videos, not images
+HEIC_SUFFIXES = (".heic", ".heif")  # an iPhone's photos, unless set to "Most Compatible": OpenCV reads none
+HEIC_CONVERT = "JPEG or PNG first (on a Mac, Preview's File > Export; on Linux, heif-convert)"
 
 
 def to_bgr8(frame: np.ndarray | None) -> np.ndarray | None:
@@ -246,9 +248,9 @@ class CaptureSource(FrameSource):
             if seconds >= 0.9 * STREAM_TIMEOUT_MS / 1000:
                 return f"stream {self.shown} did not answer within {STREAM_TIMEOUT_MS // 1000} s"
             return why_not_opened(self.spec)
-        if Path(self.spec).suffix.lower() in (".heic", ".heif"):  # an iPhone's photos, unless set to "Most Compatible"
+        if Path(self.spec).suffix.lower() in HEIC_SUFFIXES:
             return (f"'{self.spec}' is an HEIC photo (an iPhone's format), which OpenCV cannot read: convert it to "
-                    f"JPEG or PNG first (on a Mac, Preview's File > Export; on Linux, heif-convert)")
+                    f"{HEIC_CONVERT}")
         return f"'{self.spec}' is not a video or image that OpenCV can read"
 
     def read(self) -> np.ndarray | None:
@@ -341,8 +343,16 @@ class SlideshowSource(FrameSource):
         self._fixed = Path(*fixed)  # the folder, or a pattern's folders before its first wildcard: names start there
 
     def open(self) -> "SlideshowSource":
-        self.paths = slideshow_images(self.spec)
+        files = slideshow_files(self.spec)
+        self.paths = sorted((path for path in files if cv2.haveImageReader(path)), key=_natural_order)
         self._numbers = {path: number for number, path in enumerate(self.paths, 1)}
+        heic = [path for path in files if Path(path).suffix.lower() in HEIC_SUFFIXES]
+        if heic:  # left out, or nothing to show at all
+            said = (f"{counted(len(heic), 'HEIC photo')} (an iPhone's format), which OpenCV cannot read: convert "
+                    f"{'it' if len(heic) == 1 else 'them'} to {HEIC_CONVERT}")
+            if not self.paths:
+                raise SourceError(f"source '{self.spec}' holds {said}")
+            log.warning("%s: leaving out %s", self, said)
         if not self.paths:
             raise SourceError(self._nothing_to_show())
         self.rewind()
@@ -439,15 +449,13 @@ def _natural_order(path: str) -> list:
     return [(0, int(part), "") if part.isdigit() else (1, 0, part.lower()) for part in re.split(r"(\d+)", path)]
 
 
-def slideshow_images(spec: str) -> list[str]:
-    """The image files of a folder, or those a pattern matches ('photos/*.jpg', or 'dataset/**/*' for those of its
-    folders and theirs), in natural name order. OpenCV judges each file by its first bytes, so a video, a text
-    file or a hidden `.DS_Store` is left out."""
+def slideshow_files(spec: str) -> list[str]:
+    """The files of a folder, or those a pattern matches ('photos/*.jpg', or 'dataset/**/*' for those of its
+    folders and theirs), but hidden ones (`.DS_Store`). Which are images, OpenCV judges by their first bytes
+    (cv2.haveImageReader), leaving out a video or a text file."""
     folder = Path(spec)
     candidates = [str(path) for path in folder.iterdir()] if folder.is_dir() else glob.glob(spec, recursive=True)
-    images = [path for path in candidates
-              if not Path(path).name.startswith(".") and os.path.isfile(path) and cv2.haveImageReader(path)]
-    return sorted(images, key=_natural_order)
+    return [path for path in candidates if not Path(path).name.startswith(".") and os.path.isfile(path)]
 
 
 def fit_still(image: np.ndarray, spec: str) -> np.ndarray:

@@ -455,6 +455,20 @@ def test_a_quoted_pattern_plays_the_images_it_matches(tmp_path):
         open_source(str(folder / "*.gif"))
 
 
+def test_heic_photos_in_a_slideshow_are_named_not_silently_left_out(tmp_path, caplog):
+    """An iPhone saves HEIC, which OpenCV cannot read: a folder of them said only that it held no image, and among
+    JPEGs they went missing without a word."""
+    folder = write_photos(tmp_path / "trip", [("IMG_0001.png", (20, 20))])
+    for name in ("IMG_0002.HEIC", "IMG_0003.heic"):
+        (folder / name).write_bytes(b"\x00\x00\x00\x18ftypheic" + bytes(64))  # an HEIC file's first bytes
+    with caplog.at_level(logging.WARNING), open_source(str(folder)) as source:
+        assert len(source.paths) == 1
+    assert "leaving out 2 HEIC photos (an iPhone's format), which OpenCV cannot read: convert them to JPEG" in caplog.text
+    (folder / "IMG_0001.png").unlink()
+    with pytest.raises(SourceError, match="holds 2 HEIC photos .* convert them to JPEG or PNG first"):
+        open_source(str(folder))
+
+
 def test_a_folder_of_videos_names_one_to_play(tmp_path):
     (tmp_path / "clips").mkdir()
     write_video(tmp_path / "clips" / "talk.avi", moving_frames(3, 32, 32))
