@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from live.config import Config
 from live.errors import LiveError
 
 log = logging.getLogger("live.bench")
@@ -64,16 +65,22 @@ def write_bench_video(folder: Path, frames: int = 150) -> Path:
     return path
 
 
+def _tiles(loaded, layer: str) -> int:
+    """64 tiles, as a live run shows by default, or all the layer has where it has fewer: the same mosaic, without
+    the live run's warning about it at every case."""
+    return min(Config.channels, loaded.layer(layer).channels)
+
+
 def _pipeline(loaded, layer: str, source_spec: str, frames: int, warm_up: int, paced: bool = False):
     """One headless run of the whole pipeline: the times frames were shown and each stage's durations,
     after the warm-up, and the CPU time of every thread of the process per frame (warm-up included)."""
-    from live.config import Config
     from live.pipeline import Stats, Visualizer
     from live.sources import open_source
 
     source = open_source(source_spec)
     stats = Stats(keep_all=True)
-    config = Config(source=source_spec, layer=layer, unpaced=not paced, loop=True, max_frames=warm_up + frames)
+    config = Config(source=source_spec, layer=layer, unpaced=not paced, loop=True, max_frames=warm_up + frames,
+                    channels=_tiles(loaded, layer))
     visualizer = Visualizer(config, source, loaded, stats=stats)
     mark = {}
 
@@ -292,13 +299,12 @@ def stability(loaded, frames: int = 3000, warm_up: int = 500, window: int = 500,
 
     Stats keep only the last `window` frames, as in a live run, so that measuring adds no memory.
     """
-    from live.config import Config
     from live.pipeline import Stats, Visualizer
     from live.sources import DemoSource
 
     stats = Stats(window=window)
-    visualizer = Visualizer(Config(unpaced=True, max_frames=warm_up + frames, layer=layer), DemoSource().open(), loaded,
-                            stats=stats)
+    config = Config(unpaced=True, max_frames=warm_up + frames, layer=layer, channels=_tiles(loaded, layer))
+    visualizer = Visualizer(config, DemoSource().open(), loaded, stats=stats)
     seen = {}
 
     def watch():
