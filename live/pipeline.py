@@ -420,7 +420,7 @@ class Visualizer:
         if step is None:
             self.say(". and , step through the images of a slideshow (--source a folder of images)")
             return
-        step(delta)
+        step(delta, self.last.frame.origin if self.last is not None else None)
         if not (self.controls.state.frozen or self.ended) or self.last is None:
             return
         bgr = self.source.read()  # the capture thread is held, or has finished

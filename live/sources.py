@@ -405,12 +405,13 @@ class SlideshowSource(FrameSource):
             self.origin = self.paths[self._position]
             return self._image.copy()
 
-    def step(self, delta: int) -> None:
-        """Go `delta` images on (back, if negative), round from the last to the first; the next read gives it,
-        held for its whole time."""
+    def step(self, delta: int, origin: str | None = None) -> None:
+        """Go `delta` images on (back, if negative) from `origin`, the image on screen (the last read may be the
+        next one already), round from the last to the first; the next read gives it, held for its whole time."""
         with self._lock:
             if self.paths:
-                self._position = (self._position + delta) % len(self.paths) - 1
+                position = self._numbers[origin] - 1 if origin in self._numbers else self._position
+                self._position = (position + delta) % len(self.paths) - 1
                 self._left = 0
 
     def rewind(self) -> bool:

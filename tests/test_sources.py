@@ -440,6 +440,8 @@ def test_a_folder_plays_its_images_in_name_order_each_held_for_its_time(tmp_path
         assert [None if (frame := source.read()) is None else frame[0, 0, 0] for _ in range(4)] == [10, 10, 10, None]
         source.step(1)  # key .: on from the last is round to the first
         assert source.read()[0, 0, 0] == 30 and source.label(source.origin) == "image 1/3: img1.png"
+        source.step(1, origin=str(folder / "img10.png"))  # from the image on screen, though the first was read since
+        assert source.read()[0, 0, 0] == 30
     assert caplog.text.count("skipping") == 1 and "broken.png', which could not be read as an image" in caplog.text
     assert "opened slideshow" in caplog.text and "each for 0.1 s" in caplog.text
 
