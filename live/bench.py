@@ -65,10 +65,10 @@ def write_bench_video(folder: Path, frames: int = 150) -> Path:
     return path
 
 
-def _tiles(loaded, layer: str) -> int:
-    """64 tiles, as a live run shows by default, or all the layer has where it has fewer: the same mosaic, without
-    the live run's warning about it at every case."""
-    return min(Config.channels, loaded.layer(layer).channels)
+def _tiles(loaded, layer: str | None) -> int:
+    """64 tiles, as a live run shows by default, or all the layer has where it has fewer (None: the first conv
+    layer): the same mosaic, without the live run's warning about it at every case."""
+    return min(Config.channels, loaded.layer(layer or loaded.default_layer).channels)
 
 
 def _pipeline(loaded, layer: str, source_spec: str, frames: int, warm_up: int, paced: bool = False):

@@ -76,3 +76,13 @@ def test_a_json_file_that_cannot_be_written_is_refused_before_measuring(where, p
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and re.search(phrase, done.stderr), done.stderr
     assert "Traceback" not in done.stderr and "[1/" not in done.stderr  # no case was measured
+
+
+@pytest.mark.parametrize("layer", [None, "block3_conv3"])
+def test_stability_runs_briefly_in_the_default_test_run(vgg16, layer):
+    """The soak test and the full benchmark's stability figures run on request only; a short run here catches what
+    would break them (a layer of None, the first conv layer, once failed there and nowhere else)."""
+    from live.bench import stability
+
+    report = stability(vgg16, frames=40, warm_up=10, window=10, layer=layer)
+    assert report["frames"] == 40 and report["first_fps"] > 0 and report["last_fps"] > 0
