@@ -20,8 +20,13 @@ LEFT, UP, RIGHT, DOWN, PAGE_UP, PAGE_DOWN = 0xFF51, 0xFF52, 0xFF53, 0xFF54, 0xFF
 # and 8. OpenCV's Qt window gives é è ç § as negative codes (Qt's upper-case letter, as a signed byte), measured
 # under Xvfb with xdotool.
 AZERTY_DIGITS = {0x26: 1, -0x37: 2, 0x22: 3, 0x27: 4, 0x28: 5, 0x2D: 6, -0x59: 6, -0x38: 7, 0x5F: 8, 0x21: 8, -0x39: 9}
+# The same keys from OpenCV's windows on other systems (untested here): Windows gives a virtual-key code shifted
+# left by 16 bits, macOS Cocoa's function-key characters.
+WINDOWS_KEYS = {0x270000: RIGHT, 0x250000: LEFT, 0x280000: DOWN, 0x260000: UP, 0x220000: PAGE_DOWN, 0x210000: PAGE_UP}
+MACOS_KEYS = {0xF703: RIGHT, 0xF702: LEFT, 0xF701: DOWN, 0xF700: UP, 0xF72D: PAGE_DOWN, 0xF72C: PAGE_UP}
 SAME_AS = {RIGHT: ord("n"), PAGE_DOWN: ord("n"), LEFT: ord("b"), PAGE_UP: ord("b"), DOWN: ord("]"), UP: ord("["),
            **{code: ord(str(digit)) for code, digit in AZERTY_DIGITS.items()}}
+SAME_AS.update({code: SAME_AS[key] for code, key in {**WINDOWS_KEYS, **MACOS_KEYS}.items()})
 
 HELP = [
     ("n / b", "next / previous layer (or Right / Left, Page Down / Up)"),
@@ -128,7 +133,11 @@ class Controls:
         """Apply one key code (as from cv2.waitKeyEx, -1 for none); return the actions it asks for."""
         if key == -1:
             return []
+        if key > 0xFFFF and key not in SAME_AS:  # OpenCV's GTK window adds Shift, Caps Lock, Num Lock... bits
+            key &= 0xFFFF
         key = SAME_AS.get(key, key)
+        if ord("A") <= key <= ord("Z"):  # Caps Lock left on (OpenCV's Qt window gives lower case anyway)
+            key += ord("a") - ord("A")
         char = chr(key) if 0 <= key < 128 else ""  # other keys (F5, Shift, é, ...) do nothing
         state = self.state
         if key == ESC and state.focus is not None:

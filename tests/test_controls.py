@@ -51,6 +51,27 @@ def test_arrows_and_a_presenters_remote_step_through_layers_and_pages():
             controls.state.fullscreen) == before
 
 
+def test_keys_from_other_systems_and_with_caps_or_num_lock_do_the_same():
+    """OpenCV's windows on Windows and macOS give the arrows and Page Down / Up other codes than X11's, its GTK
+    window adds a bit for Num Lock, and Caps Lock gives upper-case letters on all but Qt: a presenter's remote,
+    and every letter key with Caps Lock on, did nothing there. (The codes are OpenCV's documented ones; only the
+    Qt window runs here.)"""
+    codes = [(PAGE_DOWN, 0x220000, 0xF72D, 0x10FF56), (PAGE_UP, 0x210000, 0xF72C, 0x10FF55),
+             (RIGHT, 0x270000, 0xF703, 0x10FF53), (LEFT, 0x250000, 0xF702, 0x10FF51),
+             (DOWN, 0x280000, 0xF701, 0x10FF54), (UP, 0x260000, 0xF700, 0x10FF52)]
+    for x11, windows, macos, gtk_num_lock in codes:
+        expected = make()
+        expected.press(x11)
+        for code in (windows, macos, gtk_num_lock):
+            controls = make()
+            controls.press(code)
+            assert controls.state == expected.state and controls.message == expected.message, hex(code)
+    controls = make()
+    assert "layer" in controls.press(ord("N")) and controls.layer_name == "block3_conv3"  # Caps Lock on
+    assert controls.press(ord("Q")) == ["quit"] and controls.press(0x100071) == ["quit"]  # q with Num Lock, on GTK
+    assert controls.press(0x740000) == []  # F5 on Windows: nothing, as on X11
+
+
 def test_digits_jump_to_stages():
     controls = Controls([f"layer{i}" for i in range(8)], [8] * 8, 64, ["gray"], ViewState(layer_index=2),
                         stage_starts=[0, 3, 6])
