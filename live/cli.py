@@ -225,14 +225,15 @@ def _one_source(values: list[str] | None) -> str | None:
     quoted), which argparse would have called "unrecognized arguments"; the sentence gives the quoted form."""
     if not values or len(values) == 1:
         return values[0] if values else None
+    shown = f"--source takes one source, but got {len(values)} ({', '.join(values[:3])}{', ...' * (len(values) > 3)})"
     paths = [Path(value) for value in values]
+    if not all(path.is_file() for path in paths):
+        raise UsageError(shown)
     folders, suffixes = {path.parent for path in paths}, {path.suffix for path in paths}
     pattern = (f"'{Path(*folders) / ('*' + suffixes.pop())}'" if len(folders) == 1 and len(suffixes) == 1
                else "'photos/*.jpg'")
-    shown = ", ".join(values[:3]) + (", ..." if len(values) > 3 else "")
-    raise UsageError(f"--source takes one source, but got {len(values)} ({shown}): for a slideshow of images, quote "
-                     f"the pattern so that the shell leaves it to this program (--source {pattern}), or give their "
-                     f"folder")
+    raise UsageError(f"{shown}: for a slideshow of images, quote the pattern so that the shell leaves it to this "
+                     f"program (--source {pattern}), or give their folder")
 
 
 @contextlib.contextmanager

@@ -452,10 +452,14 @@ def test_a_pattern_the_shell_expanded_gets_its_quoted_form(tmp_path):
     """`--source photos/*.jpg`, unquoted, reaches the program as many files: argparse said 'unrecognized
     arguments'. The sentence now gives the quoted pattern, which plays them as a slideshow."""
     names = [str(tmp_path / f"p{i}.jpg") for i in range(4)]
+    for name in names:
+        cv2.imwrite(name, np.zeros((8, 8, 3), np.uint8))
     done = run_cli("--source", *names, "--headless")
     assert done.returncode == 2
     assert f"--source takes one source, but got 4 ({names[0]}, {names[1]}, {names[2]}, ...)" in done.stderr
     assert f"(--source '{tmp_path}/*.jpg')" in done.stderr
+    done = run_cli("--source", "demo", "extra", "--headless")  # not files: no slideshow to suggest
+    assert done.returncode == 2 and done.stderr.strip() == "error: --source takes one source, but got 2 (demo, extra)"
 
 
 def test_mosaics_saved_from_a_slideshow_are_one_for_each_image(tmp_path):
