@@ -24,6 +24,7 @@ class Frame:
     captured: float  # time.monotonic() when it was read
     read_seconds: float = 0.0
     origin: str | None = None  # the file it came from, where the source has several (a slideshow's image)
+    position: int | None = None  # its number in a video file, from 0
 
 
 class Capture(threading.Thread):
@@ -77,7 +78,9 @@ class Capture(threading.Thread):
                     self.stop.wait(delay)
                 elif delay < -1.0:  # fell far behind (a stall): restart the clock instead of rushing
                     start = time.monotonic() - index / self.source.fps
-            if not self.out.put(Frame(index, bgr, time.monotonic(), time.monotonic() - began, self.source.origin)):
+            frame = Frame(index, bgr, time.monotonic(), time.monotonic() - began, self.source.origin,
+                          self.source.position)
+            if not self.out.put(frame):
                 return
             index += 1
         self.out.finish()

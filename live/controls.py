@@ -32,7 +32,7 @@ HELP = [
     ("n / b", "next / previous layer (or Right / Left, Page Down / Up)"),
     ("1 - 9", "stage 1-9: the first conv at each map size"),
     ("] / [", "next / previous page of channels (or Down / Up)"),
-    (". / ,", "next / previous image of a slideshow"),
+    (". / ,", "next / previous image of a slideshow, frame when frozen"),
     ("o", "order channels: by index / by mean activation"),
     ("click", "focus a channel (click again or Esc to leave)"),
     ("c", "next colormap"),

@@ -309,6 +309,8 @@ class Visualizer:
             self._figures_at = now
         # A held frame has no frame rate: the last live figures would stay on screen as if they were current.
         held = [word for word, holds in (("FROZEN", state.frozen), ("END", self.ended)) if holds]
+        if held and result.frame.position is not None:  # a video file's frame, for stepping with . and ,
+            held.append(f"frame {result.frame.position}")
         second = " | ".join(held) if held else self._figures
         if self.user_recorder is not None:
             second += " | REC"
@@ -414,19 +416,24 @@ class Visualizer:
         self.inference.update(self.request())
 
     def _step(self, delta: int) -> None:
-        """Keys . and ,: a slideshow's next or previous image. Playing, the capture thread reads it next; frozen, or
-        at the end, it is read here and takes the held frame's place, so that it stays held."""
-        step = getattr(self.source, "step", None)
-        if step is None:
-            self.say(". and , step through the images of a slideshow (--source a folder of images)")
+        """Keys . and ,: a slideshow's next or previous image, a frozen video file's next or previous frame. Playing,
+        the capture thread reads it next; frozen, or at the end, it is read here and takes the held frame's place,
+        so that it stays held."""
+        held = self.controls.state.frozen or self.ended
+        if self.source.kind == "video" and not held:
+            self.say("frozen (space), . and , step a video file frame by frame")
             return
-        step(delta, self.last.frame.origin if self.last is not None else None)
-        if not (self.controls.state.frozen or self.ended) or self.last is None:
+        why_not = self.source.step(delta, self.last.frame if self.last is not None else None)
+        if why_not:
+            self.say(why_not)
+            return
+        if not held or self.last is None:
             return
         bgr = self.source.read()  # the capture thread is held, or has finished
         if bgr is None:
             return
-        frame = Frame(self.last.frame.index, bgr, time.monotonic(), origin=self.source.origin)
+        frame = Frame(self.last.frame.index, bgr, time.monotonic(), origin=self.source.origin,
+                      position=self.source.position)
         if self.ended:
             self.last.frame = frame  # computed again by the main loop, the workers having stopped
         else:
@@ -473,6 +480,7 @@ class Visualizer:
             "normalization": result.extractor.mode_for(result.request.normalize), "colormap": state.colormap,
             "channels": result.request.channels.tolist(), "focus": state.focus, "frame": result.frame.index,
             **({"image": result.frame.origin} if result.frame.origin else {}),
+            **({"video_frame": result.frame.position} if result.frame.position is not None else {}),
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         try:

@@ -71,6 +71,9 @@ class FrameSource:
     loops_by_default = False  # an animated GIF plays over and over, as it does everywhere else
     opened = False
     origin: str | None = None  # the file the last frame read came from, where a source has several (a slideshow)
+    position: int | None = None  # the last frame's number in a video file, from 0
+
+    STEPS = ". and , step through a slideshow's images, and a frozen video file's frames"
 
     def __init__(self, spec: str):
         self.spec = spec
@@ -95,6 +98,11 @@ class FrameSource:
         """A line for the window naming the file a frame came from (its `origin`), where the source has several
         (a slideshow); else ''."""
         return ""
+
+    def step(self, delta: int, shown) -> str:
+        """Keys . and ,: go `delta` frames or images on (back, if negative) from `shown`, the frame on screen (the
+        last one read may be further on); the next read gives it. Returns '' or, where a source cannot, why not."""
+        return self.STEPS
 
     def loops(self, asked: bool) -> bool:
         """Whether it starts over at its end: when asked to (--loop), and an animated GIF always."""
@@ -129,6 +137,7 @@ class CaptureSource(FrameSource):
         self._next_fetch = 0.0
         self._reading = threading.Lock()  # held while a frame is read: the capture is never released under it
         self._left_busy = False  # closing found a read stuck in progress and left the capture alone
+        self.position = None  # a video file's frames are counted: the keys . and , step from the one on screen
         self._opened_before = False
 
     def _new_capture(self):
@@ -158,6 +167,7 @@ class CaptureSource(FrameSource):
             self.close()
             raise SourceError(f"{self} opened but gave no frame" + self._why_no_frame(codec))
         self._pending = [first]
+        self.position = -1 if self.kind == "video" else None  # the first read gives frame 0
         fps = self._capture.get(cv2.CAP_PROP_FPS)
         self.fps = fps if math.isfinite(fps) and 1 <= fps <= 240 else DEFAULT_FPS
         said = self._tell_url_apart(first) if self.kind == "stream" else None
@@ -257,6 +267,7 @@ class CaptureSource(FrameSource):
         if self._still is not None:
             return self._still.copy()
         if self._pending:
+            self._count_frame()
             return self._pending.pop(0)
         if self._snapshots:
             time.sleep(max(0.0, self._next_fetch - time.monotonic()))
@@ -267,14 +278,35 @@ class CaptureSource(FrameSource):
             if self._capture is None:
                 return None
             ok, frame = self._capture.read()
+            if ok:
+                self._count_frame()
         return to_bgr8(frame) if ok else None
+
+    def _count_frame(self) -> None:
+        if self.position is not None:
+            self.position += 1
 
     def rewind(self) -> bool:
         if self._still is not None:
             return True
         if self.kind != "video" or self._capture is None:
             return False
+        self.position = -1
         return bool(self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0))
+
+    def step(self, delta: int, shown) -> str:
+        """A video file, frame by frame: seek to the frame `delta` from the one on screen (OpenCV decodes from the
+        key frame before it), kept within the file."""
+        if self.kind != "video" or self._capture is None or shown is None or shown.position is None:
+            return self.STEPS
+        count = self._capture.get(cv2.CAP_PROP_FRAME_COUNT)
+        last = int(count) - 1 if math.isfinite(count) and count >= 1 else shown.position + max(delta, 0)
+        target = min(max(shown.position + delta, 0), last)
+        with self._reading:
+            self._pending = []
+            self._capture.set(cv2.CAP_PROP_POS_FRAMES, target)
+            self.position = target - 1
+        return ""
 
     def reconnect(self) -> bool:
         """Close and open again (a camera that was unplugged, a stream that dropped); True when it works."""
@@ -405,14 +437,15 @@ class SlideshowSource(FrameSource):
             self.origin = self.paths[self._position]
             return self._image.copy()
 
-    def step(self, delta: int, origin: str | None = None) -> None:
-        """Go `delta` images on (back, if negative) from `origin`, the image on screen (the last read may be the
-        next one already), round from the last to the first; the next read gives it, held for its whole time."""
+    def step(self, delta: int, shown) -> str:
+        """Round from the last image to the first; the image stepped to is held for its whole time."""
+        origin = shown.origin if shown is not None else None
         with self._lock:
             if self.paths:
                 position = self._numbers[origin] - 1 if origin in self._numbers else self._position
                 self._position = (position + delta) % len(self.paths) - 1
                 self._left = 0
+        return ""
 
     def rewind(self) -> bool:
         with self._lock:

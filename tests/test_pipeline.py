@@ -613,3 +613,42 @@ def test_keys_step_through_a_slideshow_and_a_held_image_stays_held(vgg16, tmp_pa
     assert seen == {". b.png": ("b.png", 80, "image 2/3: b.png"), "  b.png": ("b.png", 80, "image 2/3: b.png"),
                     ". c.png": ("c.png", 120, "image 3/3: c.png"), ", b.png": ("b.png", 80, "image 2/3: b.png"),
                     ", a.png": ("a.png", 40, "image 1/3: a.png"), "  a.png": ("a.png", 40, "image 1/3: a.png")}
+
+
+def test_a_frozen_video_steps_frame_by_frame(vgg16, tmp_path):
+    """Frozen, . and , show a video file's next and previous frame, held; playing, they say how to use them."""
+    from live.sources import open_source
+
+    frames = [np.full((60, 80, 3), 5 * i, np.uint8) for i in range(40)]
+    video = write_video(tmp_path / "ramp.avi", frames, fps=10)
+    visualizer = Visualizer(Config(channels=8), open_source(str(video)), vgg16)
+    seen = []
+
+    def shown_after(key: str, position=None) -> None:
+        visualizer.apply(visualizer.controls.press(ord(key)))
+        deadline = time.monotonic() + 5
+        while position is not None and time.monotonic() < deadline and visualizer.last.frame.position != position:
+            time.sleep(0.02)
+        time.sleep(0.3)  # and it stays
+        frame = visualizer.last.frame
+        seen.append((frame.position, round(float(frame.bgr.mean()) / 5)))
+
+    def press():
+        while visualizer.frames < 3:
+            time.sleep(0.01)
+        shown_after(".")  # playing: a message, no step
+        assert visualizer.message == "frozen (space), . and , step a video file frame by frame"
+        shown_after(" ")
+        held = visualizer.last.frame.position
+        shown_after(".", held + 1)
+        shown_after(",", held)
+        shown_after(",", held - 1)
+        visualizer.stop.set()
+
+    presser = threading.Thread(target=press)
+    presser.start()
+    visualizer.run()
+    presser.join()
+    held = seen[1][0]
+    assert seen[2:] == [(held + 1, held + 1), (held, held), (held - 1, held - 1)], seen
+    assert visualizer._overlay_lines(visualizer.last)[1] == f"FROZEN | frame {held - 1}"  # which frame is held

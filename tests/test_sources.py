@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from live.capture import Frame
 from live.errors import SourceError, UsageError
 from live.sources import (SNAPSHOT_MAX_FPS, CaptureSource, DemoSource, ImageSource, SlideshowSource, camera_candidates,
                           describe_kind, list_cameras, open_source, to_bgr8)
@@ -436,11 +437,12 @@ def test_a_folder_plays_its_images_in_name_order_each_held_for_its_time(tmp_path
         assert shown == [((30, 30), 30)] * 3 + [((60, 40), 20)] * 3 + [((40, 60), 10)] * 3
         assert source.origin == str(folder / "img10.png") and source.label(source.origin) == "image 3/3: img10.png"
         assert source.rewind() and source.read()[0, 0, 0] == 30  # --loop: the first image again
-        source.step(-1)  # key ,: back from the first is round to the last, held for its whole time
+        assert source.step(-1, None) == ""  # key ,: back from the first is round to the last, held for its whole time
         assert [None if (frame := source.read()) is None else frame[0, 0, 0] for _ in range(4)] == [10, 10, 10, None]
-        source.step(1)  # key .: on from the last is round to the first
+        source.step(1, None)  # key .: on from the last is round to the first
         assert source.read()[0, 0, 0] == 30 and source.label(source.origin) == "image 1/3: img1.png"
-        source.step(1, origin=str(folder / "img10.png"))  # from the image on screen, though the first was read since
+        on_screen = Frame(8, np.zeros((1, 1, 3), np.uint8), 0.0, origin=str(folder / "img10.png"))
+        source.step(1, on_screen)  # from the image on screen, though the first was read since
         assert source.read()[0, 0, 0] == 30
     assert caplog.text.count("skipping") == 1 and "broken.png', which could not be read as an image" in caplog.text
     assert "opened slideshow" in caplog.text and "each for 0.1 s" in caplog.text
@@ -465,7 +467,8 @@ def test_heic_photos_in_a_slideshow_are_named_not_silently_left_out(tmp_path, ca
         (folder / name).write_bytes(b"\x00\x00\x00\x18ftypheic" + bytes(64))  # an HEIC file's first bytes
     with caplog.at_level(logging.WARNING), open_source(str(folder)) as source:
         assert len(source.paths) == 1
-    assert "leaving out 2 HEIC photos (an iPhone's format), which OpenCV cannot read: convert them to JPEG" in caplog.text
+    said = "leaving out 2 HEIC photos (an iPhone's format), which OpenCV cannot read: convert them to JPEG"
+    assert said in caplog.text
     (folder / "IMG_0001.png").unlink()
     with pytest.raises(SourceError, match="holds 2 HEIC photos .* convert them to JPEG or PNG first"):
         open_source(str(folder))
@@ -500,3 +503,23 @@ def test_seconds_per_image_is_for_a_slideshow_only(tmp_path):
         open_source("demo", seconds_per_image=2)
     with pytest.raises(UsageError, match="--seconds-per-image is for a slideshow"):
         open_source(None, seconds_per_image=2)
+
+
+def test_a_video_file_steps_frame_by_frame_from_the_frame_on_screen(tmp_path):
+    """Keys . and , on a frozen video: the frame after or before the one on screen (the capture thread may have
+    read further), kept within the file; a camera cannot, and says what the keys are for."""
+    frames = [np.full((32, 32, 3), 10 * i, np.uint8) for i in range(12)]
+    with open_source(str(write_video(tmp_path / "ramp.avi", frames))) as source:
+        shown = [source.read() for _ in range(5)]
+        assert source.position == 4
+        on_screen = Frame(2, shown[2], 0.0, position=2)
+        assert source.step(1, on_screen) == "" and abs(int(source.read()[0, 0, 0]) - 30) <= 3
+        assert source.position == 3
+        source.step(-1, Frame(3, shown[3], 0.0, position=3))
+        assert abs(int(source.read()[0, 0, 0]) - 20) <= 3 and source.position == 2
+        source.step(-1, Frame(0, shown[0], 0.0, position=0))  # not before the first
+        assert abs(int(source.read()[0, 0, 0]) - 0) <= 3 and source.position == 0
+        source.step(5, Frame(11, shown[0], 0.0, position=11))  # nor past the last
+        assert abs(int(source.read()[0, 0, 0]) - 110) <= 3 and source.position == 11 and source.read() is None
+        assert source.rewind() and source.read() is not None and source.position == 0
+    assert DemoSource().open().step(1, None).startswith(". and , step through a slideshow's images")
