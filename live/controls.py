@@ -72,7 +72,8 @@ class Controls:
     """The view state and the rules that change it; `press` and `click` return the actions for the pipeline.
 
     Actions: "quit", "snapshot", "record", "rank" (order by mean needs the current activations),
-    "layer" (a new layer was chosen), "fullscreen", "next image" and "previous image" (a slideshow's).
+    "layer" (a new layer was chosen), "fullscreen", "step on" and "step back" (a slideshow's images, a frozen
+    video's frames).
     """
 
     layer_names: list[str]
@@ -157,7 +158,7 @@ class Controls:
             first = self.visible_channels()
             return self._say(f"page {state.page + 1}/{self.pages}: channels {first.min()}-{first.max()}")
         if char in ".," and char:
-            return ["next image" if char == "." else "previous image"]
+            return ["step on" if char == "." else "step back"]
         if char == "o":
             state.order = ORDERS[(ORDERS.index(state.order) + 1) % len(ORDERS)]
             state.page = 0

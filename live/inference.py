@@ -100,7 +100,8 @@ class Inference:
         return Result(Frame(-1, blank, time.monotonic()), blank, blank, request, extractor, extraction)
 
     def hold_frame(self, frame: Frame) -> None:
-        """Frozen: show `frame` in place of the one held (a slideshow's image, stepped to with a key)."""
+        """Frozen: show `frame` in place of the one held (a slideshow's image or a video's frame, stepped to with a
+        key)."""
         self._held = frame
 
     def update(self, request: Request) -> None:

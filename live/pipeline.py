@@ -407,8 +407,8 @@ class Visualizer:
             self._rank(self.last.rgb)
         if "fullscreen" in actions:
             self.window.set_fullscreen(self.controls.state.fullscreen)
-        if "next image" in actions or "previous image" in actions:
-            self._step(1 if "next image" in actions else -1)
+        if "step on" in actions or "step back" in actions:
+            self._step(1 if "step on" in actions else -1)
         if "snapshot" in actions:
             self.snapshot()
         if "record" in actions:
