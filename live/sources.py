@@ -647,6 +647,15 @@ def list_cameras(candidates: list[str] | None = None) -> list[tuple[str, tuple[i
     return found
 
 
+def _cameras_here() -> str:
+    """The cameras that open, for the sentence about one that does not: `--source 1` on a laptop whose webcam is
+    /dev/video2 gets the name to use instead of a guess."""
+    cameras = [f"{spec} ({name})" if name else spec for spec, _, name, _ in list_cameras()]
+    if not cameras:
+        return "no camera opens here (--source demo plays the built-in scene)"
+    return f"{'the camera that opens' if len(cameras) == 1 else 'the cameras that open'} here: {', '.join(cameras)}"
+
+
 def is_gray(bgr: np.ndarray) -> bool:
     """Whether a picture has no colour (an infrared or monochrome camera's), within a JPEG's rounding."""
     sample = bgr[::4, ::4].astype(np.int16)
@@ -684,7 +693,13 @@ def open_source(spec: str | None, camera_size: tuple[int, int] | None = None,
     webcam on a laptop whose own camera is switched off is /dev/video2), else one that gives gray pictures (an
     infrared camera), else the demo scene."""
     if spec is not None:
-        return make_source(spec, camera_size, seconds_per_image).open()
+        source = make_source(spec, camera_size, seconds_per_image)
+        try:
+            return source.open()
+        except SourceError as exc:
+            if source.kind != "camera":
+                raise
+            raise SourceError(f"{exc}; {_cameras_here()}") from None
     if seconds_per_image is not None:
         raise UsageError("--seconds-per-image is for a slideshow: give --source a folder of images, or a pattern "
                          "such as 'photos/*.jpg'")

@@ -197,8 +197,20 @@ def test_an_iphone_photo_in_heic_gets_the_way_to_convert_it(tmp_path):
 
 
 def test_missing_camera_fails_clearly():
-    with pytest.raises(SourceError, match="camera 7 could not be opened"):
+    with pytest.raises(SourceError, match="camera 7 could not be opened .*; no camera opens here \\(--source demo"):
         open_source("7")
+
+
+def test_a_camera_that_does_not_open_names_those_that_do(tmp_path, monkeypatch):
+    """`--source 1` on a laptop whose webcam is /dev/video2 said only that camera 1 could not be opened. No camera
+    here: a video file named like a Linux video device stands in for one, opened through the same OpenCV calls."""
+    import functools
+
+    write_video(tmp_path / "webcam.avi", moving_frames(2, 48, 64)).rename(tmp_path / "video2")
+    monkeypatch.setattr("live.sources.camera_candidates", functools.partial(camera_candidates, tmp_path))
+    with pytest.raises(SourceError, match=f"camera 1 could not be opened .*; the camera that opens here: "
+                                          f"{re.escape(str(tmp_path / 'video2'))}$"):
+        open_source("1")
 
 
 def test_default_source_falls_back_to_demo_without_a_camera(caplog):
