@@ -277,7 +277,8 @@ class Window:
         self.pointer: tuple[int, int] | None = None
         cv2.setMouseCallback(title, self._on_mouse)
         self._sized = None
-        self.set_fullscreen(fullscreen)
+        self._shown = False
+        self.fullscreen = fullscreen  # applied once the window is on screen: Qt ignores it before
 
     def _on_mouse(self, event, x, y, flags, param) -> None:
         self.pointer = (y, x)
@@ -285,15 +286,31 @@ class Window:
             self.clicks.append((y, x))
 
     def set_fullscreen(self, on: bool) -> None:
-        cv2.setWindowProperty(self.title, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN if on else cv2.WINDOW_NORMAL)
+        self.fullscreen = on
+        if self._shown:
+            self._apply_fullscreen()
+
+    def _apply_fullscreen(self) -> None:
+        cv2.setWindowProperty(self.title, cv2.WND_PROP_FULLSCREEN,
+                              cv2.WINDOW_FULLSCREEN if self.fullscreen else cv2.WINDOW_NORMAL)
+        if not self.fullscreen:
+            self._sized = None  # a window again: sized to the canvas at the next show
 
     def show(self, canvas: np.ndarray) -> int:
-        """Show the canvas; return the key pressed meanwhile (-1 for none)."""
-        if self._sized != canvas.shape[:2]:
+        """Show the canvas; return the key pressed meanwhile (-1 for none).
+
+        Fullscreen is set once the window is on screen, and the window is not resized while fullscreen: Qt ignored
+        --fullscreen set before the first picture, and resizing leaves fullscreen (a slideshow's portrait photo
+        after a landscape one). Both were seen under Xvfb with a window manager (openbox)."""
+        if self._sized != canvas.shape[:2] and not self.fullscreen:
             height, width = fit_window(canvas.shape[:2], self.screen)
             cv2.resizeWindow(self.title, width, height)
             self._sized = canvas.shape[:2]
         cv2.imshow(self.title, canvas)
+        if not self._shown:
+            self._shown = True
+            if self.fullscreen:
+                self._apply_fullscreen()
         return self.poll()
 
     def poll(self) -> int:

@@ -197,9 +197,8 @@ def run_cli(*args: str, timeout: float = 240, env_extra: dict | None = None, cwd
                           timeout=timeout, env=env, cwd=cwd or ROOT)
 
 
-@pytest.fixture(scope="session")
-def xserver():
-    """A real X server (Xvfb) for window tests; skipped where Xvfb is not installed."""
+def _start_xvfb() -> tuple[str, subprocess.Popen]:
+    """An Xvfb server of 1920x1080 on a free display number: (display, process)."""
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed (apt-get install xvfb)")
     for number in range(120, 140):
@@ -212,6 +211,29 @@ def xserver():
         if Path(f"/tmp/.X11-unix/X{number}").exists():
             break
         time.sleep(0.05)
+    return display, server
+
+
+@pytest.fixture(scope="session")
+def xserver():
+    """A real X server (Xvfb) for window tests; skipped where Xvfb is not installed."""
+    display, server = _start_xvfb()
     yield display
     server.terminate()
     server.wait(timeout=10)
+
+
+@pytest.fixture
+def managed_xserver():
+    """An X server of its own with a window manager (openbox), as on a desktop: fullscreen is the window
+    manager's to grant, so it cannot be seen on a bare Xvfb. Skipped where openbox is not installed."""
+    if shutil.which("openbox") is None:
+        pytest.skip("openbox is not installed (apt-get install openbox)")
+    display, server = _start_xvfb()
+    manager = subprocess.Popen(["openbox"], env=dict(os.environ, DISPLAY=display), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    yield display
+    for process in (manager, server):
+        process.terminate()
+        process.wait(timeout=10)

@@ -341,3 +341,27 @@ def test_the_window_keeps_a_video_s_last_frame_until_the_user_quits(xserver, tmp
     assert "layer block1_conv2" in output
     assert held < 100, held  # not recomputing: less than half a core
     assert shot[:, :, :].std() > 20  # the window still shows pictures, not a blank screen
+
+
+@needs_tools
+def test_fullscreen_from_the_start_and_through_a_slideshow(managed_xserver, tmp_path):
+    """--fullscreen was set before the window was on screen, which Qt ignores: a presenter got a window, and the
+    first f said "fullscreen off". Resizing the window for a picture of another shape (a slideshow's portrait
+    photo after a landscape one) also left fullscreen. Under a window manager, as on a desktop."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "1_wide.png"), np.full((300, 500, 3), 90, np.uint8))
+    cv2.imwrite(str(folder / "2_tall.png"), np.full((500, 300, 3), 160, np.uint8))
+    window = LiveWindow(managed_xserver, "--source", str(folder), "--seconds-per-image", "2", "--fullscreen",
+                        "--channels", "4")
+    try:
+        assert window.geometry()[2:] == (1920, 1080)
+        time.sleep(2)  # the tall photo: the canvas changes shape
+        assert window.geometry()[2:] == (1920, 1080)
+        window.key("f")
+        assert window.geometry()[2:] != (1920, 1080)  # a window again
+        window.key("f")
+        assert window.geometry()[2:] == (1920, 1080)
+    finally:
+        output = window.quit()
+    assert "fullscreen off" in output and "fullscreen on" in output
