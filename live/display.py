@@ -279,8 +279,11 @@ class Window:
         self._sized = None
         self._shown = False
         self.fullscreen = fullscreen  # applied once the window is on screen: Qt ignores it before
+        self._black: np.ndarray | None = None  # fullscreen: the canvas centred on black of the screen's shape
+        self._offset = (0, 0)  # where the canvas sits in what is shown: mouse positions are moved back by it
 
     def _on_mouse(self, event, x, y, flags, param) -> None:
+        y, x = y - self._offset[0], x - self._offset[1]
         self.pointer = (y, x)
         if event == cv2.EVENT_LBUTTONDOWN:
             self.clicks.append((y, x))
@@ -306,12 +309,37 @@ class Window:
             height, width = fit_window(canvas.shape[:2], self.screen)
             cv2.resizeWindow(self.title, width, height)
             self._sized = canvas.shape[:2]
-        cv2.imshow(self.title, canvas)
+        cv2.imshow(self.title, self._on_black(canvas) if self.fullscreen else canvas)
+        if not self.fullscreen:
+            self._offset = (0, 0)
         if not self._shown:
             self._shown = True
             if self.fullscreen:
                 self._apply_fullscreen()
         return self.poll()
+
+    def _on_black(self, canvas: np.ndarray) -> np.ndarray:
+        """The canvas centred on black of the screen's shape. Qt fills the rest of a fullscreen window with its
+        light gray: bright bands above and below the picture on a projector. The screen is the one the window is
+        fullscreen on, worked out from where Qt centres the picture in it."""
+        try:
+            x, y, width, height = cv2.getWindowImageRect(self.title)
+        except cv2.error:
+            return canvas
+        screen_h, screen_w = height + 2 * y, width + 2 * x
+        canvas_h, canvas_w = canvas.shape[:2]
+        if screen_h <= 0 or screen_w <= 0:
+            return canvas
+        if canvas_w * screen_h >= canvas_h * screen_w:  # wider than the screen: black above and below
+            framed_hw = (round(canvas_w * screen_h / screen_w), canvas_w)
+        else:
+            framed_hw = (canvas_h, round(canvas_h * screen_w / screen_h))
+        top, left = (framed_hw[0] - canvas_h) // 2, (framed_hw[1] - canvas_w) // 2
+        if self._black is None or self._black.shape[:2] != framed_hw or self._offset != (top, left):
+            self._black = np.zeros((*framed_hw, 3), np.uint8)  # a new shape: nothing of the last canvas left
+        self._black[top:top + canvas_h, left:left + canvas_w] = canvas
+        self._offset = (top, left)
+        return self._black
 
     def poll(self) -> int:
         """Let the window handle its events; return the key pressed meanwhile (-1 for none)."""

@@ -365,3 +365,26 @@ def test_fullscreen_from_the_start_and_through_a_slideshow(managed_xserver, tmp_
     finally:
         output = window.quit()
     assert "fullscreen off" in output and "fullscreen on" in output
+
+
+@needs_tools
+def test_fullscreen_is_black_around_the_picture_and_clicks_still_find_their_tile(managed_xserver, tmp_path):
+    """Qt fills a fullscreen window around the picture with its light gray: bright bands on a projector. The canvas
+    is now shown on black of the screen's shape, and a click is moved back by the black above it."""
+    import json
+
+    folder = tmp_path / "snaps"
+    window = LiveWindow(managed_xserver, "--source", "demo", "--fullscreen", "--snapshot-dir", str(folder))
+    try:
+        screen = window.screenshot(tmp_path / "screen.png")
+        canvas = cv2.imread(str(snap(window, folder).with_suffix(".png")))
+        height, width = canvas.shape[:2]
+        scale = 1920 / width  # the canvas is wider than the screen: it fills its width
+        top = (1080 - height * scale) / 2
+        x, y = width - height + 2.5 * height / 8, 0.5 * height / 8  # the third tile of the mosaic's first row
+        window.click(round(x * scale), round(top + y * scale))
+        focused = json.loads(snap(window, folder).read_text())
+    finally:
+        window.quit()
+    assert top > 100 and screen[:int(top) - 2].max() == 0 and screen[-int(top) + 2:].max() == 0
+    assert focused["focus"] == 2
