@@ -272,14 +272,17 @@ class Window:
     def __init__(self, title: str = "live feature maps", fullscreen: bool = False):
         self.title = title
         self.screen = screen_hw()
-        cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO | cv2.WINDOW_GUI_NORMAL)
+        # FREERATIO: Qt stretches what it is given to the window, and is given the canvas on black of the window's
+        # shape (_on_black), so nothing is stretched and no band of Qt's light gray shows around the picture.
+        cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_FREERATIO | cv2.WINDOW_GUI_NORMAL)
         self.clicks: list[tuple[int, int]] = []
         self.pointer: tuple[int, int] | None = None
         cv2.setMouseCallback(title, self._on_mouse)
         self._sized = None
         self._shown = False
         self.fullscreen = fullscreen  # applied once the window is on screen: Qt ignores it before
-        self._black: np.ndarray | None = None  # fullscreen: the canvas centred on black of the screen's shape
+        self._black: np.ndarray | None = None  # the canvas centred on black of the window's shape, where they differ
+        self._placed = None  # the shapes `_black` was made for
         self._offset = (0, 0)  # where the canvas sits in what is shown: mouse positions are moved back by it
 
     def _on_mouse(self, event, x, y, flags, param) -> None:
@@ -309,9 +312,7 @@ class Window:
             height, width = fit_window(canvas.shape[:2], self.screen)
             cv2.resizeWindow(self.title, width, height)
             self._sized = canvas.shape[:2]
-        cv2.imshow(self.title, self._on_black(canvas) if self.fullscreen else canvas)
-        if not self.fullscreen:
-            self._offset = (0, 0)
+        cv2.imshow(self.title, self._on_black(canvas))
         if not self._shown:
             self._shown = True
             if self.fullscreen:
@@ -319,24 +320,27 @@ class Window:
         return self.poll()
 
     def _on_black(self, canvas: np.ndarray) -> np.ndarray:
-        """The canvas centred on black of the screen's shape. Qt fills the rest of a fullscreen window with its
-        light gray: bright bands above and below the picture on a projector. The screen is the one the window is
-        fullscreen on, worked out from where Qt centres the picture in it."""
+        """The canvas centred on black of the window's shape, where the two differ: fullscreen, or a window
+        maximized or resized by hand. With Qt keeping the picture's shape itself, the rest was its light gray:
+        bright bands above and below the picture on a projector."""
+        self._offset = (0, 0)
         try:
-            x, y, width, height = cv2.getWindowImageRect(self.title)
+            _, _, window_w, window_h = cv2.getWindowImageRect(self.title)  # the whole window, with FREERATIO
         except cv2.error:
             return canvas
-        screen_h, screen_w = height + 2 * y, width + 2 * x
         canvas_h, canvas_w = canvas.shape[:2]
-        if screen_h <= 0 or screen_w <= 0:
+        if window_h <= 0 or window_w <= 0:
             return canvas
-        if canvas_w * screen_h >= canvas_h * screen_w:  # wider than the screen: black above and below
-            framed_hw = (round(canvas_w * screen_h / screen_w), canvas_w)
+        if canvas_w * window_h >= canvas_h * window_w:  # wider than the window: black above and below
+            framed_hw = (round(canvas_w * window_h / window_w), canvas_w)
         else:
-            framed_hw = (canvas_h, round(canvas_h * screen_w / screen_h))
+            framed_hw = (canvas_h, round(canvas_h * window_w / window_h))
+        if abs(framed_hw[0] - canvas_h) <= 2 and abs(framed_hw[1] - canvas_w) <= 2:  # the same shape but rounding
+            return canvas
         top, left = (framed_hw[0] - canvas_h) // 2, (framed_hw[1] - canvas_w) // 2
-        if self._black is None or self._black.shape[:2] != framed_hw or self._offset != (top, left):
+        if self._placed != (framed_hw, canvas.shape):
             self._black = np.zeros((*framed_hw, 3), np.uint8)  # a new shape: nothing of the last canvas left
+            self._placed = (framed_hw, canvas.shape)
         self._black[top:top + canvas_h, left:left + canvas_w] = canvas
         self._offset = (top, left)
         return self._black

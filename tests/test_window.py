@@ -384,7 +384,16 @@ def test_fullscreen_is_black_around_the_picture_and_clicks_still_find_their_tile
         x, y = width - height + 2.5 * height / 8, 0.5 * height / 8  # the third tile of the mosaic's first row
         window.click(round(x * scale), round(top + y * scale))
         focused = json.loads(snap(window, folder).read_text())
+        window.key("f")  # a window again, then made taller by hand: black above and below there too
+        subprocess.run(["xdotool", "windowsize", window.window_id, "1200", "900"], env=window.env, check=True)
+        time.sleep(1.5)
+        left = window.geometry()[0]
+        resized = window.screenshot(tmp_path / "resized.png")[:, left + 8:left + 1192]  # clear of the frame
     finally:
         window.quit()
     assert top > 100 and screen[:int(top) - 2].max() == 0 and screen[-int(top) + 2:].max() == 0
     assert focused["focus"] == 2
+    band = round((900 - height * 1200 / width) / 2)  # the canvas scaled to the window's width
+    black_rows = int((resized.max(axis=(1, 2)) == 0).sum())  # above and below the picture, and below the window
+    gray_rows = int((resized == 239).all(axis=(1, 2)).sum())  # Qt's light gray, where the picture was left alone
+    assert band > 100 and black_rows >= 2 * band - 8 and gray_rows == 0, (band, black_rows, gray_rows)
