@@ -265,7 +265,7 @@ class CaptureSource(FrameSource):
 
     def read(self) -> np.ndarray | None:
         if self._still is not None:
-            return self._still.copy()
+            return self._still
         if self._pending:
             self._count_frame()
             return self._pending.pop(0)
@@ -348,7 +348,7 @@ class ImageSource(FrameSource):
         return super().open()
 
     def read(self) -> np.ndarray | None:
-        return self._image.copy()
+        return self._image
 
     def rewind(self) -> bool:
         return True
@@ -376,8 +376,7 @@ class SlideshowSource(FrameSource):
 
     def open(self) -> "SlideshowSource":
         files = slideshow_files(self.spec)
-        self.paths = sorted((path for path in files if cv2.haveImageReader(path)), key=_natural_order)
-        self._numbers = {path: number for number, path in enumerate(self.paths, 1)}
+        self._set_paths(sorted((path for path in files if cv2.haveImageReader(path)), key=_natural_order))
         heic = [path for path in files if Path(path).suffix.lower() in HEIC_SUFFIXES]
         if heic:  # left out, or nothing to show at all
             said = (f"{counted(len(heic), 'HEIC photo')} (an iPhone's format), which OpenCV cannot read: convert "
@@ -395,6 +394,10 @@ class SlideshowSource(FrameSource):
         log.info("opened %s: %s, each for %s s (space holds one, . and , step through them; --seconds-per-image "
                  "changes it)", self, counted(len(self.paths), "image"), f"{self.seconds:g}")
         return super().open()
+
+    def _set_paths(self, paths: list[str]) -> None:
+        self.paths = paths
+        self._numbers = {path: number for number, path in enumerate(paths, 1)}
 
     def _nothing_to_show(self) -> str:
         if not Path(self.spec).is_dir():
@@ -422,8 +425,7 @@ class SlideshowSource(FrameSource):
                 self._image = image
                 return True
             log.warning("%s: skipping '%s', which could not be read as an image", self, path)
-            del self.paths[self._position]  # not counted among the images, nor tried again at the next loop
-            self._numbers = {path: number for number, path in enumerate(self.paths, 1)}
+            self._set_paths(self.paths[:self._position] + self.paths[self._position + 1:])  # nor tried at the next loop
             self._position -= 1
         return False
 
@@ -435,7 +437,7 @@ class SlideshowSource(FrameSource):
                 self._left = self.hold
             self._left -= 1
             self.origin = self.paths[self._position]
-            return self._image.copy()
+            return self._image
 
     def step(self, delta: int, shown) -> str:
         """Round from the last image to the first; the image stepped to is held for its whole time."""
@@ -494,15 +496,18 @@ def slideshow_files(spec: str) -> list[str]:
 
 def fit_still(image: np.ndarray, spec: str) -> np.ndarray:
     """A still image no larger than STILL_MAX_HW, scaled down once if it is: a camera's 48-megapixel photo, copied
-    and scaled every frame, cost half the frame rate, and the window shows no more."""
+    and scaled every frame, cost half the frame rate, and the window shows no more. It is handed out as the frame
+    again and again, so it is made read-only rather than copied for each frame: nothing downstream writes into a
+    frame, and anything that tried would fail at once instead of changing the frames after it."""
     height, width = image.shape[:2]
     shrink = min(STILL_MAX_HW[0] / height, STILL_MAX_HW[1] / width)
-    if shrink >= 1:
-        return image
-    size_hw = (max(1, round(height * shrink)), max(1, round(width * shrink)))
-    log.info("%s is %dx%d: shown scaled down once to %dx%d, as large as the window can show it", spec, width, height,
-             size_hw[1], size_hw[0])
-    return cv2.resize(image, size_hw[::-1], interpolation=cv2.INTER_AREA)
+    if shrink < 1:
+        size_hw = (max(1, round(height * shrink)), max(1, round(width * shrink)))
+        log.info("%s is %dx%d: shown scaled down once to %dx%d, as large as the window can show it", spec, width,
+                 height, size_hw[1], size_hw[0])
+        image = cv2.resize(image, size_hw[::-1], interpolation=cv2.INTER_AREA)
+    image.flags.writeable = False
+    return image
 
 
 def _demo_photo() -> np.ndarray:
