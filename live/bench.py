@@ -209,7 +209,8 @@ def tiler_alone(repeats: int, height: int = 720, width: int = 720) -> dict:
     """64 channels of 224 × 224 to a 720 × 720 on-screen mosaic: numba, the numpy reference, and a plain copy.
 
     The main figures are for uint8 maps, as they come from the graph on a GPU; `float_maps` times the same
-    with float32 maps and a scale per channel, as the tiler gets them on a CPU (`--normalize-in host`).
+    with float32 maps and a scale per channel, as the tiler gets them on a CPU (`--normalize-in host`), and
+    `enlarged_maps` uint8 maps of 56 × 56 (a page of VGG16's `block3_conv3`), each drawn 1.6 times larger.
     """
     from live import normalize
     from live.tiler import MosaicLayout, Tiler, colormap_lut, reference_mosaic
@@ -220,15 +221,15 @@ def tiler_alone(repeats: int, height: int = 720, width: int = 720) -> dict:
     low, high = normalize.channel_ranges(floats)
     offset, scale = normalize.offsets_and_scales(low, high, "channel", low, high)
     columns = np.arange(64, dtype=np.int32)
-    layout = MosaicLayout.for_count(64, 224, 224, 1)
     lut = colormap_lut("viridis")
     canvas = np.zeros((height, width + 968, 3), np.uint8)
     view = canvas[:, 968:]
-    tiler = Tiler(layout, height, width)
     source, target = np.ones((height, width, 3), np.uint8), np.empty((height, width, 3), np.uint8)
     copy = _ms(_timed(lambda: np.copyto(target, source), repeats))
 
     def case(maps_hwk, offset=None, scale=None) -> dict:
+        layout = MosaicLayout.for_count(64, *maps_hwk.shape[:2], 1)
+        tiler = Tiler(layout, height, width)
         tiler.draw(maps_hwk, columns, lut, view, offset, scale)  # compiled or loaded from the cache before timing
         out = {"numba": _ms(_timed(lambda: tiler.draw(maps_hwk, columns, lut, view, offset, scale), repeats)),
                "numpy_reference": _ms(_timed(lambda: reference_mosaic(maps_hwk, columns, layout, lut, height, width,
@@ -240,6 +241,7 @@ def tiler_alone(repeats: int, height: int = 720, width: int = 720) -> dict:
 
     result = case(maps)
     result["float_maps"] = case(floats, offset, scale)
+    result["enlarged_maps"] = case(rng.integers(0, 256, (56, 56, 64), dtype=np.uint8))
     return result
 
 
@@ -363,10 +365,11 @@ def print_table(report: dict) -> None:
                      f"processing {case['processing_ms']:.1f} ms per frame (x{case['latency_over_processing']}), "
                      f"{case['fps']:.1f} FPS shown")
     lines.append("")
-    for label, tiler in (("uint8 maps (GPU path)", report["tiler"]),
-                         ("float maps, scaled (CPU path)", report["tiler"].get("float_maps"))):
+    for size, label, tiler in (("224x224", "uint8 maps (GPU path)", report["tiler"]),
+                               ("224x224", "float maps, scaled (CPU path)", report["tiler"].get("float_maps")),
+                               ("56x56", "uint8 maps, enlarged", report["tiler"].get("enlarged_maps"))):
         if tiler is not None:
-            lines.append(f"tiler, 64 x 224x224 -> 720x720, {label}: numba {tiler['numba']['median_ms']:.2f} ms, "
+            lines.append(f"tiler, 64 x {size} -> 720x720, {label}: numba {tiler['numba']['median_ms']:.2f} ms, "
                          f"numpy reference {tiler['numpy_reference']['median_ms']:.1f} ms "
                          f"({tiler['speedup_vs_reference']}x), plain copy {tiler['numpy_copy']['median_ms']:.2f} ms "
                          f"(numba = {tiler['vs_copy']}x a copy)")

@@ -27,6 +27,7 @@ def test_bench_quick_smoke(tmp_path):
         assert case["cpu_ms_per_frame"] > 0 and case["model_alone_cpu_ms"] > 0
     assert report["tiler"]["numba"]["median_ms"] > 0 and report["lesson"]["fps"] > 0
     assert report["tiler"]["float_maps"]["numba"]["median_ms"] > 0 and "float maps, scaled (CPU path)" in done.stdout
+    assert report["tiler"]["enlarged_maps"]["numba"]["median_ms"] > 0 and "64 x 56x56 -> 720x720" in done.stdout
     assert "block1_conv1" in done.stdout and "[1/" in done.stderr  # the table, and progress while it runs
     assert "CPU time per frame" in done.stdout
 
