@@ -261,6 +261,7 @@ def test_custom_object_files_that_cannot_be_used_get_one_sentence(tmp_path):
         custom_objects.load([needs])
 
 
+@pytest.mark.filterwarnings("ignore:You are saving a model that has not yet been built")  # the point of it
 def test_unbuilt_and_subclassed_models_are_explained(tmp_path):
     import keras
 
