@@ -280,7 +280,8 @@ def _draw(maps_hwk, tables, offset, scale, colours, columns, first, span, read_a
     from `Tiler._staging`). Indices go through unsigned ints and one-row slices, which lets the compiler
     drop the negative-index checks from the inner loop (measured twice as fast). Every row is painted, also
     where an enlarged tile shows a source row again: copying such rows byte by byte afterwards took longer
-    than the lookups (56×56 maps to 720×720 on one core: 0.38 ms against 0.30 ms) and ran on one thread.
+    than the lookups (64 maps of 56×56 to 720×720 on one core: 0.45 ms against 0.36 ms) and ran on one
+    thread.
     """
     height, width, depth = maps_hwk.shape
     count, cell_w = columns.shape[0], x_inside.shape[0]
