@@ -437,13 +437,15 @@ def _check_json_path(path: Path) -> None:
 
 def _load(name: str, weights: str, custom: tuple = ()):
     """A model for the benchmark: VGG16 with the weights asked for, a model file as it is (with the files of its
-    own layers), any other named model with random weights (ImageNet's would be a download, and the timings do
-    not depend on the weights)."""
+    own layers; one of open size at the shape of the demo's pictures, which both sources show, as a live run
+    would), any other named model with random weights (ImageNet's would be a download, and the timings do not
+    depend on the weights)."""
+    from live.sources import DEMO_HW
     from models import load_model
     from models.loading import is_model_file
 
     if is_model_file(name):
-        return load_model(name, "auto", custom=custom)
+        return load_model(name, "auto", custom=custom, picture_hw=DEMO_HW)
     return load_model(name, weights if name == "vgg16" else "none")
 
 

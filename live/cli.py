@@ -163,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
              "loads (again for more files)")
     add("--input-size", type=input_size, default=None, metavar="WxH",
         help="for a model file that leaves its input size open (fully convolutional, a U-Net): the size it runs "
-             "at, such as 640x480 (default: 224x224, or the nearest size whose maps halve evenly)")
+             "at, such as 640x480 (default: the shape of the source's pictures at about 224x224, such as 256x192 "
+             "for a 640x480 camera, or the nearest size whose maps halve evenly)")
     add("--weights", default="auto", choices=WEIGHTS_CHOICES,
         help="auto: bundled offline weights for vgg16, ImageNet for others; imagenet: Keras download; none: random")
     add("--preprocess", default="auto", choices=PREPROCESS_CHOICES,
@@ -369,8 +370,9 @@ class _Stopper:
 _stopper = _Stopper()
 
 
-def _load(config: Config, args):
-    """TensorFlow, the device and the model: the slow part of starting."""
+def _load(config: Config, args, picture_hw: tuple[int, int] | None = None):
+    """TensorFlow, the device and the model: the slow part of starting. A model of open size runs at the shape
+    of the source's pictures (`picture_hw`) unless --input-size says otherwise."""
     tf = import_tensorflow(args.debug)
     device = configure_device(tf, config.device)
     from models import load_model
@@ -379,7 +381,8 @@ def _load(config: Config, args):
     weights = config.weights
     if args.list_layers and not is_model_file(config.model):
         weights = "none"  # the layers do not depend on the weights: listing them needs no download
-    loaded = load_model(config.model, weights, config.preprocess, config.custom_objects, config.input_size)
+    loaded = load_model(config.model, weights, config.preprocess, config.custom_objects, config.input_size,
+                        picture_hw)
     if config.layer is not None:
         loaded.layer(config.layer)
     return loaded, device
@@ -400,9 +403,9 @@ def _list_cameras() -> int:
     return 0
 
 
-def _list_layers(loaded) -> int:
+def _list_layers(loaded, sized_by_source: bool = False) -> int:
     """Every feature layer, with its type (Conv2D, BatchNormalization, ...), and the digit key that jumps to it
-    where a stage begins."""
+    where a stage begins; for a model of open size run without --input-size, at what size they are listed."""
     width = max(32, *(len(layer.name) + 1 for layer in loaded.layers))
     keys = {index: str(number) for number, index in enumerate(loaded.stage_starts[:9], start=1)}
     kinds = max(8, *(len(layer.kind) + 1 for layer in loaded.layers))
@@ -410,6 +413,13 @@ def _list_layers(loaded) -> int:
     for index, layer in enumerate(loaded.layers):
         line = f"{layer.name:{width}} {str((layer.height, layer.width, layer.channels)):34} {layer.kind:{kinds}} "
         print((line + keys.get(index, "")).rstrip())
+    if sized_by_source and None in tuple(loaded.model.inputs[0].shape[1:3]):
+        from models.loading import input_for_picture
+
+        height, width = loaded.input_hw
+        example_h, example_w = input_for_picture((480, 640))
+        print(f"(sizes for an input of {width}x{height}: a run takes the shape of its source's pictures, "
+              f"{example_w}x{example_h} for a 640x480 camera, or --input-size)")
     return 0
 
 
@@ -458,13 +468,13 @@ def run(config: Config, args) -> int:
     check_choice(config.model, config.weights, config.preprocess, config.custom_objects)
     _check_outputs(config)
     if args.list_layers:
-        return _list_layers(_load(config, args)[0])
+        return _list_layers(_load(config, args)[0], sized_by_source=config.input_size is None)
     from live.pipeline import Visualizer
     from live.sources import open_source
 
     # A missing file or camera fails at once, before TensorFlow.
     with open_source(config.source, config.camera_size, config.seconds_per_image) as source:
-        loaded, device = _load(config, args)
+        loaded, device = _load(config, args, source.picture_hw)
         window = _open_window(config)
         if window is not None:
             _check_snapshot_dir(config.snapshot_dir)

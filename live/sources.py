@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 STREAM_TIMEOUT_MS = 5000
 DEFAULT_FPS = 30.0
+DEMO_HW = (480, 640)  # (height, width) of the demo scene's pictures, a webcam's usual size
 CLOSE_WAIT_S = 2.0  # how long closing waits for a frame that another thread is reading
 SNAPSHOT_CHECKS_S = (0.0, 0.5)  # an image behind a URL is asked for again after these pauses: a camera's changes
 SNAPSHOT_MAX_FPS = 30.0  # a camera's snapshot URL is asked for a new picture at most this often
@@ -72,6 +73,7 @@ class FrameSource:
     opened = False
     origin: str | None = None  # the file the last frame read came from, where a source has several (a slideshow)
     position: int | None = None  # the last frame's number in a video file, from 0
+    picture_hw: tuple[int, int] | None = None  # (height, width) of its first picture, once open
 
     STEPS = ". and , step through a slideshow's images, and a frozen video file's frames"
 
@@ -167,6 +169,7 @@ class CaptureSource(FrameSource):
             self.close()
             raise SourceError(f"{self} opened but gave no frame" + self._why_no_frame(codec))
         self._pending = [first]
+        self.picture_hw = first.shape[:2]
         self.position = -1 if self.kind == "video" else None  # the first read gives frame 0
         fps = self._capture.get(cv2.CAP_PROP_FPS)
         self.fps = fps if math.isfinite(fps) and 1 <= fps <= 240 else DEFAULT_FPS
@@ -345,6 +348,7 @@ class ImageSource(FrameSource):
         self._image = read_image(self.spec)
         if self._image is None:
             raise SourceError(f"'{self.spec}' could not be read as an image (is it truncated or corrupt?)")
+        self.picture_hw = self._image.shape[:2]
         return super().open()
 
     def read(self) -> np.ndarray | None:
@@ -391,6 +395,7 @@ class SlideshowSource(FrameSource):
             raise SourceError(f"source '{self.spec}': none of its images could be read (are they truncated or "
                               f"corrupt?)")
         self._left = self.hold
+        self.picture_hw = self._image.shape[:2]
         log.info("opened %s: %s, each for %s s (space holds one, . and , step through them; --seconds-per-image "
                  "changes it)", self, counted(len(self.paths), "image"), f"{self.seconds:g}")
         return super().open()
@@ -530,13 +535,15 @@ class DemoSource(FrameSource):
 
     kind = "demo"
 
-    def __init__(self, spec: str = "demo", height: int = 480, width: int = 640, fps: float = DEFAULT_FPS):
+    def __init__(self, spec: str = "demo", height: int = DEMO_HW[0], width: int = DEMO_HW[1],
+                 fps: float = DEFAULT_FPS):
         super().__init__(spec)
         self.height, self.width, self.fps = height, width, fps
         self.index = 0
 
     def open(self) -> "DemoSource":
         self._photo = _demo_photo()
+        self.picture_hw = (self.height, self.width)
         return super().open()
 
     def frame_at(self, index: int) -> np.ndarray:

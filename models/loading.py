@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 WEIGHTS_CHOICES = ("auto", "hed", "imagenet", "none")
 PREPROCESS_CHOICES = ("auto", "none", "unit", "symmetric", "caffe", "torch")
 DEFAULT_INPUT_HW = (224, 224)
+SIDE_MULTIPLE = 32  # an open-size model run at a picture's shape gets sides of this multiple: five halvings
+WIDEST = 4.0  # the longest side at most this many times the shortest: a panorama is cut to it
 FIT_PROBE = 1024  # the input side, a power of two, at which a model's halvings are counted
 MODEL_FILE_SUFFIXES = (".keras", ".h5", ".hdf5")
 PER_COLOUR = ("caffe", "torch")  # preprocessing with a mean per colour: RGB models only
@@ -421,11 +423,26 @@ def _from_gray(preprocess: Callable) -> Callable:
     return lambda rgb: preprocess(tf.image.rgb_to_grayscale(rgb))
 
 
+def input_for_picture(picture_hw: tuple[int, int]) -> tuple[int, int]:
+    """(height, width) for a model of open size to see a whole picture of `picture_hw`: about as many pixels as
+    224x224, sides a multiple of 32, and of the sizes near that the one closest to the picture's shape (16:9
+    gives 160x288). A shape beyond 4:1 is taken as 4:1, and the picture cut to it."""
+    height, width = picture_hw
+    aspect = min(max(width / height, 1 / WIDEST), WIDEST)
+    area = DEFAULT_INPUT_HW[0] * DEFAULT_INPUT_HW[1]
+    sizes = [(side, max(SIDE_MULTIPLE, SIDE_MULTIPLE * round(side * aspect / SIDE_MULTIPLE)))
+             for side in range(SIDE_MULTIPLE, 4 * DEFAULT_INPUT_HW[0], SIDE_MULTIPLE)]
+    near = [size for size in sizes if 0.6 * area <= size[0] * size[1] <= 1.5 * area] or sizes
+    return min(near, key=lambda size: (round(abs(math.log(size[1] / size[0] / aspect)), 3),
+                                       abs(math.log(size[0] * size[1] / area))))
+
+
 def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custom: tuple = (),
-               input_hw: tuple[int, int] | None = None) -> LoadedModel:
+               input_hw: tuple[int, int] | None = None, picture_hw: tuple[int, int] | None = None) -> LoadedModel:
     """Build a model by name (`vgg16`, `mobilenet_v2`, ...) or load one from a `.keras` / `.h5` file, with the
-    Python files (`custom`) that define its own layers; a model that leaves its input size open runs at
-    `input_hw` (height, width), 224x224 by default."""
+    Python files (`custom`) that define its own layers. A model that leaves its input size open runs at
+    `input_hw` (height, width); by default at the shape of the source's pictures (`picture_hw`), so that it sees
+    all of them, or at 224x224 where that is not known."""
     check_choice(name, weights, preprocess, custom)
     path = Path(name)
     if is_model_file(name):
@@ -441,7 +458,9 @@ def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custo
     if input_hw is not None and not open_size:
         raise UsageError(f"--input-size is for a model that leaves its input size open; {label} takes "
                          f"{width}x{height}")
-    asked, fallback = input_hw, input_hw or DEFAULT_INPUT_HW
+    asked = input_hw
+    fallback = input_hw or (input_for_picture(picture_hw) if picture_hw and height is None and width is None
+                            else DEFAULT_INPUT_HW)
     input_hw = (height or fallback[0], width or fallback[1])
     layers = feature_layers(model)
     if not layers:
@@ -450,7 +469,10 @@ def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custo
     if open_size:  # run at input_hw: its maps have that input's sizes
         input_hw = _size_it_runs_at(model, label, layers, input_hw, channels, asked is not None)
         layers = sized(model, layers, (*input_hw, channels))
+    left_open = ""
+    if open_size:
+        left_open = (" (its size left open by the model" + ("" if asked or not picture_hw else
+                     ": the pictures' shape; --input-size chooses another") + ")")
     log.info("model %s (%s), input %dx%d%s%s, %s", label, description, input_hw[1], input_hw[0],
-             " gray" if channels == 1 else "", " (its size left open by the model)" if open_size else "",
-             counted(len(layers), "feature layer"))
+             " gray" if channels == 1 else "", left_open, counted(len(layers), "feature layer"))
     return LoadedModel(label, model, description, input_hw, preprocess_fn, layers, channels)

@@ -313,6 +313,24 @@ def test_a_model_of_open_size_runs_at_the_input_size_asked(tmp_path):
     assert cv2.imread(str(tmp_path / "m" / "mosaic_000001.png")).shape == (2 * 48, 2 * 64, 3)
 
 
+def test_a_model_of_open_size_sees_the_whole_picture_of_its_source(tmp_path):
+    """The demo's 640x480 pictures: the model runs at 256x192 and sees all of each, where it ran at 224x224 on
+    the middle square. --list-layers, which has no source, says at what size it lists."""
+    import keras
+
+    inputs = keras.Input((None, None, 3))
+    model = tmp_path / "open.keras"
+    keras.Model(inputs, keras.layers.Conv2D(4, 3, padding="same", name="c")(inputs)).save(model)
+    listed = run_cli("--model", str(model), "--list-layers")
+    assert listed.returncode == 0 and "(224, 224, 4)" in listed.stdout, listed.stderr
+    assert "a run takes the shape of its source's pictures, 256x192 for a 640x480 camera" in listed.stdout
+    done = run_cli("--model", str(model), "--source", "demo", "--headless", "--max-frames", "2", "--gap", "0",
+                   "--save-mosaics", str(tmp_path / "m"))
+    assert done.returncode == 0 and "input 256x192 (its size left open by the model: the pictures' shape" \
+        in done.stderr, done.stderr
+    assert cv2.imread(str(tmp_path / "m" / "mosaic_000001.png")).shape == (2 * 192, 2 * 256, 3)
+
+
 def test_a_second_run_writes_over_nothing(tmp_path):
     out, mosaics = tmp_path / "talk.mp4", tmp_path / "mosaics"
     first = run_cli("--source", "demo", "--headless", "--max-frames", "3", "--output", str(out),

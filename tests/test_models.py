@@ -10,6 +10,7 @@ import pytest
 from live.errors import LayerError, ModelError, UsageError
 from models import feature_layers, list_models, load_model
 from models.hed_weights import bundled_weights_path
+from models.loading import input_for_picture
 from models.registry import find_spec
 from tests.conftest import transfer_model
 
@@ -491,6 +492,37 @@ def test_a_model_of_open_size_that_runs_at_no_size_says_so(tmp_path):
     with pytest.raises(UsageError, match="never cannot run at 224x224, .*nor at the sizes near it whose maps halve "
                                          "evenly; choose another with --input-size"):
         load_model(str(path))
+
+
+@pytest.mark.parametrize("picture_hw, input_hw", [
+    ((480, 640), (192, 256)), ((3024, 4032), (192, 256)),  # 4:3, a webcam and a phone photo: exactly
+    ((720, 1280), (160, 288)), ((1080, 1920), (160, 288)),  # 16:9: 1.8, the nearest of these sizes
+    ((1280, 720), (288, 160)), ((1200, 1920), (160, 256)), ((2000, 3000), (192, 288)), ((300, 300), (224, 224)),
+    ((100, 20000), (128, 512)),  # a panorama: taken as 4:1
+])
+def test_an_open_size_for_a_picture_keeps_its_shape_at_about_224x224(picture_hw, input_hw):
+    height, width = input_for_picture(picture_hw)
+    assert (height, width) == input_hw and height % 32 == 0 and width % 32 == 0
+    assert 0.6 <= height * width / 224 ** 2 <= 1.5
+
+
+def test_a_model_of_open_size_runs_at_the_shape_of_the_pictures(tmp_path, caplog):
+    """It ran at 224x224 whatever the source: a 4:3 camera's sides were cut off for a fully convolutional model
+    that could see all of it. A size asked for still wins, and a model of fixed size keeps its own."""
+    caplog.set_level(logging.INFO)
+    path = tmp_path / "unet.keras"
+    _u_net(3).save(path)
+    loaded = load_model(str(path), picture_hw=(480, 640))
+    assert loaded.input_hw == (192, 256) and (loaded.layers[0].height, loaded.layers[0].width) == (192, 256)
+    assert "input 256x192 (its size left open by the model: the pictures' shape; --input-size chooses another)" \
+        in caplog.text
+    assert load_model(str(path), input_hw=(64, 64), picture_hw=(480, 640)).input_hw == (64, 64)
+    _small_model().save(tmp_path / "small.keras")
+    assert load_model(str(tmp_path / "small.keras"), picture_hw=(480, 640)).input_hw == (32, 32)
+    deep = tmp_path / "deep.keras"
+    _u_net(6).save(deep)  # sides must be multiples of 64: 160x288 from a 16:9 camera is not
+    assert load_model(str(deep), picture_hw=(720, 1280)).input_hw == (192, 320)
+    assert "cannot run at the default 288x160" in caplog.text
 
 
 def test_input_size_is_refused_for_a_model_of_fixed_size(tmp_path):

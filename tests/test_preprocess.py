@@ -22,6 +22,18 @@ def test_prepare_keeps_the_centre():
     assert prepare_rgb(frame, (50, 50)).min() == 255
 
 
+@pytest.mark.parametrize("frame_hw, input_hw, box", [
+    ((720, 1280), (160, 288), (0, 0, 720, 1280)),  # 1.78 against 1.8: seen whole, not 8 rows cut off and marked
+    ((100, 101), (224, 224), (0, 0, 100, 101)),  # 1 % wider than square: whole
+    ((100, 103), (224, 224), (0, 1, 100, 101)),  # 3 %: the middle square, as before
+    ((480, 640), (224, 224), (0, 80, 480, 560)),
+])
+def test_a_frame_is_cut_to_the_models_shape_unless_within_2_percent_of_it(frame_hw, input_hw, box):
+    from live.preprocess import crop_box
+
+    assert crop_box(frame_hw, input_hw) == box
+
+
 def _keras_preprocessors():
     import keras
 
