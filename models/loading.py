@@ -459,8 +459,8 @@ def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custo
         raise UsageError(f"--input-size is for a model that leaves its input size open; {label} takes "
                          f"{width}x{height}")
     asked = input_hw
-    fallback = input_hw or (input_for_picture(picture_hw) if picture_hw and height is None and width is None
-                            else DEFAULT_INPUT_HW)
+    from_picture = asked is None and picture_hw is not None and height is None and width is None
+    fallback = input_hw or (input_for_picture(picture_hw) if from_picture else DEFAULT_INPUT_HW)
     input_hw = (height or fallback[0], width or fallback[1])
     layers = feature_layers(model)
     if not layers:
@@ -471,8 +471,8 @@ def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custo
         layers = sized(model, layers, (*input_hw, channels))
     left_open = ""
     if open_size:
-        left_open = (" (its size left open by the model" + ("" if asked or not picture_hw else
-                     ": the pictures' shape; --input-size chooses another") + ")")
+        left_open = (" (its size left open by the model" +
+                     (": the pictures' shape; --input-size chooses another" if from_picture else "") + ")")
     log.info("model %s (%s), input %dx%d%s%s, %s", label, description, input_hw[1], input_hw[0],
              " gray" if channels == 1 else "", left_open, counted(len(layers), "feature layer"))
     return LoadedModel(label, model, description, input_hw, preprocess_fn, layers, channels)

@@ -509,6 +509,8 @@ def test_an_open_size_for_a_picture_keeps_its_shape_at_about_224x224(picture_hw,
 def test_a_model_of_open_size_runs_at_the_shape_of_the_pictures(tmp_path, caplog):
     """It ran at 224x224 whatever the source: a 4:3 camera's sides were cut off for a fully convolutional model
     that could see all of it. A size asked for still wins, and a model of fixed size keeps its own."""
+    import keras
+
     caplog.set_level(logging.INFO)
     path = tmp_path / "unet.keras"
     _u_net(3).save(path)
@@ -523,6 +525,11 @@ def test_a_model_of_open_size_runs_at_the_shape_of_the_pictures(tmp_path, caplog
     _u_net(6).save(deep)  # sides must be multiples of 64: 160x288 from a 16:9 camera is not
     assert load_model(str(deep), picture_hw=(720, 1280)).input_hw == (192, 320)
     assert "cannot run at the default 288x160" in caplog.text
+    inputs = keras.Input((64, None, 3))  # one side fixed: the other at its default, as before
+    keras.Model(inputs, keras.layers.Conv2D(2, 3, padding="same")(inputs)).save(tmp_path / "strip.keras")
+    caplog.clear()
+    assert load_model(str(tmp_path / "strip.keras"), picture_hw=(480, 640)).input_hw == (64, 224)
+    assert "(its size left open by the model)" in caplog.text
 
 
 def test_input_size_is_refused_for_a_model_of_fixed_size(tmp_path):
