@@ -335,7 +335,7 @@ def _check_graph(model, path: Path) -> None:
 
 
 def _size_it_runs_at(model, label: str, layers: list[FeatureLayer], input_hw: tuple[int, int], channels: int,
-                     asked: bool) -> tuple[int, int]:
+                     asked: bool, from_picture: bool = False) -> tuple[int, int]:
     """`input_hw` (height, width) for a model of open size, which can still refuse a size: a U-Net whose halved
     maps no longer meet their skip connections. One call on a blank image says so now, not as a deeper layer is
     chosen (Keras' symbolic shapes do not catch it). The size it runs at by default then becomes the nearest one
@@ -344,15 +344,17 @@ def _size_it_runs_at(model, label: str, layers: list[FeatureLayer], input_hw: tu
     if problem is None:
         return input_hw
     size = f"{input_hw[1]}x{input_hw[0]}"
-    where = f"--input-size {size}" if asked else f"{size}, the size it runs at when it leaves its own open"
+    where = (f"--input-size {size}" if asked else f"{size}, the shape of the source's pictures" if from_picture
+             else f"{size}, the size it runs at when it leaves its own open")
     steps = _halving_steps(model, layers, channels)
     fit = None if steps is None else tuple(max(step, step * math.floor(side / step + 0.5))
                                            for side, step in zip(input_hw, steps))
     if fit is not None and (fit == tuple(input_hw) or _fails_at(model, (*fit, channels)) is not None):
         fit = None  # that size does not run either
     if fit is not None and not asked:
-        log.warning("%s cannot run at the default %s (%s); running at %dx%d, the nearest size whose maps halve "
-                    "evenly (--input-size chooses another)", label, size, problem, fit[1], fit[0])
+        log.warning("%s cannot run at %s (%s); running at %dx%d, the nearest size whose maps halve evenly "
+                    "(--input-size chooses another)", label, where if from_picture else f"the default {size}",
+                    problem, fit[1], fit[0])
         return fit
     if fit is None:  # no size near it runs either: something other than halving
         raise UsageError(f"{label} cannot run at {where} ({problem}), nor at the sizes near it whose maps halve "
@@ -467,7 +469,7 @@ def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custo
         raise ModelError(f"model '{label}' has no layer with a 4-D feature-map output")
     channels = model.inputs[0].shape[3]
     if open_size:  # run at input_hw: its maps have that input's sizes
-        input_hw = _size_it_runs_at(model, label, layers, input_hw, channels, asked is not None)
+        input_hw = _size_it_runs_at(model, label, layers, input_hw, channels, asked is not None, from_picture)
         layers = sized(model, layers, (*input_hw, channels))
     left_open = ""
     if open_size:

@@ -524,7 +524,7 @@ def test_a_model_of_open_size_runs_at_the_shape_of_the_pictures(tmp_path, caplog
     deep = tmp_path / "deep.keras"
     _u_net(6).save(deep)  # sides must be multiples of 64: 160x288 from a 16:9 camera is not
     assert load_model(str(deep), picture_hw=(720, 1280)).input_hw == (192, 320)
-    assert "cannot run at the default 288x160" in caplog.text
+    assert "cannot run at 288x160, the shape of the source's pictures (Concatenate: " in caplog.text
     inputs = keras.Input((64, None, 3))  # one side fixed: the other at its default, as before
     keras.Model(inputs, keras.layers.Conv2D(2, 3, padding="same")(inputs)).save(tmp_path / "strip.keras")
     caplog.clear()
