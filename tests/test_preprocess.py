@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from live.preprocess import HostScaling, prepare_rgb
+from live.preprocess import HostScaling, crop_box, prepare_rgb
 from models.loading import PREPROCESS_CHOICES, _from_gray, _preprocess_fn
 
 
@@ -29,8 +29,6 @@ def test_prepare_keeps_the_centre():
     ((480, 640), (224, 224), (0, 80, 480, 560)),
 ])
 def test_a_frame_is_cut_to_the_models_shape_unless_within_2_percent_of_it(frame_hw, input_hw, box):
-    from live.preprocess import crop_box
-
     assert crop_box(frame_hw, input_hw) == box
 
 
