@@ -13,7 +13,7 @@ class Config:
     seconds_per_image: float | None = None  # how long a slideshow holds each image; None: SLIDE_SECONDS
     model: str = "vgg16"
     custom_objects: tuple[Path, ...] = ()  # Python files that define a model file's own layers
-    input_size: tuple[int, int] | None = None  # (height, width) to run a model of open input size at; None: 224x224
+    input_size: tuple[int, int] | None = None  # (height, width) for a model of open size; None: the pictures' shape
     weights: str = "auto"
     preprocess: str = "auto"
     layer: str | None = None  # None: the first conv layer

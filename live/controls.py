@@ -157,7 +157,7 @@ class Controls:
             state.page = (state.page + (1 if char == "]" else -1)) % self.pages
             first = self.visible_channels()
             return self._say(f"page {state.page + 1}/{self.pages}: channels {first.min()}-{first.max()}")
-        if char in ".," and char:
+        if char in (".", ","):
             return ["step on" if char == "." else "step back"]
         if char == "o":
             state.order = ORDERS[(ORDERS.index(state.order) + 1) % len(ORDERS)]
