@@ -30,6 +30,8 @@ from live.errors import LiveError
 log = logging.getLogger("live.bench")
 
 STAGES = ("capture", "preprocess", "model", "tile", "compose", "display", "latency")
+STABILITY_MODEL_CALLS = (200, 1.0)  # the model alone before and after the long run (how the machine drifted):
+# 200 calls, or those made in a second
 MODEL_WARM_UP_S = 0.3  # calls of the model alone before it is timed, after its trace
 CASES = [("vgg16", "block1_conv1"), ("vgg16", "block1_conv2"), ("vgg16", "block3_conv3"), ("mobilenet_v2", "Conv1")]
 
@@ -173,9 +175,11 @@ def model_step(loaded, layer: str):
     return tf.function(lambda x: sub(x, training=False), input_signature=[tf.TensorSpec([1, *loaded.input_shape])])
 
 
-def time_model(step, input_shape: tuple[int, int, int], repeats: int) -> tuple[list[float], float]:
-    """Seconds per call of `step` and the transfer of its output to the host, back to back, after warm-up;
-    and the CPU time per call of every thread of the process (TensorFlow's own included).
+def time_model(step, input_shape: tuple[int, int, int], repeats: int,
+               seconds: float = float("inf")) -> tuple[list[float], float]:
+    """Seconds per call of `step` and the transfer of its output to the host, back to back, after warm-up
+    (`repeats` calls, or those made within `seconds`); and the CPU time per call of every thread of the
+    process (TensorFlow's own included).
 
     The warm-up lasts `MODEL_WARM_UP_S`, not a count of calls: on this 2-core machine `block1_conv1`'s first
     30 or so calls after its trace take 1.6 to 2.4 ms, then 1.3 to 1.5 ms; five calls of warm-up made the
@@ -195,17 +199,20 @@ def time_model(step, input_shape: tuple[int, int, int], repeats: int) -> tuple[l
         if call >= 4 and time.perf_counter() >= warm_until:
             break
     began = time.process_time()
-    times = _timed(lambda: np.asarray(step(x)), repeats)
-    return times, (time.process_time() - began) / repeats
+    times = _timed(lambda: np.asarray(step(x)), repeats, seconds)
+    return times, (time.process_time() - began) / len(times)
 
 
-def _timed(fn, count: int) -> list[float]:
-    """Seconds taken by each of `count` calls of fn."""
+def _timed(fn, count: int, seconds: float = float("inf")) -> list[float]:
+    """Seconds taken by each of `count` calls of fn, or of those made within `seconds` (five at least)."""
     times = []
-    for _ in range(count):
+    end = time.perf_counter() + seconds
+    for call in range(count):
         began = time.perf_counter()
         fn()
         times.append(time.perf_counter() - began)
+        if call >= 4 and began > end:
+            break
     return times
 
 
@@ -309,30 +316,57 @@ def start_up(weights: str = "auto", runs: int = 2) -> dict:
 def stability(loaded, frames: int = 3000, warm_up: int = 500, window: int = 500, layer: str | None = None) -> dict:
     """FPS of the first and last `window` frames after warm-up of a long run, and resident memory growth.
 
-    Stats keep only the last `window` frames, as in a live run, so that measuring adds no memory.
+    A shared machine's speed drifts within such a run (the last 500 frames have come 1.32 times faster than the
+    first here, with the same code), so two more figures help to tell the program's drift from the machine's:
+    the CPU time per frame of each window (time the machine gives to another tenant is not in it, but a slower
+    cache or clock is), and the model alone, timed just before the run and just after it. Stats keep only the last `window` frames,
+    as in a live run, so that measuring adds no memory.
     """
     from live.pipeline import Stats, Visualizer
     from live.sources import DemoSource
 
+    layer = layer or loaded.default_layer
+    step = model_step(loaded, layer)
+    alone_before, _ = time_model(step, loaded.input_shape, *STABILITY_MODEL_CALLS)
     stats = Stats(window=window)
     config = Config(unpaced=True, max_frames=warm_up + frames, layer=layer, channels=_tiles(loaded, layer))
     visualizer = Visualizer(config, DemoSource().open(), loaded, stats=stats)
-    seen = {}
+    seen, cpu = {}, {}
 
     def watch():
-        if _wait_for_frames(visualizer, warm_up):
-            seen["memory"] = resident_mb()
-        if _wait_for_frames(visualizer, warm_up + window):
-            seen["first"] = list(stats.shown)
+        for mark in (warm_up, warm_up + window, warm_up + frames - window):
+            if not _wait_for_frames(visualizer, mark, poll=0.002):
+                return
+            cpu[mark] = (time.process_time(), visualizer.frames)
+            if mark == warm_up:
+                seen["memory"] = resident_mb()
+            if mark == warm_up + window:
+                seen["first"] = list(stats.shown)
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     visualizer.run()
+    ended = (time.process_time(), visualizer.frames)
     watcher.join(5)
+    alone_after, _ = time_model(step, loaded.input_shape, *STABILITY_MODEL_CALLS)
     first_fps, last_fps = _fps(seen["first"]), _fps(list(stats.shown))
+    first_cpu = _cpu_per_frame(cpu.get(warm_up), cpu.get(warm_up + window))
+    last_cpu = _cpu_per_frame(cpu.get(warm_up + frames - window), ended)
+    alone_after_over_before = float(np.median(alone_before) / np.median(alone_after))
     return {"frames": visualizer.frames - warm_up, "first_fps": round(first_fps, 2), "last_fps": round(last_fps, 2),
             "last_over_first": round(last_fps / first_fps, 3),
+            "first_cpu_ms_per_frame": round(first_cpu * 1000, 3), "last_cpu_ms_per_frame": round(last_cpu * 1000, 3),
+            "model_alone_fps_before": round(1 / float(np.median(alone_before)), 1),
+            "model_alone_fps_after": round(1 / float(np.median(alone_after)), 1),
+            "model_alone_after_over_before": round(alone_after_over_before, 3),
             "memory_growth_mb": round(resident_mb() - seen.get("memory", float("nan")), 1)}
+
+
+def _cpu_per_frame(start: tuple[float, int] | None, end: tuple[float, int] | None) -> float:
+    """CPU seconds of the whole process per frame shown between two (process time, frames) marks."""
+    if start is None or end is None or end[1] <= start[1]:
+        return float("nan")
+    return (end[0] - start[0]) / (end[1] - start[1])
 
 
 def machine(device: str) -> dict:
@@ -396,7 +430,10 @@ def print_table(report: dict) -> None:
         stable = report["stability"]
         lines.append(f"long run, {stable['frames']} frames: first 500 {stable['first_fps']} FPS, last 500 "
                      f"{stable['last_fps']} FPS (x{stable['last_over_first']}), "
-                     f"memory +{stable['memory_growth_mb']} MB")
+                     f"memory +{stable['memory_growth_mb']} MB; CPU a frame {stable['first_cpu_ms_per_frame']:.2f} "
+                     f"then {stable['last_cpu_ms_per_frame']:.2f} ms; model alone before and after the run "
+                     f"{stable['model_alone_fps_before']} and {stable['model_alone_fps_after']} FPS "
+                     f"(x{stable['model_alone_after_over_before']}, the machine)")
     print("\n".join(lines))
 
 

@@ -87,6 +87,11 @@ def test_stability_runs_briefly_in_the_default_test_run(vgg16, layer):
 
     report = stability(vgg16, frames=40, warm_up=10, window=10, layer=layer)
     assert report["frames"] == 40 and report["first_fps"] > 0 and report["last_fps"] > 0
+    # The program's own CPU a frame in each window and the model alone around the run: what tells the program's
+    # drift from the machine's.
+    assert report["first_cpu_ms_per_frame"] > 0 and report["last_cpu_ms_per_frame"] > 0
+    assert report["model_alone_fps_before"] > 0 and report["model_alone_fps_after"] > 0
+    assert 0 < report["model_alone_after_over_before"] < 10
 
 
 def test_the_model_alone_is_timed_only_after_its_warm_up_time():
