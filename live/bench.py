@@ -319,8 +319,8 @@ def stability(loaded, frames: int = 3000, warm_up: int = 500, window: int = 500,
     A shared machine's speed drifts within such a run (the last 500 frames have come 1.32 times faster than the
     first here, with the same code), so two more figures help to tell the program's drift from the machine's:
     the CPU time per frame of each window (time the machine gives to another tenant is not in it, but a slower
-    cache or clock is), and the model alone, timed just before the run and just after it. Stats keep only the last `window` frames,
-    as in a live run, so that measuring adds no memory.
+    cache or clock is), and the model alone, timed just before the run and just after it. Stats keep only the
+    last `window` frames, as in a live run, so that measuring adds no memory.
     """
     from live.pipeline import Stats, Visualizer
     from live.sources import DemoSource
@@ -443,13 +443,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m live.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer frames and cases: under a minute on 2 cores")
     parser.add_argument("--frames", type=int, default=None, help="measured frames per case (after warm-up)")
-    parser.add_argument("--json", type=non_empty(Path), default=None, help="write every figure to this JSON file")
+    parser.add_argument("--json", type=non_empty(Path, path=True), default=None,
+                        help="write every figure to this JSON file")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"),
                         help="where the model runs (default: auto, the GPU when TensorFlow sees one)")
-    parser.add_argument("--model", type=non_empty(str), default=None,
+    parser.add_argument("--model", type=non_empty(str, path=True), default=None,
                         help="measure this model (a name, or a .keras / .h5 file) instead of the standard cases; "
                              "the lesson's way and the start-up time, which are about VGG16, are then left out")
-    parser.add_argument("--custom-objects", type=non_empty(Path), action="append", default=[], metavar="FILE.py",
+    parser.add_argument("--custom-objects", type=non_empty(Path, path=True), action="append", default=[],
+                        metavar="FILE.py",
                         help="with a model file: a Python file that defines its own layers (again for more)")
     parser.add_argument("--layer", type=non_empty(str), action="append", default=None,
                         help="with --model: a layer to measure (again for more; default: the first convolution)")

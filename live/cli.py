@@ -92,16 +92,35 @@ camera_size = _picture_size("camera size")
 input_size = _picture_size("model input size")
 
 
-def non_empty(convert):
+NAME_MAX_BYTES, PATH_MAX_BYTES = 255, 4095  # Linux's limits for one name in a path and for the whole path
+
+
+def non_empty(convert, path: bool = False):
     """An argparse type for a name or path that must not be empty: an empty one (an unset shell variable, as in
-    --output "$OUT") was read as the current folder, and --save-mosaics filled it with PNGs."""
+    --output "$OUT") was read as the current folder, and --save-mosaics filled it with PNGs. With `path`, a
+    file's name must also fit the file system (a stream URL is not checked), which the OS would otherwise say
+    wherever the path is first used, as an unexpected failure."""
     def parse(text: str):
         if not text.strip():
             raise argparse.ArgumentTypeError("it is empty (an unset shell variable?)")
+        if path and "://" not in text:
+            _check_fits(text)
         return convert(text)
 
     parse.__name__ = convert.__name__
     return parse
+
+
+def _check_fits(text: str) -> None:
+    longest = max(text.split(os.sep), key=lambda name: len(os.fsencode(name)))
+    size = len(os.fsencode(longest))
+    if size > NAME_MAX_BYTES:
+        shown = longest if len(longest) <= 40 else f"{longest[:20]}...{longest[-12:]}"
+        raise argparse.ArgumentTypeError(f"the name '{shown}' is {size} bytes long, more than the {NAME_MAX_BYTES} "
+                                         f"a file system allows for one name")
+    if len(os.fsencode(text)) > PATH_MAX_BYTES:
+        raise argparse.ArgumentTypeError(f"the path is {len(os.fsencode(text))} bytes long, more than the "
+                                         f"{PATH_MAX_BYTES} a file system allows")
 
 
 def versions() -> str:
@@ -144,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="run_live.py", description="Live CNN feature maps beside the camera picture.")
     add = parser.add_argument
-    add("--source", type=non_empty(str), nargs="+", default=None,
+    add("--source", type=non_empty(str, path=True), nargs="+", default=None,
         help="camera index or device, video file, image, a folder of images or a quoted pattern such as "
              "'photos/*.jpg' (a slideshow), stream URL, or 'demo' (default: camera 0, else the first other camera "
              "that gives pictures, else 'demo')")
@@ -155,10 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("--camera-size", type=camera_size, default=None, metavar="WxH",
         help="picture size to ask the camera for, such as 1280x720, 720p or 1080p (default: the camera's own, "
              "often 640x480); the size it gives is logged")
-    add("--model", type=non_empty(str), default="vgg16",
+    add("--model", type=non_empty(str, path=True), default="vgg16",
         help="a keras.applications name (vgg16, mobilenet_v2, resnet50, ...) or a .keras / .h5 file; layers of a "
              "model nested inside it are named base/layer (default: vgg16)")
-    add("--custom-objects", type=non_empty(Path), action="append", default=[], metavar="FILE.py",
+    add("--custom-objects", type=non_empty(Path, path=True), action="append", default=[], metavar="FILE.py",
         help="a Python file that defines the model file's own layers or functions; it is run before the model "
              "loads (again for more files)")
     add("--input-size", type=input_size, default=None, metavar="WxH",
@@ -187,14 +206,15 @@ def build_parser() -> argparse.ArgumentParser:
     add("--hide-text", action="store_true", help="start without the text over the camera picture (key t)")
     add("--device", default="auto", choices=("auto", "cpu", "gpu"), help="where the model runs (default: auto)")
     add("--headless", action="store_true", help="run without a window")
-    add("--output", type=non_empty(Path), default=None,
+    add("--output", type=non_empty(Path, path=True), default=None,
         help="record what the window shows to this .mp4 or .avi file (an existing one is kept: the recording then "
              "goes to NAME_1.mp4); headless, every frame of a video file")
     add("--max-frames", type=positive_int, default=None, help="stop after this many frames")
-    add("--save-mosaics", type=non_empty(Path), default=None, metavar="DIR",
+    add("--save-mosaics", type=non_empty(Path, path=True), default=None, metavar="DIR",
         help="write each mosaic as a lossless PNG (into a folder without earlier mosaics); every frame's from a "
              "video file")
-    add("--snapshot-dir", type=non_empty(Path), default=Path("snapshots"), help="folder for snapshots and recordings")
+    add("--snapshot-dir", type=non_empty(Path, path=True), default=Path("snapshots"),
+        help="folder for snapshots and recordings")
     add("--panel-height", type=panel_height_pixels, default=720,
         help="height of the window's pictures in pixels, 240 to 2160")
     add("--unpaced", action="store_true",
@@ -321,7 +341,7 @@ def share_host_cores(on_gpu: bool) -> None:
 
 
 def _check_outputs(config: Config) -> None:
-    from live.outputs import check_folder, check_writable
+    from live.outputs import check_folder, check_writable, make_folder
 
     if config.output is not None:
         if config.output.suffix.lower() not in (".mp4", ".avi"):
@@ -329,10 +349,7 @@ def _check_outputs(config: Config) -> None:
         check_writable(config.output, "--output")
     if config.save_mosaics is not None:
         check_folder(config.save_mosaics, "--save-mosaics")  # a file in its place, or a folder no file goes in
-        try:
-            config.save_mosaics.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"--save-mosaics '{config.save_mosaics}' cannot be created: {exc.strerror}") from None
+        make_folder(config.save_mosaics, "the --save-mosaics folder")
         check_writable(config.save_mosaics / "mosaic.png", "--save-mosaics")
         earlier = sorted(config.save_mosaics.glob("mosaic_*.png"))
         if earlier:

@@ -332,12 +332,12 @@ def save_png(path: Path, image: np.ndarray) -> None:
         raise OutputError(f"could not write '{path}': {exc.strerror or exc}") from exc
 
 
-def make_folder(folder: Path) -> None:
-    """The folder for snapshots and recordings, made where missing, or OutputError with the reason."""
+def make_folder(folder: Path, what: str = "the folder") -> None:
+    """A folder for snapshots, recordings or mosaics, made where missing, or OutputError with the reason."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"could not create the folder '{folder}': {exc.strerror or exc}") from exc
+        raise OutputError(f"could not create {what} '{folder}': {exc.strerror or exc}") from exc
 
 
 def save_snapshot(folder: Path, canvas: np.ndarray, activations_hwc: np.ndarray, info: dict,

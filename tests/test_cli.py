@@ -152,6 +152,13 @@ def test_no_display_runs_headless_with_a_message():
     (["--output", "out.gif"], 2, "use a .mp4 or .avi"),
     (["--save-mosaics", "/proc/mosaics"], 1, "--save-mosaics '/proc/mosaics': the folder '/proc' cannot be written"),
     (["--save-mosaics", "README.md"], 1, "'README.md' is a file, not a folder"),
+    (["--save-mosaics", "m" * 300], 2, "argument --save-mosaics: the name 'mmmmmmmmmmmmmmmmmmmm...mmmmmmmmmmmm' is "
+                                       "300 bytes long, more than the 255 a file system allows for one name"),
+    (["--output", f"/tmp/{'m' * 300}/out.mp4"], 2, "argument --output: the name 'mmm"),
+    (["--source", f"{'m' * 300}.mp4"], 2, "argument --source: the name 'mmm"),
+    (["--model", f"{'m' * 300}.keras"], 2, "argument --model: the name 'mmm"),
+    (["--snapshot-dir", "m" * 300], 2, "argument --snapshot-dir: the name 'mmm"),
+    (["--source", "/".join(["m" * 200] * 21)], 2, "the path is 4220 bytes long, more than the 4095"),
     (["--device", "gpu"], 2, "sees no GPU"),
     (["--camera-size", "big"], 2, "'big' is not a size: give WIDTHxHEIGHT, such as 1280x720, or 720p or 1080p"),
     (["--camera-size", "8x8"], 2, "8x8 is not a camera size: width and height must be 16 to 8192 pixels"),
