@@ -39,6 +39,7 @@ STILL_MAX_HW = (2160, 3840)  # a larger still image is scaled down once to fit: 
 SLIDE_SECONDS = 3.0  # how long a slideshow holds each image, unless --seconds-per-image says otherwise
 PATTERN_CHARS = "*?["  # a --source with these that names no file is a pattern of image files: 'photos/*.jpg'
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")  # named where a folder holds videos, not images
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm", ".pnm")
 HEIC_SUFFIXES = (".heic", ".heif")  # an iPhone's photos, unless set to "Most Compatible": OpenCV reads none
 HEIC_CONVERT = "JPEG or PNG first (on a Mac, Preview's File > Export; on Linux, heif-convert)"
 
@@ -167,6 +168,10 @@ class CaptureSource(FrameSource):
         if first is None:
             codec = self._codec()
             self.close()
+            if self.kind == "video" and Path(self.spec).suffix.lower() in IMAGE_SUFFIXES:
+                # OpenCV's reader of numbered images opens any such name; only its read fails
+                raise SourceError(f"'{self.spec}' could not be read as an image (is it truncated or corrupt, or "
+                                  f"another kind of file with an image's name?)")
             raise SourceError(f"{self} opened but gave no frame" + self._why_no_frame(codec))
         self._pending = [first]
         self.picture_hw = first.shape[:2]

@@ -310,6 +310,17 @@ def test_folder_text_file_and_truncated_video_fail_clearly(tmp_path):
         open_source(str(fake_png))
 
 
+@pytest.mark.parametrize("name", ["notes.jpg", "page.PNG", "scan.tif"])
+def test_a_file_named_as_an_image_that_is_none_is_called_an_image(tmp_path, name):
+    """OpenCV opens any file with an image's name as a sequence of numbered images and fails only at the read: it
+    was called a video, 'video notes.jpg opened but gave no frame'."""
+    text = tmp_path / name
+    text.write_text("hello")
+    with pytest.raises(SourceError, match=f"^'{text}' could not be read as an image \\(is it truncated or corrupt, "
+                                          f"or another kind of file with an image's name\\?\\)$"):
+        open_source(str(text))
+
+
 def test_a_stream_that_fails_at_once_says_why_not_that_it_timed_out():
     """A refused connection and a name that cannot be looked up (offline, or a typo) fail at once; they were
     reported as 'did not answer within 5 s'."""
