@@ -32,7 +32,7 @@ log = logging.getLogger("live.bench")
 STAGES = ("capture", "preprocess", "model", "tile", "compose", "display", "latency")
 STABILITY_MODEL_CALLS = (200, 1.0)  # the model alone before and after the long run (how the machine drifted):
 # 200 calls, or those made in a second
-MODEL_WARM_UP_S = 0.3  # calls of the model alone before it is timed, after its trace
+MODEL_WARM_UP_S = 0.3  # seconds of calls of the model alone after its trace, before it is timed
 CASES = [("vgg16", "block1_conv1"), ("vgg16", "block1_conv2"), ("vgg16", "block3_conv3"), ("mobilenet_v2", "Conv1")]
 
 
