@@ -438,11 +438,12 @@ def print_table(report: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from live.cli import non_empty
+    from live.cli import non_empty, positive_int
 
     parser = argparse.ArgumentParser(prog="python -m live.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer frames and cases: under a minute on 2 cores")
-    parser.add_argument("--frames", type=int, default=None, help="measured frames per case (after warm-up)")
+    parser.add_argument("--frames", type=positive_int, default=None,
+                        help="measured frames per case (after warm-up; at least 10 a turn)")
     parser.add_argument("--json", type=non_empty(Path, path=True), default=None,
                         help="write every figure to this JSON file")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"),

@@ -61,7 +61,9 @@ def test_bench_measures_the_users_own_model_and_layers(tmp_path):
                                           (["--custom-objects", "mine.py"], "go with --model"),
                                           (["--model", "vgg16", "--custom-objects", "mine.py"],
                                            "--custom-objects goes with a model file"),
-                                          (["--model", "vgg61"], "unknown model 'vgg61'")])
+                                          (["--model", "vgg61"], "unknown model 'vgg61'"),
+                                          (["--frames", "0"], "argument --frames: must be at least 1, got 0"),
+                                          (["--json", "j" * 300], "argument --json: the name 'jjj")])
 def test_bench_refuses_a_bad_choice_in_one_sentence(args, phrase):
     done = subprocess.run([sys.executable, "-m", "live.bench", "--quick", *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
