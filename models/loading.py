@@ -150,7 +150,7 @@ def check_choice(name: str, weights: str = "auto", preprocess: str = "auto", cus
         path = Path(name)
         if path.exists():
             raise ModelError(f"--model '{name}' is {_not_a_model(path)}")
-        if len(path.parts) > 1:
+        if len(path.parts) > 1 or path.suffix:  # no model's name has a folder or a dot in it: a file was meant
             raise ModelError(f"model file '{name}' does not exist")
         close = close_names(name)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""

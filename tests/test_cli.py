@@ -138,6 +138,7 @@ def test_no_display_runs_headless_with_a_message():
     (["--source", "9"], 1, "camera 9 could not be opened"),
     (["--source", "README.md"], 1, "not a video or image that OpenCV can read"),
     (["--model", "missing.keras"], 1, "model file 'missing.keras' does not exist"),
+    (["--model", "missing.pt"], 1, "model file 'missing.pt' does not exist"),  # was: unknown model, and 40 names
     (["--model", "vgg61"], 2, "unknown model 'vgg61'. Did you mean: vgg19, vgg16"),
     (["--layer", "block1_conv9"], 2, "has no layer 'block1_conv9'. Did you mean: block1_conv2, block1_conv1"),
     (["--layer", "block1_pool", "--page", "9"], 2, "--page 9 is past the last page"),
