@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -517,7 +518,10 @@ def _measure(args: argparse.Namespace) -> int:
         specs = CASES
     else:
         models[args.model] = _load(args.model, args.weights, tuple(args.custom_objects))
-        specs = [(args.model, models[args.model].layer(layer or models[args.model].default_layer).name)
+        listing = shlex.join(["python", "run_live.py", "--model", args.model,
+                              *[part for path in args.custom_objects for part in ("--custom-objects", str(path))],
+                              "--list-layers"])
+        specs = [(args.model, models[args.model].layer(layer or models[args.model].default_layer, listing).name)
                  for layer in args.layer or [None]]
     cases = [(m, layer, s) for m, layer in specs for s in ("demo", "video")]
     if args.quick:

@@ -57,8 +57,9 @@ class LoadedModel:
 
         return HostScaling.of(self.preprocess, self.input_hw)
 
-    def layer(self, name: str) -> FeatureLayer:
-        """The feature layer called `name`, or a LayerError that lists close names."""
+    def layer(self, name: str, listing: str = "--list-layers") -> FeatureLayer:
+        """The feature layer called `name`, or a LayerError that lists close names, or points to `listing`, the
+        command that lists them all."""
         for layer in self.layers:
             if layer.name == name:
                 return layer
@@ -69,14 +70,14 @@ class LoadedModel:
             exists = False
         if exists:
             raise LayerError(f"layer '{name}' does not give a 4-D feature map (height, width, channels); "
-                             f"try --list-layers")
+                             f"try {listing}")
         import difflib
 
         close = difflib.get_close_matches(name, [layer.name for layer in self.layers], n=4, cutoff=0.4)
-        hint = f" Did you mean: {', '.join(close)}?" if close else " See --list-layers."
+        hint = f" Did you mean: {', '.join(close)}?" if close else f" See {listing}."
         if name.strip().isdigit() and 1 <= int(name) <= len(self.stage_starts):  # a number, as the digit keys take
             stage = self.layers[self.stage_starts[int(name) - 1]].name
-            hint = (f" --layer takes a layer's name (see --list-layers); stage {int(name)}, which the key "
+            hint = (f" --layer takes a layer's name (see {listing}); stage {int(name)}, which the key "
                     f"{int(name)} jumps to, is {stage}.")
         raise LayerError(f"model '{self.name}' has no layer '{name}'.{hint}")
 

@@ -116,3 +116,14 @@ def test_the_model_alone_is_timed_only_after_its_warm_up_time():
     assert len(times) == 7
     timed_from = calls[-7]
     assert timed_from - calls[1] >= MODEL_WARM_UP_S  # calls[0] is the trace
+
+
+def test_an_unknown_layer_of_the_users_model_points_to_the_command_that_lists_them(tmp_path):
+    """The benchmark has no --list-layers: it said "See --list-layers", an option it refuses."""
+    model = tmp_path / "plain net.keras"  # a space, quoted in the command it gives
+    transfer_model(False).save(model)
+    done = subprocess.run([sys.executable, "-m", "live.bench", "--quick", "--model", str(model), "--layer", "zzz"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert f"no layer 'zzz'. See python run_live.py --model '{model}' --list-layers." in done.stderr
+    assert "Traceback" not in done.stderr
