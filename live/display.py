@@ -22,12 +22,20 @@ CROP_MARK = (230, 230, 230)  # the corners of the part of the picture the model 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 TEXT_SCALE, TEXT_SCALE_MIN = 0.55, 0.3  # OpenCV font scales of the text over the pictures
 HEAT_WEIGHT = 0.55
+MAX_PICTURE_ASPECT = 2.4  # width / height: a wider picture is scaled to this width (21:9 cinema fits; 16:9 is 1.78)
 
 
 def camera_panel_hw(frame_hw: tuple[int, int], panel_height: int) -> tuple[int, int]:
-    """(height, width) of the camera picture in the window: the frame scaled to the panel's height."""
+    """(height, width) of the camera picture in the window: the frame scaled to the panel's height, or, for a
+    picture wider than MAX_PICTURE_ASPECT (a phone's panorama), to that many panel heights wide, so that it
+    shows whole on black above and below. At the panel's height a 10:1 panorama made the window 7,200 pixels
+    wide, shrunk on screen until the mosaic was a strip, and a 200:1 one took 2 GB for its canvas."""
     frame_h, frame_w = frame_hw
-    return panel_height, max(1, round(frame_w * panel_height / frame_h))
+    width = max(1, round(frame_w * panel_height / frame_h))
+    widest = round(MAX_PICTURE_ASPECT * panel_height)
+    if width <= widest:
+        return panel_height, width
+    return max(1, round(frame_h * widest / frame_w)), widest
 
 
 def scale_camera(bgr: np.ndarray, panel_height: int, out: np.ndarray | None = None) -> np.ndarray:
@@ -61,7 +69,9 @@ class Composer:
         key = (frame_hw, layout)
         if key == self._key:
             return
-        height, self.camera_w = camera_panel_hw(frame_hw, self.panel_height)
+        height = self.panel_height
+        self.picture_h, self.camera_w = camera_panel_hw(frame_hw, height)
+        self.picture_y = (height - self.picture_h) // 2  # a panorama's picture sits in the middle of its panel
         self.mosaic_h, self.mosaic_w = layout.fit(height, max(height, round(height * layout.width / layout.height)))
         width = self.camera_w + SEPARATOR + self.mosaic_w
         if self.canvas is None or self.canvas.shape[:2] != (height, width):
@@ -89,7 +99,8 @@ class Composer:
         """
         self._prepare(bgr.shape[:2], layout)
         canvas = self.canvas
-        camera = canvas[:, :self.camera_w]
+        camera = canvas[self.picture_y:self.picture_y + self.picture_h, :self.camera_w]
+        self._clear_around(canvas)
         if picture is not None and picture.shape == camera.shape:
             np.copyto(camera, picture)
         else:
@@ -116,6 +127,18 @@ class Composer:
             self._draw_help(canvas, below=self._line * len(lines) + 8)
         return canvas
 
+    def _clear_around(self, canvas: np.ndarray) -> None:
+        """Black again where no picture is drawn each frame: above and below a panorama's picture, the strip
+        between the pictures and the mosaic panel's margins. Text and the help box, drawn over the canvas, reach
+        there (the help box is wider than a portrait photo's panel) and stayed after the help was hidden."""
+        y0, y1 = self.picture_y, self.picture_y + self.picture_h
+        canvas[:y0, :self.camera_w] = 0
+        canvas[y1:, :self.camera_w] = 0
+        canvas[:, self.camera_w:self.mosaic_x] = 0
+        canvas[:self.mosaic_y, self.mosaic_x:] = 0
+        canvas[self.mosaic_y + self.mosaic_h:, self.mosaic_x:] = 0
+        canvas[:, self.mosaic_x + self.mosaic_w:] = 0
+
     def tile_at(self, y: int, x: int) -> int | None:
         """The tile under canvas pixel (y, x), or None outside the mosaic or over a gap."""
         if self._key is None:
@@ -129,7 +152,7 @@ class Composer:
         """The model's crop of the frame, (top, bottom, left, right) in camera-panel pixels."""
         frame_h, frame_w = frame_hw
         top, left, bottom, right = crop_box or (0, 0, frame_h, frame_w)
-        sy, sx = self.panel_height / frame_h, self.camera_w / frame_w
+        sy, sx = self.picture_h / frame_h, self.camera_w / frame_w
         return int(top * sy), int(bottom * sy), int(left * sx), int(right * sx)
 
     def _mark_crop(self, camera, frame_hw, crop_box) -> None:

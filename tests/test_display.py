@@ -128,3 +128,58 @@ def test_the_help_stays_below_the_lines_of_text_where_it_fits():
         assert darkened.size and darkened.max() < panel_height, panel_height  # the whole box is on the picture
         if panel_height >= 360:
             assert darkened.min() > composer._line * len(lines), panel_height  # under the third line
+
+
+def test_the_camera_picture_is_at_most_2_4_panel_heights_wide():
+    """A 16:9 or 21:9 picture fills the panel's height; a wider one (a phone's panorama) is scaled to 2.4 panel
+    heights wide, whole, rather than made as wide as the panel's height would have it."""
+    from live.display import MAX_PICTURE_ASPECT, camera_panel_hw
+
+    assert MAX_PICTURE_ASPECT == 2.4
+    assert camera_panel_hw((480, 640), 720) == (720, 960)
+    assert camera_panel_hw((720, 1280), 720) == (720, 1280)
+    assert camera_panel_hw((1080, 2560), 720) == (720, 1707)  # 21:9
+    assert camera_panel_hw((1000, 4000), 720) == (432, 1728)  # 4:1
+    assert camera_panel_hw((50, 10000), 720) == (9, 1728)  # 200:1, which made a canvas of 144,000 pixels
+    assert camera_panel_hw((8000, 40), 720) == (720, 4)  # tall and thin: its own width
+
+
+def test_a_panorama_sits_whole_in_the_middle_of_its_panel_with_its_marks_and_focus():
+    from live.display import scale_camera
+    from live.preprocess import crop_box
+
+    layout, lut = MosaicLayout.for_count(4, 8, 8, 1), colormap_lut("gray")
+    panorama = np.zeros((100, 1000, 3), np.uint8)
+    panorama[..., 1] = 255
+    box = crop_box(panorama.shape[:2], (224, 224))  # the middle square: columns 450 to 550
+    composer = Composer(panel_height=240)
+    canvas = composer.compose(panorama, extraction(), layout, lut, [], crop_box=box).copy()
+    assert canvas.shape[:2] == (240, 576 + 8 + 239)
+    green = np.flatnonzero((canvas[:, :576] == (0, 255, 0)).all(axis=2).any(axis=1))
+    assert green.min() == 91 and green.max() == 91 + 58 - 1  # 58 rows high, centred: 91 black rows above
+    assert (canvas[:91, :576] == 0).all() and (canvas[91 + 58:, :576] == 0).all()
+    marked = np.flatnonzero((canvas[:, :576] == CROP_MARK).all(axis=2).any(axis=1))
+    assert marked.min() >= 91 and marked.max() < 91 + 58  # the crop's corners, on the picture
+    # Scaled by a worker, the picture is copied into the same place.
+    elsewhere = Composer(panel_height=240).compose(np.zeros_like(panorama), extraction(), layout, lut, [],
+                                                   crop_box=box, picture=scale_camera(panorama, 240))
+    assert np.array_equal(canvas, elsewhere)
+    # In focus, the channel's heat map covers the model's square of the picture, and nothing outside the picture.
+    focused = composer.compose(panorama, extraction(), layout, lut, [], focus_column=0, crop_box=box)
+    changed = np.argwhere((focused[:, :576] != canvas[:, :576]).any(axis=2))
+    assert changed[:, 0].min() >= 91 and changed[:, 0].max() < 91 + 58
+    assert changed[:, 1].min() >= 259 and changed[:, 1].max() <= 317  # 450/1000 and 550/1000 of 576
+
+
+def test_nothing_of_the_help_or_the_text_stays_after_them_beside_a_portrait_photo_or_a_panorama():
+    """The help box is wider than a portrait photo's panel: hidden again, its right end stayed in the strip
+    between the pictures. Over a panorama the text sits on black, which was never drawn again."""
+    layout, lut = MosaicLayout.for_count(4, 8, 8, 1), colormap_lut("gray")
+    for shape in ((800, 600), (1000, 400), (50, 10000)):
+        picture = np.full((*shape, 3), 128, np.uint8)
+        composer = Composer(panel_height=720)
+        before = composer.compose(picture, extraction(), layout, lut, ["vgg16"]).copy()
+        composer.compose(picture, extraction(), layout, lut, ["vgg16"], show_help=True)
+        composer.compose(picture, extraction(), layout, lut, ["vgg16 | 29.9 FPS", "a second line"], "a message")
+        after = composer.compose(picture, extraction(), layout, lut, ["vgg16"])
+        assert np.array_equal(before, after), shape
