@@ -430,7 +430,7 @@ def _list_layers(loaded, sized_by_source: bool = False) -> int:
     for index, layer in enumerate(loaded.layers):
         line = f"{layer.name:{width}} {str((layer.height, layer.width, layer.channels)):34} {layer.kind:{kinds}} "
         print((line + keys.get(index, "")).rstrip())
-    if sized_by_source and tuple(loaded.model.inputs[0].shape[1:3]) == (None, None):
+    if sized_by_source and loaded.takes_any_shape:
         from models.loading import input_for_picture
 
         height, width = loaded.input_hw

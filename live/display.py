@@ -137,7 +137,6 @@ class Composer:
         canvas[:, self.camera_w:self.mosaic_x] = 0
         canvas[:self.mosaic_y, self.mosaic_x:] = 0
         canvas[self.mosaic_y + self.mosaic_h:, self.mosaic_x:] = 0
-        canvas[:, self.mosaic_x + self.mosaic_w:] = 0
 
     def tile_at(self, y: int, x: int) -> int | None:
         """The tile under canvas pixel (y, x), or None outside the mosaic or over a gap."""

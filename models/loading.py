@@ -49,6 +49,12 @@ class LoadedModel:
         """(height, width, channels) of one input image."""
         return (*self.input_hw, self.input_channels)
 
+    @property
+    def takes_any_shape(self) -> bool:
+        """Both sides of its input left open (a fully convolutional model): a run gives it the shape of the
+        source's pictures, unless --input-size says otherwise."""
+        return tuple(self.model.inputs[0].shape[1:3]) == (None, None)
+
     @cached_property
     def host_scaling(self):
         """The preprocessing as a matrix OpenCV can apply on the host, or None (`live.preprocess.HostScaling`):
