@@ -8,10 +8,12 @@ import itertools
 import json
 import logging
 import os
+import queue
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -107,7 +109,9 @@ class Encoder:
     written in this process, any such end left the whole recording unplayable (an AVI lost its last frames).
 
     The child runs in a session of its own, so that Ctrl+C or a closed terminal reaches only this process,
-    which then finishes the recording in order. Encoding there also takes it off the main thread.
+    which then finishes the recording in order. A thread of this process feeds the pipe, so that the window
+    does not wait while the child encodes the frame before (31 ms at 1440 pixels high here, which held a
+    30 fps window to 24): at most one frame waits for it, and one is in the pipe, which a hard end loses.
     """
 
     def __init__(self):
@@ -124,6 +128,11 @@ class Encoder:
             raise OutputError(f"could not start the recording process: {exc.strerror or exc}") from exc
         with contextlib.suppress(OSError, AttributeError):  # a larger pipe: the child reads while this one goes on
             fcntl.fcntl(self._child.stdin.fileno(), fcntl.F_SETPIPE_SZ, 1024 * 1024)
+        self._waiting = queue.Queue(maxsize=1)  # (frame, copies) for the feeding thread; None ends it
+        self._free_frames = []  # frames written, to be filled again rather than allocated at each write
+        self._feeder = None
+        self._failed = None  # why the feeding thread stopped writing, said at the next write
+        self.frame_seconds = 0.0  # how long the child takes for one frame, on average lately
 
     def begin(self, path: Path, fourcc: str, fps: float, size_hw: tuple[int, int]) -> None:
         """Name the file and the frames' size; the child opens the file, or this raises OutputError."""
@@ -143,14 +152,41 @@ class Encoder:
                                   f"not open it for writing")
             raise OutputError(f"could not start recording to '{path}': its writer process ended "
                               f"(exit code {self._child.returncode})")
+        self._feeder = threading.Thread(target=self._feed, name="recording", daemon=True)
+        self._feeder.start()
 
-    def write(self, bgr: np.ndarray) -> None:
-        """Hand one (height, width, 3) uint8 frame of the file's size to the child."""
-        try:
-            self._child.stdin.write(np.ascontiguousarray(bgr).data)
-            self._child.stdin.flush()
-        except (BrokenPipeError, ValueError):
-            raise OutputError(self._failure()) from None
+    @property
+    def busy(self) -> bool:
+        """Whether a `write` now would wait for the frame before it to be taken."""
+        return self._waiting.full()
+
+    def write(self, bgr: np.ndarray, copies: int = 1) -> None:
+        """Hand `copies` copies of one (height, width, 3) uint8 frame of the file's size to the child; `bgr` is
+        copied, and may be drawn over as soon as this returns. Waits only while another frame is waiting."""
+        if self._failed:
+            raise OutputError(self._failed)
+        frame = self._free_frames.pop() if self._free_frames else np.empty(bgr.shape, np.uint8)
+        np.copyto(frame, bgr)
+        self._waiting.put((frame, copies))
+
+    def _feed(self) -> None:
+        """The feeding thread: each waiting frame into the pipe, timed; after a failure, frames are dropped
+        (so that `write` never waits for a thread that stopped) until `finish`."""
+        while (item := self._waiting.get()) is not None:
+            frame, copies = item
+            if not self._failed:
+                began = time.perf_counter()
+                try:
+                    for _ in range(copies):
+                        self._child.stdin.write(frame.data)
+                        self._child.stdin.flush()
+                except (BrokenPipeError, ValueError):
+                    self._failed = self._failure()
+                else:
+                    seconds = (time.perf_counter() - began) / copies  # the child's pace, once the pipe is full
+                    self.frame_seconds = 0.8 * self.frame_seconds + 0.2 * seconds if self.frame_seconds else seconds
+            if len(self._free_frames) < 2:
+                self._free_frames.append(frame)
 
     def _failure(self) -> str:
         self._child.wait()
@@ -159,7 +195,11 @@ class Encoder:
         return f"the process writing '{self.path}' ended (exit code {self._child.returncode})"
 
     def finish(self) -> bool:
-        """Close the pipe and wait for the child to finish the file; False if it did not end normally."""
+        """Write what is waiting, close the pipe and wait for the child to finish the file; False if it did not
+        end normally."""
+        if self._feeder is not None:
+            self._waiting.put(None)
+            self._feeder.join()
         with contextlib.suppress(BrokenPipeError, ValueError):
             self._child.stdin.close()
         try:
@@ -220,7 +260,9 @@ class Recorder:
     A real-time file is caught up by at most what its writer takes in 0.1 s, and not at all past a second
     behind: at large sizes the writing process encodes slower than the clock (2160-pixel pictures: 110 ms a
     frame here), and writing every missing frame would only put it further behind while the window waits.
-    The frames left out make the file play faster than it was seen, which is said once.
+    Nor does the window wait for a writer still busy with the canvas before: the new one is left out. The
+    frames left out make the file play faster than it was seen, which is said once. A file played at its own
+    rate, or rendered, keeps every canvas, and waits.
     """
 
     def __init__(self, path: Path, fps: float = RECORD_FPS, real_time: bool = False,
@@ -234,7 +276,6 @@ class Recorder:
         self._size = None
         self._start = None
         self._behind_said = False
-        self._frame_seconds = 0.0  # how long handing one frame to the writer takes, on average lately
         self.frames_written = 0
 
     def write(self, canvas: np.ndarray, new: bool = True) -> None:
@@ -255,14 +296,14 @@ class Recorder:
             return
         if self._free_bytes() < self.reserve_bytes:
             raise OutputError(f"the disk holding '{self.path}' is nearly full; recording stopped and the file kept")
+        if self.real_time and not (self.every_canvas and new) and self._encoder.busy:  # rather than wait for it
+            self._start += copies / self.fps
+            self._say_behind()
+            return
         if (height, width) != self._size:  # the canvas changed size, or is too wide: fit it to the file's frames
             canvas = letterbox(canvas, self._size)
-        began = time.perf_counter()
-        for _ in range(copies):
-            self._encoder.write(canvas)
-            self.frames_written += 1
-        seconds = (time.perf_counter() - began) / copies  # the writer's pace, once the pipe is full
-        self._frame_seconds = seconds if not self._frame_seconds else 0.8 * self._frame_seconds + 0.2 * seconds
+        self._encoder.write(canvas, copies)
+        self.frames_written += copies
         if not self.path.exists():
             raise OutputError(f"recording to '{self.path}' failed: the file disappeared")
 
@@ -275,16 +316,20 @@ class Recorder:
             log.debug("recording '%s': %.1f s the program stood still left out", self.path, (due - 1) / self.fps)
             self._start += (due - 1) / self.fps
             return 1
-        affordable = max(1, int(MAX_WRITE_SECONDS / self._frame_seconds)) if self._frame_seconds else due
+        pace = self._encoder.frame_seconds
+        affordable = max(1, int(MAX_WRITE_SECONDS / pace)) if pace else due
         if due > affordable:  # the writer is slower than the clock
             self._start += (due - affordable) / self.fps
             due = affordable
-            if not self._behind_said:
-                log.warning("the recording '%s' cannot keep up with %g fps at %dx%d: it plays faster than it was "
-                            "seen (a lower --panel-height records at full speed)", self.path, self.fps, self._size[1],
-                            self._size[0])
-                self._behind_said = True
+            self._say_behind()
         return due
+
+    def _say_behind(self) -> None:
+        if not self._behind_said:
+            log.warning("the recording '%s' cannot keep up with %g fps at %dx%d: it plays faster than it was seen "
+                        "(a lower --panel-height records at full speed)", self.path, self.fps, self._size[1],
+                        self._size[0])
+            self._behind_said = True
 
     def _free_bytes(self) -> int:
         try:
