@@ -265,26 +265,48 @@ def display_problem() -> str | None:
     return None
 
 
-def screen_hw() -> tuple[int, int] | None:
-    """(height, width) of the X screen, or None where it cannot be asked."""
+def monitors_yxhw() -> list[tuple[int, int, int, int]]:
+    """Each monitor of the X screen as (top, left, height, width), the primary one first; the whole screen where
+    the X server cannot list them (no RandR 1.5); [] where X cannot be asked. One X screen often spans two
+    monitors side by side, a laptop's and the projector's beside it: a window fitted to the whole straddled them."""
     try:
         from Xlib import display as xdisplay
 
         connection = xdisplay.Display()
-        screen = connection.screen()
-        size = (screen.height_in_pixels, screen.width_in_pixels)
-        connection.close()
-        return size
     except Exception:  # no python-xlib, or not X11: keep the canvas size
-        return None
+        return []
+    try:
+        screen = connection.screen()
+        try:
+            listed = sorted(screen.root.xrandr_get_monitors().monitors, key=lambda monitor: not monitor.primary)
+        except Exception:  # no RandR, or an older one
+            listed = []
+        found = [(monitor.y, monitor.x, monitor.height_in_pixels, monitor.width_in_pixels) for monitor in listed
+                 if monitor.height_in_pixels and monitor.width_in_pixels]
+        return found or [(0, 0, screen.height_in_pixels, screen.width_in_pixels)]
+    except Exception:
+        return []
+    finally:
+        connection.close()
 
 
-def fit_window(canvas_hw: tuple[int, int], screen: tuple[int, int] | None) -> tuple[int, int]:
-    """The window's (height, width): the canvas, shrunk with its aspect ratio kept to fit the screen."""
+def monitor_at(monitors: list[tuple[int, int, int, int]], point_yx: tuple[int, int] | None) -> tuple[int, int] | None:
+    """(height, width) of the monitor that holds `point_yx` (the window's centre), else of the first one (the
+    primary); None where there are none."""
+    if point_yx is not None:
+        y, x = point_yx
+        for top, left, height, width in monitors:
+            if top <= y < top + height and left <= x < left + width:
+                return height, width
+    return monitors[0][2:] if monitors else None
+
+
+def fit_window(canvas_hw: tuple[int, int], monitor_hw: tuple[int, int] | None) -> tuple[int, int]:
+    """The window's (height, width): the canvas, shrunk with its aspect ratio kept to fit the monitor."""
     height, width = canvas_hw
-    if screen is None:
+    if monitor_hw is None:
         return height, width
-    scale = min(1.0, 0.9 * screen[0] / height, 0.95 * screen[1] / width)
+    scale = min(1.0, 0.9 * monitor_hw[0] / height, 0.95 * monitor_hw[1] / width)
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
@@ -293,7 +315,7 @@ class Window:
 
     def __init__(self, title: str = "live feature maps", fullscreen: bool = False):
         self.title = title
-        self.screen = screen_hw()
+        self.monitors = monitors_yxhw()
         # FREERATIO: Qt stretches what it is given to the window, and is given the canvas on black of the window's
         # shape (_on_black), so nothing is stretched and no band of Qt's light gray shows around the picture.
         cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_FREERATIO | cv2.WINDOW_GUI_NORMAL)
@@ -331,7 +353,7 @@ class Window:
         --fullscreen set before the first picture, and resizing leaves fullscreen (a slideshow's portrait photo
         after a landscape one). Both were seen under Xvfb with a window manager (openbox)."""
         if self._sized != canvas.shape[:2] and not self.fullscreen:
-            height, width = fit_window(canvas.shape[:2], self.screen)
+            height, width = fit_window(canvas.shape[:2], monitor_at(self.monitors, self._centre_yx()))
             cv2.resizeWindow(self.title, width, height)
             self._sized = canvas.shape[:2]
         cv2.imshow(self.title, self._on_black(canvas))
@@ -340,6 +362,14 @@ class Window:
             if self.fullscreen:
                 self._apply_fullscreen()
         return self.poll()
+
+    def _centre_yx(self) -> tuple[int, int] | None:
+        """Where the window's middle is on the X screen, which says the monitor it is on; None if unknown."""
+        try:
+            x, y, width, height = cv2.getWindowImageRect(self.title)
+        except cv2.error:
+            return None
+        return y + height // 2, x + width // 2
 
     def _on_black(self, canvas: np.ndarray) -> np.ndarray:
         """The canvas centred on black of the window's shape, where the two differ: fullscreen, or a window

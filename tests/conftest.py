@@ -223,6 +223,64 @@ def xserver():
     server.wait(timeout=10)
 
 
+DUMMY_DRIVER = Path("/usr/lib/xorg/modules/drivers/dummy_drv.so")
+TWO_MONITORS_CONF = """
+Section "Device"
+    Identifier "card"
+    Driver "dummy"
+    VideoRam 64000
+EndSection
+Section "Monitor"
+    Identifier "monitor"
+    HorizSync 5.0 - 1000.0
+    VertRefresh 5.0 - 200.0
+    Modeline "3200x1080" 285.0 3200 3264 3352 3400 1080 1083 1093 1110
+EndSection
+Section "Screen"
+    Identifier "screen"
+    Device "card"
+    Monitor "monitor"
+    DefaultDepth 24
+    SubSection "Display"
+        Depth 24
+        Modes "3200x1080"
+    EndSubSection
+EndSection
+"""
+
+
+@pytest.fixture
+def two_monitors(tmp_path):
+    """An X server whose one screen spans two monitors, as a laptop (1920x1080, primary) with a projector
+    (1280x720) to its right gives it: Xorg's dummy driver, with the monitors set by xrandr (Xvfb has one). Skipped
+    where these are not installed (apt-get install xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils)."""
+    if shutil.which("Xorg") is None or shutil.which("xrandr") is None or not DUMMY_DRIVER.exists():
+        pytest.skip("Xorg's dummy driver or xrandr is not installed "
+                    "(apt-get install xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils)")
+    number = next(n for n in range(140, 160) if not Path(f"/tmp/.X11-unix/X{n}").exists()
+                  and not Path(f"/tmp/.X{n}-lock").exists())
+    display = f":{number}"
+    (tmp_path / "two.conf").write_text(TWO_MONITORS_CONF)
+    server = subprocess.Popen(["Xorg", display, "-noreset", "-nolisten", "tcp", "-config", str(tmp_path / "two.conf"),
+                               "-logfile", str(tmp_path / "xorg.log")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if Path(f"/tmp/.X11-unix/X{number}").exists() or server.poll() is not None:
+                break
+            time.sleep(0.05)
+        env = dict(os.environ, DISPLAY=display)
+        for monitor in ("*laptop 1920/508x1080/286+0+0 DUMMY0", "projector 1280/338x720/190+1920+0 none"):  # *: primary
+            subprocess.run(["xrandr", "--setmonitor", *monitor.split()], env=env, capture_output=True, timeout=10)
+        listed = subprocess.run(["xrandr", "--listmonitors"], env=env, capture_output=True, text=True, timeout=10)
+        if "Monitors: 2" not in listed.stdout:
+            pytest.skip(f"Xorg's dummy driver did not start with two monitors (see {tmp_path / 'xorg.log'})")
+        yield display
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 @pytest.fixture
 def managed_xserver():
     """An X server of its own with a window manager (openbox), as on a desktop: fullscreen is the window

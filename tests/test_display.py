@@ -1,12 +1,16 @@
-"""Composing the canvas and fitting the window to the screen, without a window."""
+"""Composing the canvas, and fitting the window to the monitor it is on."""
 
 import os
+import subprocess
+import sys
 
 import numpy as np
+import pytest
 
-from live.display import CROP_MARK, Composer, fit_window, screen_hw
+from live.display import CROP_MARK, Composer, fit_window, monitor_at, monitors_yxhw
 from live.extractor import Extraction
 from live.tiler import BACKGROUND, MosaicLayout, colormap_lut
+from tests.conftest import ROOT
 
 
 def extraction(count: int = 4, size: int = 8) -> Extraction:
@@ -74,7 +78,46 @@ def test_window_is_shrunk_to_fit_a_small_screen():
 
 def test_screen_size_from_the_x_server(xserver, monkeypatch):
     monkeypatch.setitem(os.environ, "DISPLAY", xserver)
-    assert screen_hw() == (1080, 1920)
+    assert monitors_yxhw() == [(0, 0, 1080, 1920)]
+    monkeypatch.setitem(os.environ, "DISPLAY", ":999")  # no such server: the canvas keeps its size
+    assert monitors_yxhw() == [] and monitor_at([], (10, 10)) is None
+
+
+WINDOW_ON = """
+import sys
+import cv2
+import numpy as np
+from live.display import Window
+window = Window("fit")
+if len(sys.argv) > 1:  # put where the user dragged it before the canvas is shown
+    cv2.moveWindow("fit", int(sys.argv[1]), int(sys.argv[2]))
+    cv2.waitKey(100)
+for _ in range(10):
+    window.show(np.zeros((720, 2008, 3), np.uint8))  # a 16:9 video beside its mosaic, at --panel-height 720
+    cv2.waitKey(20)
+print(*cv2.getWindowImageRect("fit"))
+"""
+
+
+@pytest.mark.parametrize("where, monitor_hw", [((), (1080, 1920)), (("2100", "40"), (720, 1280))])
+def test_a_window_is_fitted_to_the_monitor_it_is_on_not_to_the_whole_x_screen(two_monitors, where, monitor_hw):
+    """A laptop's screen and the projector beside it make one X screen 3200 pixels wide: a 16:9 video's window,
+    2008 wide, was fitted to that, and straddled the two on stage. It is fitted to the monitor it is on."""
+    env = dict(os.environ, DISPLAY=two_monitors, PYTHONPATH=str(ROOT))
+    shown = subprocess.run([sys.executable, "-c", WINDOW_ON, *where], env=env, capture_output=True, text=True,
+                           timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    x, y, width, height = map(int, shown.stdout.split())
+    assert (height, width) == fit_window((720, 2008), monitor_hw)
+    assert width <= 0.95 * monitor_hw[1] and abs(width / height - 2008 / 720) < 0.01
+
+
+def test_the_monitors_of_one_x_screen_are_listed_each(two_monitors, monkeypatch):
+    monkeypatch.setitem(os.environ, "DISPLAY", two_monitors)
+    monitors = monitors_yxhw()
+    assert monitors == [(0, 0, 1080, 1920), (0, 1920, 720, 1280)]  # the primary, the laptop's, first
+    assert monitor_at(monitors, (400, 2500)) == (720, 1280) and monitor_at(monitors, (400, 900)) == (1080, 1920)
+    assert monitor_at(monitors, None) == monitor_at(monitors, (-5, 4000)) == (1080, 1920)  # not known, or off all
 
 
 def test_overlay_text_is_blended_like_opencv_draws_it_on_a_darkened_band():
