@@ -270,7 +270,7 @@ class Visualizer:
         hover = self._hovered_tile(len(result.request.channels))
         if hover is not None:
             labels[hover] = f"channel {result.request.channels[hover]}"
-        inputs = (result.bgr, extraction, layout, lut, self._overlay_lines(result, hover), self._message(),
+        inputs = (result.bgr, extraction, layout, lut, self._overlay_lines(result, hover), self._message(result),
                   focus_column, crop_box(result.bgr.shape[:2], result.extractor.input_hw), labels, state.help,
                   result.picture)
         if self._composed is not None and all(map(_same, inputs, self._composed)):
@@ -335,11 +335,18 @@ class Visualizer:
         self._range, self._range_at = (text, key), now
         return text
 
-    def _message(self) -> str:
+    def _message(self, result: Result) -> str:
         """What the foot of the camera picture says: a lost or black camera for as long as it lasts, else the last
-        message for a few seconds."""
-        return self._lost_status or self._dark_notice or (self.message if time.monotonic() < self.message_until
-                                                          else "")
+        message for a few seconds, else a layer asked for and not shown yet."""
+        return (self._lost_status or self._dark_notice
+                or (self.message if time.monotonic() < self.message_until else "") or self._switching(result))
+
+    def _switching(self, result: Result) -> str:
+        """`switching to conv_7b_ac...` while a layer asked for with a key is still being built and traced (a
+        deep layer of a large model can take longer than the key's own message lasts), so that the key does not
+        seem to have been missed."""
+        asked = self.controls.layer_name
+        return "" if result.request.layer == asked else f"switching to {asked}..."
 
     def _watch_darkness(self, bgr: np.ndarray) -> None:
         """A camera whose picture stays black (a closed cover or privacy shutter, a presenter's most common "it

@@ -652,3 +652,51 @@ def test_a_frozen_video_steps_frame_by_frame(vgg16, tmp_path):
     held = seen[1][0]
     assert seen[2:] == [(held + 1, held + 1), (held, held), (held - 1, held - 1)], seen
     assert visualizer._overlay_lines(visualizer.last)[1] == f"FROZEN | frame {held - 1}"  # which frame is held
+
+
+def test_a_layer_slow_to_build_is_said_to_be_on_its_way(vgg16, monkeypatch):
+    """A deep layer of a large model can take longer to build and trace at its first use than the key's own
+    message lasts (`layer ... (N channels)`, 2 s): the window then says that the layer is on its way, until it
+    shows, rather than seem to have missed the key."""
+    from live.inference import Inference
+    from live.sources import DemoSource
+
+    original = Inference.extractor
+
+    def slow_for_new_layers(self, layer):
+        if layer not in self.extractors and layer != "block1_conv1":
+            time.sleep(3.0)  # as inception_resnet_v2's conv_7b_ac takes here
+        return original(self, layer)
+
+    monkeypatch.setattr(Inference, "extractor", slow_for_new_layers)
+    visualizer = Visualizer(Config(channels=8), DemoSource().open(), vgg16)
+    said = {}
+
+    def press():
+        try:
+            keys()
+        finally:
+            visualizer.stop.set()
+
+    def keys():
+        while visualizer.frames < 2:
+            time.sleep(0.01)
+        visualizer.apply(visualizer.controls.press(ord("n")))
+        time.sleep(0.1)
+        said["at once"] = visualizer._message(visualizer.last)
+        time.sleep(2.2)
+        said["the key's message gone"] = visualizer._message(visualizer.last)
+        deadline = time.monotonic() + 10
+        while visualizer.last.request.layer != "block1_conv2" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        said["shown"] = visualizer._message(visualizer.last)
+        visualizer.apply(visualizer.controls.press(ord("b")))  # built before: back within a frame or two
+        time.sleep(2.2)
+        said["back"] = (visualizer.last.request.layer, visualizer._message(visualizer.last))
+
+    presser = threading.Thread(target=press)
+    presser.start()
+    visualizer.run()
+    presser.join()
+    assert said == {"at once": "layer block1_conv2 (64 channels)",
+                    "the key's message gone": "switching to block1_conv2...", "shown": "", "back": ("block1_conv1", "")}
