@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 RECORD_FPS = 30.0
 MAX_CATCH_UP_SECONDS = 1.0  # a real-time recording further behind the clock than this moves the clock instead
 MAX_WRITE_SECONDS = 0.1  # and it writes no more missing frames at once than its writer takes in this time
+BEHIND_SAID_SECONDS = 0.5  # frames left out, in the file's time, before a recording is said to fall behind
 MP4_MAX_WIDTH = 8190  # OpenCV's MPEG-4 writer refuses frames 8192 pixels wide or more (measured)
 DISK_RESERVE_BYTES = 64 * 1024 * 1024  # stop recording while this much is still free, so the file can be finished
 
@@ -277,6 +278,7 @@ class Recorder:
         self._start = None
         self._behind_said = False
         self.frames_written = 0
+        self.frames_left_out = 0  # by a real-time recording, where its writer fell behind the clock
 
     def write(self, canvas: np.ndarray, new: bool = True) -> None:
         """Write `canvas` as often as it is due; `new` is False for a picture shown again (frozen, say), which
@@ -297,8 +299,7 @@ class Recorder:
         if self._free_bytes() < self.reserve_bytes:
             raise OutputError(f"the disk holding '{self.path}' is nearly full; recording stopped and the file kept")
         if self.real_time and not (self.every_canvas and new) and self._encoder.busy:  # rather than wait for it
-            self._start += copies / self.fps
-            self._say_behind()
+            self._leave_out(copies)
             return
         if (height, width) != self._size:  # the canvas changed size, or is too wide: fit it to the file's frames
             canvas = letterbox(canvas, self._size)
@@ -319,13 +320,16 @@ class Recorder:
         pace = self._encoder.frame_seconds
         affordable = max(1, int(MAX_WRITE_SECONDS / pace)) if pace else due
         if due > affordable:  # the writer is slower than the clock
-            self._start += (due - affordable) / self.fps
+            self._leave_out(due - affordable)
             due = affordable
-            self._say_behind()
         return due
 
-    def _say_behind(self) -> None:
-        if not self._behind_said:
+    def _leave_out(self, count: int) -> None:
+        """Move the clock past `count` frames the writer had no time for; said once they add up to half a
+        second, since a frame or two left out now and then (the writer descheduled a moment) shows in no file."""
+        self._start += count / self.fps
+        self.frames_left_out += count
+        if not self._behind_said and self.frames_left_out >= self.fps * BEHIND_SAID_SECONDS:
             log.warning("the recording '%s' cannot keep up with %g fps at %dx%d: it plays faster than it was seen "
                         "(a lower --panel-height records at full speed)", self.path, self.fps, self._size[1],
                         self._size[0])
@@ -346,7 +350,8 @@ class Recorder:
         if self._start is None:
             return True
         if finished:
-            log.info("recording saved: %s (%s)", self.path, counted(self.frames_written, "frame"))
+            left_out = f"; {self.frames_left_out} left out where its writer fell behind" if self.frames_left_out else ""
+            log.info("recording saved: %s (%s%s)", self.path, counted(self.frames_written, "frame"), left_out)
         else:
             log.warning("the recording '%s' could not be finished: its writing process was stopped", self.path)
         return finished
