@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 RECORD_FPS = 30.0
 MAX_CATCH_UP_SECONDS = 1.0  # a real-time recording further behind the clock than this moves the clock instead
 MAX_WRITE_SECONDS = 0.1  # and it writes no more missing frames at once than its writer takes in this time
+FINISH_SECONDS = 60.0  # the longest a program's end waits for its recording to be finished
 BEHIND_SAID_SECONDS = 0.5  # frames left out, in the file's time, before a recording is said to fall behind
 MP4_MAX_WIDTH = 8190  # OpenCV's MPEG-4 writer refuses frames 8192 pixels wide or more (measured)
 DISK_RESERVE_BYTES = 64 * 1024 * 1024  # stop recording while this much is still free, so the file can be finished
@@ -197,14 +198,20 @@ class Encoder:
 
     def finish(self) -> bool:
         """Write what is waiting, close the pipe and wait for the child to finish the file; False if it did not
-        end normally."""
+        end normally. Waits FINISH_SECONDS at most, so that a child that takes nothing more (stopped, or stuck
+        on a dead network disk) cannot keep the program from ending: it is left to finish the file itself."""
+        deadline = time.monotonic() + FINISH_SECONDS
         if self._feeder is not None:
-            self._waiting.put(None)
-            self._feeder.join()
+            with contextlib.suppress(queue.Full):
+                self._waiting.put(None, timeout=FINISH_SECONDS)
+            self._feeder.join(max(0.0, deadline - time.monotonic()))
+            if self._feeder.is_alive():
+                log.warning("the recording '%s' is still being finished in the background", self.path)
+                return True
         with contextlib.suppress(BrokenPipeError, ValueError):
             self._child.stdin.close()
         try:
-            return self._child.wait(timeout=60) == 0
+            return self._child.wait(timeout=max(0.0, deadline - time.monotonic())) == 0
         except subprocess.TimeoutExpired:
             log.warning("the recording '%s' is still being finished in the background", self.path)
             return True

@@ -347,3 +347,32 @@ def test_a_frame_or_two_left_out_now_and_then_is_not_called_falling_behind(tmp_p
     assert 1 <= recorder.frames_left_out < 15
     assert "cannot keep up" not in caplog.text
     assert "left out where its writer fell behind" in caplog.text
+
+
+def test_a_writing_process_that_takes_nothing_more_does_not_keep_the_program_from_ending(tmp_path, caplog,
+                                                                                        monkeypatch):
+    """Ctrl+C finishes a recording before the program ends; a writing process that has stopped taking frames
+    (stopped, or stuck on a dead network disk) is waited for FINISH_SECONDS (60) at most, then left to finish
+    the file itself."""
+    import os
+    import signal
+
+    import live.outputs
+
+    monkeypatch.setattr(live.outputs, "FINISH_SECONDS", 1.0)
+    big = np.tile(noisy_canvas(2), (3, 4, 1))  # 720x1280: more than the pipe holds
+    recorder = Recorder(tmp_path / "stuck.mp4", fps=30)
+    recorder.write(big)
+    child = recorder._encoder._child
+    os.kill(child.pid, signal.SIGSTOP)
+    try:
+        recorder.write(big)  # the feeding thread is now stuck in the pipe, and this one waits for it
+        began = time.monotonic()
+        with caplog.at_level("WARNING"):
+            recorder.close()
+        assert time.monotonic() - began < 5
+        assert "still being finished in the background" in caplog.text
+    finally:
+        child.kill()
+        os.kill(child.pid, signal.SIGCONT)
+        child.wait()
