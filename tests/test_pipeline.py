@@ -517,7 +517,7 @@ def test_a_black_camera_picture_is_said_while_it_lasts(vgg16, caplog, monkeypatc
     original = Visualizer._show
 
     def watched(self, result, new):
-        shown.append(self._message())
+        shown.append(self._message(result))
         return original(self, result, new)
 
     monkeypatch.setattr(Visualizer, "_show", watched)
