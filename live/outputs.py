@@ -182,7 +182,7 @@ class Encoder:
                     for _ in range(copies):
                         self._child.stdin.write(frame.data)
                         self._child.stdin.flush()
-                except (BrokenPipeError, ValueError):
+                except (OSError, ValueError):  # the child ended (a broken pipe), or the pipe was closed
                     self._failed = self._failure()
                 else:
                     seconds = (time.perf_counter() - began) / copies  # the child's pace, once the pipe is full
@@ -266,11 +266,12 @@ class Recorder:
     no new canvas is left out when two come within one frame's time.
 
     A real-time file is caught up by at most what its writer takes in 0.1 s, and not at all past a second
-    behind: at large sizes the writing process encodes slower than the clock (2160-pixel pictures: 110 ms a
+    behind: at large sizes the writing process encodes slower than the clock (2160-pixel pictures: 70 ms a
     frame here), and writing every missing frame would only put it further behind while the window waits.
     Nor does the window wait for a writer still busy with the canvas before: the new one is left out. The
-    frames left out make the file play faster than it was seen, which is said once. A file played at its own
-    rate, or rendered, keeps every canvas, and waits.
+    frames left out make the file play faster than it was seen, which is said once they add up to half a
+    second, and counted when the file is saved. A file played at its own rate, or rendered, keeps every
+    canvas, and waits.
     """
 
     def __init__(self, path: Path, fps: float = RECORD_FPS, real_time: bool = False,
