@@ -31,7 +31,7 @@ SAME_AS.update({code: SAME_AS[key] for code, key in {**WINDOWS_KEYS, **MACOS_KEY
 HELP = [
     ("n / b", "next / previous layer (or Right / Left, Page Down / Up)"),
     ("1 - 9", "stage 1-9: the first conv at each map size"),
-    ("] / [", "next / previous page of channels (or Down / Up)"),
+    ("] / [", "next / previous page of channels (or Down / Up, the wheel)"),
     (". / ,", "next / previous image of a slideshow, frame when frozen"),
     ("o", "order channels: by index / by mean activation"),
     ("click", "focus a channel (click again or Esc to leave)"),

@@ -22,6 +22,7 @@ CROP_MARK = (230, 230, 230)  # the corners of the part of the picture the model 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 TEXT_SCALE, TEXT_SCALE_MIN = 0.55, 0.3  # OpenCV font scales of the text over the pictures
 HEAT_WEIGHT = 0.55
+WHEEL_NOTCH = 120  # Qt's (and OpenCV's) mouse wheel delta for one notch
 MAX_PICTURE_ASPECT = 2.4  # width / height: a wider picture is scaled to this width (21:9 cinema fits; 16:9 is 1.78)
 
 
@@ -310,6 +311,13 @@ def fit_window(canvas_hw: tuple[int, int], monitor_hw: tuple[int, int] | None) -
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
+def wheel_notches(delta: int) -> tuple[int, int]:
+    """Whole notches in a sum of wheel deltas (up positive), and what is left over for the next: a touchpad
+    sends a notch in several smaller steps, and a step back the other way takes back what is left."""
+    notches = int(delta / WHEEL_NOTCH)  # towards zero, either way
+    return notches, delta - notches * WHEEL_NOTCH
+
+
 class Window:
     """The one OpenCV window: shows the canvas, returns key presses and left clicks, notices when it is closed."""
 
@@ -321,6 +329,7 @@ class Window:
         cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_FREERATIO | cv2.WINDOW_GUI_NORMAL)
         self.clicks: list[tuple[int, int]] = []
         self.pointer: tuple[int, int] | None = None
+        self._scrolled = 0  # the mouse wheel's turn not yet taken, in Qt's units: 120 a notch, up positive
         cv2.setMouseCallback(title, self._on_mouse)
         self._sized = None
         self._shown = False
@@ -334,6 +343,13 @@ class Window:
         self.pointer = (y, x)
         if event == cv2.EVENT_LBUTTONDOWN:
             self.clicks.append((y, x))
+        elif event == cv2.EVENT_MOUSEWHEEL:
+            self._scrolled += flags >> 16  # the wheel's delta, signed, in the flags' upper 16 bits
+
+    def take_scroll(self) -> int:
+        """Whole notches the mouse wheel turned since asked, up positive; a touchpad's smaller steps add up."""
+        notches, self._scrolled = wheel_notches(self._scrolled)
+        return notches
 
     def set_fullscreen(self, on: bool) -> None:
         self.fullscreen = on

@@ -396,6 +396,9 @@ class Visualizer:
         for y, x in self.window.clicks:
             actions += self.controls.click(self.composer.tile_at(y, x))
         self.window.clicks.clear()
+        notches = self.window.take_scroll()  # the wheel pages through the channels: down for the next page
+        for _ in range(abs(notches)):
+            actions += self.controls.press(ord("[" if notches > 0 else "]"))
         if "quit" in actions or self.window.closed():
             return True
         if actions:  # a new request only when something changed: a frozen frame is not recomputed for nothing

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from live.display import CROP_MARK, Composer, fit_window, monitor_at, monitors_yxhw
+from live.display import CROP_MARK, Composer, fit_window, monitor_at, monitors_yxhw, wheel_notches
 from live.extractor import Extraction
 from live.tiler import BACKGROUND, MosaicLayout, colormap_lut
 from tests.conftest import ROOT
@@ -226,3 +226,9 @@ def test_nothing_of_the_help_or_the_text_stays_after_them_beside_a_portrait_phot
         composer.compose(picture, extraction(), layout, lut, ["vgg16 | 29.9 FPS", "a second line"], "a message")
         after = composer.compose(picture, extraction(), layout, lut, ["vgg16"])
         assert np.array_equal(before, after), shape
+
+
+def test_the_wheel_turns_whole_notches_and_a_touchpad_s_small_steps_add_up():
+    assert wheel_notches(120) == (1, 0) and wheel_notches(-240) == (-2, 0)  # a mouse: 120 a notch
+    assert wheel_notches(40) == (0, 40) and wheel_notches(40 + 40 + 45) == (1, 5)  # a touchpad's steps
+    assert wheel_notches(-130) == (-1, -10) and wheel_notches(-10 + 30) == (0, 20)  # back the other way

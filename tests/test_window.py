@@ -102,6 +102,13 @@ class LiveWindow:
         subprocess.run(["xdotool", "mousemove", "--sync", str(x), str(y), "click", "1"], env=self.env, check=True)
         time.sleep(0.8)
 
+    def scroll(self, x: int, y: int, notches: int) -> None:
+        """Turn the mouse wheel over (x, y): up for notches > 0, as X sends it (buttons 4 and 5)."""
+        button = "4" if notches > 0 else "5"
+        subprocess.run(["xdotool", "mousemove", "--sync", str(x), str(y), "click", "--repeat", str(abs(notches)),
+                        "--delay", "100", button], env=self.env, check=True)
+        time.sleep(1.2)
+
     def quit(self) -> str:
         self.key("q", pause=0)
         try:
@@ -160,6 +167,9 @@ def test_keys_and_a_click_drive_the_real_window(xserver, tmp_path, vgg16):
         first = json.loads(first_snapshot.read_text())
         window.key("bracketright", pause=1.2)
         paged = json.loads(snap(window, folder).read_text())
+        x, y, width, height = window.geometry()
+        window.scroll(x + width - height // 2, y + height // 2, 1)  # the wheel up, over the mosaic: back a page
+        scrolled = json.loads(snap(window, folder).read_text())
         window.key("Next", pause=2.5)  # Page Down, as a presenter's remote sends it: the next layer, like n
         next_snapshot = snap(window, folder)
         next_layer = json.loads(next_snapshot.read_text())
@@ -186,6 +196,7 @@ def test_keys_and_a_click_drive_the_real_window(xserver, tmp_path, vgg16):
     np.testing.assert_allclose(np.load(first_snapshot.with_suffix(".npy")),
                                direct_feature_map(vgg16, "block2_conv2", model_input), rtol=1e-4, atol=1e-2)
     assert paged["page"] == 2 and paged["channels"] == list(range(64, 128))
+    assert scrolled["page"] == 1 and scrolled["channels"] == list(range(64))
     assert next_layer["layer"] == "block2_pool"
     assert np.load(next_snapshot.with_suffix('.npy')).shape == (56, 56, 128)
     assert next_stage["layer"] == "block5_conv1"  # 5: the first convolution at the fifth map size
