@@ -291,15 +291,16 @@ def monitors_yxhw() -> list[tuple[int, int, int, int]]:
         connection.close()
 
 
-def monitor_at(monitors: list[tuple[int, int, int, int]], point_yx: tuple[int, int] | None) -> tuple[int, int] | None:
-    """(height, width) of the monitor that holds `point_yx` (the window's centre), else of the first one (the
-    primary); None where there are none."""
+def monitor_at(monitors: list[tuple[int, int, int, int]],
+               point_yx: tuple[int, int] | None) -> tuple[int, int, int, int] | None:
+    """(top, left, height, width) of the monitor that holds `point_yx` (the window's centre), else of the first
+    one (the primary); None where there are none."""
     if point_yx is not None:
         y, x = point_yx
         for top, left, height, width in monitors:
             if top <= y < top + height and left <= x < left + width:
-                return height, width
-    return monitors[0][2:] if monitors else None
+                return top, left, height, width
+    return monitors[0] if monitors else None
 
 
 def fit_window(canvas_hw: tuple[int, int], monitor_hw: tuple[int, int] | None) -> tuple[int, int]:
@@ -332,6 +333,7 @@ class Window:
         self._scrolled = 0  # the mouse wheel's turn not yet taken, in Qt's units: 120 a notch, up positive
         cv2.setMouseCallback(title, self._on_mouse)
         self._sized = None
+        self._centred = False  # put in the middle of its monitor, once: after that, where the user puts it
         self._shown = False
         self.fullscreen = fullscreen  # applied once the window is on screen: Qt ignores it before
         self._black: np.ndarray | None = None  # the canvas centred on black of the window's shape, where they differ
@@ -369,8 +371,13 @@ class Window:
         --fullscreen set before the first picture, and resizing leaves fullscreen (a slideshow's portrait photo
         after a landscape one). Both were seen under Xvfb with a window manager (openbox)."""
         if self._sized != canvas.shape[:2] and not self.fullscreen:
-            height, width = fit_window(canvas.shape[:2], monitor_at(self.monitors, self._centre_yx()))
+            monitor = monitor_at(self.monitors, self._centre_yx())
+            height, width = fit_window(canvas.shape[:2], monitor[2:] if monitor else None)
             cv2.resizeWindow(self.title, width, height)
+            if monitor is not None and not self._centred:  # Qt's small first window, grown in place, met the edge
+                top, left, monitor_h, monitor_w = monitor
+                cv2.moveWindow(self.title, left + max(0, monitor_w - width) // 2, top + max(0, monitor_h - height) // 2)
+                self._centred = True
             self._sized = canvas.shape[:2]
         cv2.imshow(self.title, self._on_black(canvas))
         if not self._shown:

@@ -99,25 +99,29 @@ print(*cv2.getWindowImageRect("fit"))
 """
 
 
-@pytest.mark.parametrize("where, monitor_hw", [((), (1080, 1920)), (("2100", "40"), (720, 1280))])
-def test_a_window_is_fitted_to_the_monitor_it_is_on_not_to_the_whole_x_screen(two_monitors, where, monitor_hw):
+@pytest.mark.parametrize("where, monitor", [((), (0, 0, 1080, 1920)), (("2100", "40"), (0, 1920, 720, 1280))])
+def test_a_window_is_fitted_to_the_monitor_it_is_on_not_to_the_whole_x_screen(two_monitors, where, monitor):
     """A laptop's screen and the projector beside it make one X screen 3200 pixels wide: a 16:9 video's window,
-    2008 wide, was fitted to that, and straddled the two on stage. It is fitted to the monitor it is on."""
+    2008 wide, was fitted to that, and straddled the two on stage. It is fitted to the monitor it is on, and
+    put in its middle."""
     env = dict(os.environ, DISPLAY=two_monitors, PYTHONPATH=str(ROOT))
     shown = subprocess.run([sys.executable, "-c", WINDOW_ON, *where], env=env, capture_output=True, text=True,
                            timeout=60)
     assert shown.returncode == 0, shown.stderr
     x, y, width, height = map(int, shown.stdout.split())
-    assert (height, width) == fit_window((720, 2008), monitor_hw)
-    assert width <= 0.95 * monitor_hw[1] and abs(width / height - 2008 / 720) < 0.01
+    top, left, monitor_h, monitor_w = monitor
+    assert (height, width) == fit_window((720, 2008), (monitor_h, monitor_w))
+    assert width <= 0.95 * monitor_w and abs(width / height - 2008 / 720) < 0.01
+    assert abs(x - (left + (monitor_w - width) // 2)) <= 2 and abs(y - (top + (monitor_h - height) // 2)) <= 2
 
 
 def test_the_monitors_of_one_x_screen_are_listed_each(two_monitors, monkeypatch):
     monkeypatch.setitem(os.environ, "DISPLAY", two_monitors)
     monitors = monitors_yxhw()
     assert monitors == [(0, 0, 1080, 1920), (0, 1920, 720, 1280)]  # the primary, the laptop's, first
-    assert monitor_at(monitors, (400, 2500)) == (720, 1280) and monitor_at(monitors, (400, 900)) == (1080, 1920)
-    assert monitor_at(monitors, None) == monitor_at(monitors, (-5, 4000)) == (1080, 1920)  # not known, or off all
+    assert monitor_at(monitors, (400, 2500)) == (0, 1920, 720, 1280)
+    assert monitor_at(monitors, (400, 900)) == (0, 0, 1080, 1920)
+    assert monitor_at(monitors, None) == monitor_at(monitors, (-5, 4000)) == (0, 0, 1080, 1920)  # not known, or off all
 
 
 def test_overlay_text_is_blended_like_opencv_draws_it_on_a_darkened_band():
