@@ -22,6 +22,7 @@ CROP_MARK = (230, 230, 230)  # the corners of the part of the picture the model 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 TEXT_SCALE, TEXT_SCALE_MIN = 0.55, 0.3  # OpenCV font scales of the text over the pictures
 HEAT_WEIGHT = 0.55
+SETTLE_SECONDS = 0.5  # a window moved onto another monitor is fitted to it once it has stayed put this long
 WHEEL_NOTCH = 120  # Qt's (and OpenCV's) mouse wheel delta for one notch
 MAX_PICTURE_ASPECT = 2.4  # width / height: a wider picture is scaled to this width (21:9 cinema fits; 16:9 is 1.78)
 
@@ -334,6 +335,8 @@ class Window:
         cv2.setMouseCallback(title, self._on_mouse)
         self._sized = None
         self._centred = False  # put in the middle of its monitor, once: after that, where the user puts it
+        self._monitor = None  # the monitor it was last fitted to
+        self._moved = None  # (where, since when) while it is on another monitor than the one it was fitted to
         self._shown = False
         self.fullscreen = fullscreen  # applied once the window is on screen: Qt ignores it before
         self._black: np.ndarray | None = None  # the canvas centred on black of the window's shape, where they differ
@@ -378,13 +381,40 @@ class Window:
                 top, left, monitor_h, monitor_w = monitor
                 cv2.moveWindow(self.title, left + max(0, monitor_w - width) // 2, top + max(0, monitor_h - height) // 2)
                 self._centred = True
-            self._sized = canvas.shape[:2]
+            self._sized, self._monitor, self._moved = canvas.shape[:2], monitor, None
+        elif not self.fullscreen:
+            self._follow_monitor(canvas.shape[:2])
         cv2.imshow(self.title, self._on_black(canvas))
         if not self._shown:
             self._shown = True
             if self.fullscreen:
                 self._apply_fullscreen()
         return self.poll()
+
+    def _follow_monitor(self, canvas_hw: tuple[int, int]) -> None:
+        """A window moved onto another monitor (dragged from the laptop's screen onto the projector) is fitted to
+        that one, and kept on it, once it has stayed put for SETTLE_SECONDS: not while it is being dragged."""
+        try:
+            rect = tuple(cv2.getWindowImageRect(self.title))
+        except cv2.error:
+            return
+        x, y, width, height = rect
+        monitor = monitor_at(self.monitors, (y + height // 2, x + width // 2))
+        if monitor is None or monitor == self._monitor:
+            self._moved = None
+            return
+        now = time.monotonic()
+        if self._moved is None or self._moved[0] != rect:
+            self._moved = (rect, now)
+            return
+        if now - self._moved[1] < SETTLE_SECONDS:
+            return
+        top, left, monitor_h, monitor_w = monitor
+        height, width = fit_window(canvas_hw, (monitor_h, monitor_w))
+        cv2.resizeWindow(self.title, width, height)
+        cv2.moveWindow(self.title, min(max(x, left), left + monitor_w - width), min(max(y, top), top + monitor_h - height))
+        self._monitor, self._moved = monitor, None
+        log.debug("the window is on another monitor (%dx%d): fitted to it", monitor_w, monitor_h)
 
     def _centre_yx(self) -> tuple[int, int] | None:
         """Where the window's middle is on the X screen, which says the monitor it is on; None if unknown."""

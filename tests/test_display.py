@@ -115,6 +115,44 @@ def test_a_window_is_fitted_to_the_monitor_it_is_on_not_to_the_whole_x_screen(tw
     assert abs(x - (left + (monitor_w - width) // 2)) <= 2 and abs(y - (top + (monitor_h - height) // 2)) <= 2
 
 
+DRAGGED = """
+import time
+import cv2
+import numpy as np
+from live.display import SETTLE_SECONDS, Window
+window = Window("fit")
+canvas = np.zeros((720, 2008, 3), np.uint8)
+
+def shown_for(seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        window.show(canvas)
+        cv2.waitKey(20)
+    return " ".join(map(str, cv2.getWindowImageRect("fit")))
+
+print(shown_for(0.5))  # on the laptop's screen
+for x in (1400, 1800, 2100):  # dragged onto the projector
+    cv2.moveWindow("fit", x, 40)
+    print(shown_for(0.15))
+print(shown_for(SETTLE_SECONDS + 1))  # and left there
+"""
+
+
+def test_a_window_dragged_onto_the_projector_is_fitted_to_it_once_it_stays_there(two_monitors):
+    """Fitted to the laptop's screen, then dragged onto a smaller projector, the window hung over its edge
+    (on stage, over the laptop's screen beside it). It is fitted to the projector once it stays there, and not
+    resized while it is being dragged."""
+    env = dict(os.environ, DISPLAY=two_monitors, PYTHONPATH=str(ROOT))
+    shown = subprocess.run([sys.executable, "-c", DRAGGED], env=env, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    rects = [tuple(map(int, line.split())) for line in shown.stdout.split("\n") if line.strip()]
+    laptop_hw, projector_hw = fit_window((720, 2008), (1080, 1920)), fit_window((720, 2008), (720, 1280))
+    assert [(height, width) for _, _, width, height in rects[:4]] == [laptop_hw] * 4  # not while dragged
+    x, y, width, height = rects[-1]
+    assert (height, width) == projector_hw
+    assert 1920 <= x and x + width <= 3200 and 0 <= y and y + height <= 720  # on the projector, whole
+
+
 def test_the_monitors_of_one_x_screen_are_listed_each(two_monitors, monkeypatch):
     monkeypatch.setitem(os.environ, "DISPLAY", two_monitors)
     monitors = monitors_yxhw()
