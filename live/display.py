@@ -320,6 +320,14 @@ def wheel_notches(delta: int) -> tuple[int, int]:
     return notches, delta - notches * WHEEL_NOTCH
 
 
+def _centre_yx(rect: tuple[int, int, int, int] | None) -> tuple[int, int] | None:
+    """Where the middle of a window's (x, y, width, height) is, which says the monitor it is on."""
+    if rect is None:
+        return None
+    x, y, width, height = rect
+    return y + height // 2, x + width // 2
+
+
 class Window:
     """The one OpenCV window: shows the canvas, returns key presses and left clicks, notices when it is closed."""
 
@@ -373,8 +381,9 @@ class Window:
         Fullscreen is set once the window is on screen, and the window is not resized while fullscreen: Qt ignored
         --fullscreen set before the first picture, and resizing leaves fullscreen (a slideshow's portrait photo
         after a landscape one). Both were seen under Xvfb with a window manager (openbox)."""
+        rect = self._rect()
         if self._sized != canvas.shape[:2] and not self.fullscreen:
-            monitor = monitor_at(self.monitors, self._centre_yx())
+            monitor = monitor_at(self.monitors, _centre_yx(rect))
             height, width = fit_window(canvas.shape[:2], monitor[2:] if monitor else None)
             cv2.resizeWindow(self.title, width, height)
             if monitor is not None and not self._centred:  # Qt's small first window, grown in place, met the edge
@@ -382,57 +391,56 @@ class Window:
                 cv2.moveWindow(self.title, left + max(0, monitor_w - width) // 2, top + max(0, monitor_h - height) // 2)
                 self._centred = True
             self._sized, self._monitor, self._moved = canvas.shape[:2], monitor, None
-        elif not self.fullscreen:
-            self._follow_monitor(canvas.shape[:2])
-        cv2.imshow(self.title, self._on_black(canvas))
+            rect = self._rect()  # resized
+        elif not self.fullscreen and self._follow_monitor(canvas.shape[:2], rect):
+            rect = self._rect()
+        cv2.imshow(self.title, self._on_black(canvas, rect))
         if not self._shown:
             self._shown = True
             if self.fullscreen:
                 self._apply_fullscreen()
         return self.poll()
 
-    def _follow_monitor(self, canvas_hw: tuple[int, int]) -> None:
+    def _follow_monitor(self, canvas_hw: tuple[int, int], rect: tuple[int, int, int, int] | None) -> bool:
         """A window moved onto another monitor (dragged from the laptop's screen onto the projector) is fitted to
-        that one, and kept on it, once it has stayed put for SETTLE_SECONDS: not while it is being dragged."""
-        try:
-            rect = tuple(cv2.getWindowImageRect(self.title))
-        except cv2.error:
-            return
-        x, y, width, height = rect
-        monitor = monitor_at(self.monitors, (y + height // 2, x + width // 2))
+        that one, and kept on it, once it has stayed put for SETTLE_SECONDS: not while it is being dragged.
+        True when it was resized."""
+        monitor = monitor_at(self.monitors, _centre_yx(rect)) if rect is not None else None
         if monitor is None or monitor == self._monitor:
             self._moved = None
-            return
+            return False
         now = time.monotonic()
         if self._moved is None or self._moved[0] != rect:
             self._moved = (rect, now)
-            return
+            return False
         if now - self._moved[1] < SETTLE_SECONDS:
-            return
+            return False
+        x, y = rect[:2]
         top, left, monitor_h, monitor_w = monitor
         height, width = fit_window(canvas_hw, (monitor_h, monitor_w))
         cv2.resizeWindow(self.title, width, height)
-        cv2.moveWindow(self.title, min(max(x, left), left + monitor_w - width), min(max(y, top), top + monitor_h - height))
+        cv2.moveWindow(self.title, min(max(x, left), left + monitor_w - width),
+                       min(max(y, top), top + monitor_h - height))  # kept whole on that monitor
         self._monitor, self._moved = monitor, None
         log.debug("the window is on another monitor (%dx%d): fitted to it", monitor_w, monitor_h)
+        return True
 
-    def _centre_yx(self) -> tuple[int, int] | None:
-        """Where the window's middle is on the X screen, which says the monitor it is on; None if unknown."""
+    def _rect(self) -> tuple[int, int, int, int] | None:
+        """(x, y, width, height) of the window's picture on the X screen (the whole window, with FREERATIO);
+        None if Qt cannot say."""
         try:
-            x, y, width, height = cv2.getWindowImageRect(self.title)
+            return tuple(cv2.getWindowImageRect(self.title))
         except cv2.error:
             return None
-        return y + height // 2, x + width // 2
 
-    def _on_black(self, canvas: np.ndarray) -> np.ndarray:
+    def _on_black(self, canvas: np.ndarray, rect: tuple[int, int, int, int] | None) -> np.ndarray:
         """The canvas centred on black of the window's shape, where the two differ: fullscreen, or a window
         maximized or resized by hand. With Qt keeping the picture's shape itself, the rest was its light gray:
         bright bands above and below the picture on a projector."""
         self._offset = (0, 0)
-        try:
-            _, _, window_w, window_h = cv2.getWindowImageRect(self.title)  # the whole window, with FREERATIO
-        except cv2.error:
+        if rect is None:
             return canvas
+        _, _, window_w, window_h = rect
         canvas_h, canvas_w = canvas.shape[:2]
         if window_h <= 0 or window_w <= 0:
             return canvas
