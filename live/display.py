@@ -23,6 +23,7 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 TEXT_SCALE, TEXT_SCALE_MIN = 0.55, 0.3  # OpenCV font scales of the text over the pictures
 HEAT_WEIGHT = 0.55
 SETTLE_SECONDS = 0.5  # a window moved onto another monitor is fitted to it once it has stayed put this long
+MONITORS_SECONDS = 1.0  # the monitors are listed again this often: a projector plugged in during the run
 WHEEL_NOTCH = 120  # Qt's (and OpenCV's) mouse wheel delta for one notch
 MAX_PICTURE_ASPECT = 2.4  # width / height: a wider picture is scaled to this width (21:9 cinema fits; 16:9 is 1.78)
 
@@ -267,15 +268,23 @@ def display_problem() -> str | None:
     return None
 
 
-def monitors_yxhw() -> list[tuple[int, int, int, int]]:
-    """Each monitor of the X screen as (top, left, height, width), the primary one first; the whole screen where
-    the X server cannot list them (no RandR 1.5); [] where X cannot be asked. One X screen often spans two
-    monitors side by side, a laptop's and the projector's beside it: a window fitted to the whole straddled them."""
+def _x_connection():
+    """A connection to the X server of $DISPLAY, or None where there is none (or no python-xlib)."""
     try:
         from Xlib import display as xdisplay
 
-        connection = xdisplay.Display()
-    except Exception:  # no python-xlib, or not X11: keep the canvas size
+        return xdisplay.Display()
+    except Exception:  # no python-xlib, or not X11
+        return None
+
+
+def monitors_yxhw(connection=None) -> list[tuple[int, int, int, int]]:
+    """Each monitor of the X screen as (top, left, height, width), the primary one first; the whole screen where
+    the X server cannot list them (no RandR 1.5); [] where X cannot be asked. One X screen often spans two
+    monitors side by side, a laptop's and the projector's beside it: a window fitted to the whole straddled them.
+    Asked over `connection` where one is given, else over one of its own (15 to 30 ms to open, here)."""
+    own = connection is None
+    if own and (connection := _x_connection()) is None:
         return []
     try:
         screen = connection.screen()
@@ -289,7 +298,38 @@ def monitors_yxhw() -> list[tuple[int, int, int, int]]:
     except Exception:
         return []
     finally:
-        connection.close()
+        if own:
+            connection.close()
+
+
+class Monitors:
+    """The monitors, as monitors_yxhw gives them, listed again every MONITORS_SECONDS over a connection kept open
+    (0.1 ms a listing): a projector plugged in after the start, or the laptop's screen set to a lower resolution
+    to mirror onto one, is then followed rather than the window kept to the monitors there were at the start."""
+
+    def __init__(self):
+        self._connection = _x_connection()
+        self.listed = monitors_yxhw(self._connection) if self._connection is not None else []
+        self._at = time.monotonic()
+
+    def now(self) -> list[tuple[int, int, int, int]]:
+        if self._connection is not None and time.monotonic() - self._at >= MONITORS_SECONDS:
+            listed = monitors_yxhw(self._connection)
+            if not listed:  # the X server went away: keep what was known
+                self.close()
+            elif listed != self.listed:
+                log.debug("the monitors changed: %s", listed)
+                self.listed = listed
+            self._at = time.monotonic()
+        return self.listed
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except Exception:
+                pass
+            self._connection = None
 
 
 def monitor_at(monitors: list[tuple[int, int, int, int]],
@@ -333,7 +373,7 @@ class Window:
 
     def __init__(self, title: str = "live feature maps", fullscreen: bool = False):
         self.title = title
-        self.monitors = monitors_yxhw()
+        self.monitors = Monitors()
         # FREERATIO: Qt stretches what it is given to the window, and is given the canvas on black of the window's
         # shape (_on_black), so nothing is stretched and no band of Qt's light gray shows around the picture.
         cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_FREERATIO | cv2.WINDOW_GUI_NORMAL)
@@ -383,7 +423,7 @@ class Window:
         after a landscape one). Both were seen under Xvfb with a window manager (openbox)."""
         rect = self._rect()
         if self._sized != canvas.shape[:2] and not self.fullscreen:
-            monitor = monitor_at(self.monitors, _centre_yx(rect))
+            monitor = monitor_at(self.monitors.now(), _centre_yx(rect))
             height, width = fit_window(canvas.shape[:2], monitor[2:] if monitor else None)
             cv2.resizeWindow(self.title, width, height)
             if monitor is not None and not self._centred:  # Qt's small first window, grown in place, met the edge
@@ -402,10 +442,10 @@ class Window:
         return self.poll()
 
     def _follow_monitor(self, canvas_hw: tuple[int, int], rect: tuple[int, int, int, int] | None) -> bool:
-        """A window moved onto another monitor (dragged from the laptop's screen onto the projector) is fitted to
-        that one, and kept on it, once it has stayed put for SETTLE_SECONDS: not while it is being dragged.
-        True when it was resized."""
-        monitor = monitor_at(self.monitors, _centre_yx(rect)) if rect is not None else None
+        """A window moved onto another monitor (dragged from the laptop's screen onto the projector), or whose
+        monitor changed under it (a lower resolution, to mirror onto a projector), is fitted to that one, and kept
+        on it, once it has stayed put for SETTLE_SECONDS: not while it is being dragged. True when it was resized."""
+        monitor = monitor_at(self.monitors.now(), _centre_yx(rect)) if rect is not None else None
         if monitor is None or monitor == self._monitor:
             self._moved = None
             return False
@@ -469,6 +509,7 @@ class Window:
             return True
 
     def close(self) -> None:
+        self.monitors.close()
         try:
             cv2.destroyWindow(self.title)
             cv2.waitKeyEx(1)

@@ -115,11 +115,13 @@ def test_a_window_is_fitted_to_the_monitor_it_is_on_not_to_the_whole_x_screen(tw
     assert abs(x - (left + (monitor_w - width) // 2)) <= 2 and abs(y - (top + (monitor_h - height) // 2)) <= 2
 
 
-DRAGGED = """
+SHOWN_FOR = """
+import subprocess
+import sys
 import time
 import cv2
 import numpy as np
-from live.display import SETTLE_SECONDS, Window
+from live.display import MONITORS_SECONDS, SETTLE_SECONDS, Window
 window = Window("fit")
 canvas = np.zeros((720, 2008, 3), np.uint8)
 
@@ -129,7 +131,9 @@ def shown_for(seconds):
         window.show(canvas)
         cv2.waitKey(20)
     return " ".join(map(str, cv2.getWindowImageRect("fit")))
+"""
 
+DRAGGED = SHOWN_FOR + """
 print(shown_for(0.5))  # on the laptop's screen
 for x in (1400, 1800, 2100):  # dragged onto the projector
     cv2.moveWindow("fit", x, 40)
@@ -151,6 +155,39 @@ def test_a_window_dragged_onto_the_projector_is_fitted_to_it_once_it_stays_there
     x, y, width, height = rects[-1]
     assert (height, width) == projector_hw
     assert 1920 <= x and x + width <= 3200 and 0 <= y and y + height <= 720  # on the projector, whole
+
+
+CHANGED = SHOWN_FOR + """
+def xrandr(*args):
+    subprocess.run(["xrandr", *args], check=True, capture_output=True, timeout=10)
+
+print(shown_for(0.5))  # on the laptop's screen, the only monitor at the start
+if sys.argv[1] == "plugged":  # a projector plugged in beside the laptop, and the window dragged onto it
+    xrandr("--setmonitor", "projector", "1280/338x720/190+1920+0", "none")
+    cv2.moveWindow("fit", 2100, 40)
+else:  # the laptop's screen set to the projector's 1024x768, to mirror onto it
+    xrandr("--delmonitor", "laptop")
+    xrandr("--setmonitor", "*laptop", "1024/270x768/203+0+0", "DUMMY0")
+print(shown_for(MONITORS_SECONDS + SETTLE_SECONDS + 1))
+"""
+
+
+@pytest.mark.parametrize("change, monitor", [("plugged", (0, 1920, 720, 1280)), ("mirrored", (0, 0, 768, 1024))])
+def test_a_monitor_plugged_in_or_changed_during_the_run_is_followed(two_monitors, change, monitor):
+    """The monitors were listed once, when the window opened: a presenter who started the program on the laptop
+    alone, then plugged in the projector and dragged the window onto it, got the laptop's size there, over the
+    projector's edge; a laptop screen set to 1024x768 to mirror onto a projector kept a window too wide for it."""
+    env = dict(os.environ, DISPLAY=two_monitors, PYTHONPATH=str(ROOT))
+    subprocess.run(["xrandr", "--delmonitor", "projector"], env=env, check=True, capture_output=True, timeout=10)
+    shown = subprocess.run([sys.executable, "-c", CHANGED, change], env=env, capture_output=True, text=True,
+                           timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    before, after = [tuple(map(int, line.split())) for line in shown.stdout.split("\n") if line.strip()]
+    assert (before[3], before[2]) == fit_window((720, 2008), (1080, 1920))
+    x, y, width, height = after
+    top, left, monitor_h, monitor_w = monitor
+    assert (height, width) == fit_window((720, 2008), (monitor_h, monitor_w))
+    assert left <= x and x + width <= left + monitor_w and top <= y and y + height <= top + monitor_h  # whole on it
 
 
 def test_the_monitors_of_one_x_screen_are_listed_each(two_monitors, monkeypatch):
