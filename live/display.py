@@ -24,6 +24,7 @@ TEXT_SCALE, TEXT_SCALE_MIN = 0.55, 0.3  # OpenCV font scales of the text over th
 HEAT_WEIGHT = 0.55
 SETTLE_SECONDS = 0.5  # a window moved onto another monitor is fitted to it once it has stayed put this long
 MONITORS_SECONDS = 1.0  # the monitors are listed again this often: a projector plugged in during the run
+AWAKE_SECONDS = 10.0  # while the window shows moving pictures, the X server's idle clock is reset this often
 WHEEL_NOTCH = 120  # Qt's (and OpenCV's) mouse wheel delta for one notch
 MAX_PICTURE_ASPECT = 2.4  # width / height: a wider picture is scaled to this width (21:9 cinema fits; 16:9 is 1.78)
 
@@ -302,26 +303,42 @@ def monitors_yxhw(connection=None) -> list[tuple[int, int, int, int]]:
             connection.close()
 
 
-class Monitors:
-    """The monitors, as monitors_yxhw gives them, listed again every MONITORS_SECONDS over a connection kept open
-    (0.1 ms a listing): a projector plugged in after the start, or the laptop's screen set to a lower resolution
-    to mirror onto one, is then followed rather than the window kept to the monitors there were at the start."""
+class XScreen:
+    """What the window needs of the X server, over one connection kept open: the monitors, listed again every
+    MONITORS_SECONDS (0.1 ms a listing, against 15 to 30 ms to connect), so that a projector plugged in after the
+    start, or the laptop's screen set to a lower resolution to mirror onto one, is followed; and the screen kept
+    awake while the pictures move."""
 
     def __init__(self):
         self._connection = _x_connection()
-        self.listed = monitors_yxhw(self._connection) if self._connection is not None else []
-        self._at = time.monotonic()
+        self.monitors = monitors_yxhw(self._connection) if self._connection is not None else []
+        self._listed_at = self._awake_at = time.monotonic()
 
-    def now(self) -> list[tuple[int, int, int, int]]:
-        if self._connection is not None and time.monotonic() - self._at >= MONITORS_SECONDS:
+    def monitors_now(self) -> list[tuple[int, int, int, int]]:
+        if self._connection is not None and time.monotonic() - self._listed_at >= MONITORS_SECONDS:
             listed = monitors_yxhw(self._connection)
             if not listed:  # the X server went away: keep what was known
                 self.close()
-            elif listed != self.listed:
+            elif listed != self.monitors:
                 log.debug("the monitors changed: %s", listed)
-                self.listed = listed
-            self._at = time.monotonic()
-        return self.listed
+                self.monitors = listed
+            self._listed_at = time.monotonic()
+        return self.monitors
+
+    def keep_awake(self) -> None:
+        """Reset the X server's idle clock, at most every AWAKE_SECONDS, as a video player does while it plays
+        (mpv every 10 s): a presenter talking in front of the camera touches nothing for minutes, and the screen
+        saver or the monitor's power saving blanked the demo. Under Wayland the desktop does not see it."""
+        if self._connection is None or time.monotonic() - self._awake_at < AWAKE_SECONDS:
+            return
+        try:
+            from Xlib import X
+
+            self._connection.force_screen_saver(X.ScreenSaverReset)
+            self._connection.flush()
+        except Exception:  # the X server went away
+            self.close()
+        self._awake_at = time.monotonic()
 
     def close(self) -> None:
         if self._connection is not None:
@@ -373,7 +390,7 @@ class Window:
 
     def __init__(self, title: str = "live feature maps", fullscreen: bool = False):
         self.title = title
-        self.monitors = Monitors()
+        self.screen = XScreen()
         # FREERATIO: Qt stretches what it is given to the window, and is given the canvas on black of the window's
         # shape (_on_black), so nothing is stretched and no band of Qt's light gray shows around the picture.
         cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_FREERATIO | cv2.WINDOW_GUI_NORMAL)
@@ -416,14 +433,14 @@ class Window:
             self._sized = None  # a window again: sized to the canvas at the next show
 
     def show(self, canvas: np.ndarray) -> int:
-        """Show the canvas; return the key pressed meanwhile (-1 for none).
+        """Show the canvas; return the key pressed meanwhile (-1 for none). The screen is kept awake meanwhile.
 
         Fullscreen is set once the window is on screen, and the window is not resized while fullscreen: Qt ignored
         --fullscreen set before the first picture, and resizing leaves fullscreen (a slideshow's portrait photo
         after a landscape one). Both were seen under Xvfb with a window manager (openbox)."""
         rect = self._rect()
         if self._sized != canvas.shape[:2] and not self.fullscreen:
-            monitor = monitor_at(self.monitors.now(), _centre_yx(rect))
+            monitor = monitor_at(self.screen.monitors_now(), _centre_yx(rect))
             height, width = fit_window(canvas.shape[:2], monitor[2:] if monitor else None)
             cv2.resizeWindow(self.title, width, height)
             if monitor is not None and not self._centred:  # Qt's small first window, grown in place, met the edge
@@ -435,6 +452,7 @@ class Window:
         elif not self.fullscreen and self._follow_monitor(canvas.shape[:2], rect):
             rect = self._rect()
         cv2.imshow(self.title, self._on_black(canvas, rect))
+        self.screen.keep_awake()  # a picture shown: new frames, or a key's change (frozen or at its end, poll() only)
         if not self._shown:
             self._shown = True
             if self.fullscreen:
@@ -445,7 +463,7 @@ class Window:
         """A window moved onto another monitor (dragged from the laptop's screen onto the projector), or whose
         monitor changed under it (a lower resolution, to mirror onto a projector), is fitted to that one, and kept
         on it, once it has stayed put for SETTLE_SECONDS: not while it is being dragged. True when it was resized."""
-        monitor = monitor_at(self.monitors.now(), _centre_yx(rect)) if rect is not None else None
+        monitor = monitor_at(self.screen.monitors_now(), _centre_yx(rect)) if rect is not None else None
         if monitor is None or monitor == self._monitor:
             self._moved = None
             return False
@@ -509,7 +527,7 @@ class Window:
             return True
 
     def close(self) -> None:
-        self.monitors.close()
+        self.screen.close()
         try:
             cv2.destroyWindow(self.title)
             cv2.waitKeyEx(1)
