@@ -341,12 +341,13 @@ def share_host_cores(on_gpu: bool) -> None:
 
 
 def _check_outputs(config: Config) -> None:
-    from live.outputs import check_folder, check_writable, make_folder
+    from live.outputs import check_folder, check_room, check_writable, make_folder
 
     if config.output is not None:
         if config.output.suffix.lower() not in (".mp4", ".avi"):
             raise UsageError(f"--output '{config.output}': use a .mp4 or .avi file name")
         check_writable(config.output, "--output")
+        check_room(config.output.parent, f"--output '{config.output}'")
     if config.save_mosaics is not None:
         check_folder(config.save_mosaics, "--save-mosaics")  # a file in its place, or a folder no file goes in
         make_folder(config.save_mosaics, "the --save-mosaics folder")
@@ -360,12 +361,17 @@ def _check_outputs(config: Config) -> None:
 
 def _check_snapshot_dir(folder: Path) -> None:
     """A folder where the keys s and r cannot save is said at the start, not found out on stage."""
-    from live.outputs import check_folder
+    from live.outputs import check_folder, check_room
 
     try:
         check_folder(folder, "--snapshot-dir")
     except OutputError as exc:
         log.warning("%s: the keys s and r will not be able to save there", exc)
+        return
+    try:
+        check_room(folder, f"--snapshot-dir '{folder}'")
+    except OutputError as exc:
+        log.warning("%s: the key r will not be able to record there (s saves snapshots)", exc)
 
 
 class _Stopper:

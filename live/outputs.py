@@ -50,7 +50,7 @@ def check_writable(path: Path, what: str) -> None:
 def check_folder(folder: Path, what: str) -> None:
     """Fail now, with a sentence, if `folder` cannot be made or written later: its nearest existing part is
     tried, since the folder itself is made only when something is saved."""
-    existing = next(part for part in (folder, *folder.parents) if part.exists())
+    existing = _existing_part(folder)
     if not existing.is_dir():
         raise OutputError(f"{what} '{folder}': '{existing}' is a file, not a folder")
     _try_writing(existing, f"{what} '{folder}'")
@@ -64,6 +64,28 @@ def _try_writing(folder: Path, subject: str) -> None:
     except OSError as exc:  # ENOENT: a folder such as /proc, where no file can be made
         reason = "" if exc.errno == errno.ENOENT else f" ({exc.strerror or exc})"
         raise OutputError(f"{subject}: the folder '{folder}' cannot be written{reason}") from None
+
+
+def _free_bytes(folder: Path) -> int:
+    """Bytes free for a user in `folder`'s file system (statvfs's f_bavail, on every system); 0 if unknown."""
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return 0
+
+
+def _existing_part(path: Path) -> Path:
+    """`path`, or the nearest folder above it that exists: what is there to be tried before it is made."""
+    return next((part for part in (path, *path.parents) if part.exists()), Path("."))
+
+
+def check_room(folder: Path, subject: str) -> None:
+    """Fail now, with a sentence, where a recording into `folder` (made later, if need be) would stop at its first
+    frame: a recording stops while DISK_RESERVE_BYTES are still free, so that its file can be finished."""
+    free = _free_bytes(_existing_part(folder))
+    if free < DISK_RESERVE_BYTES:
+        raise OutputError(f"{subject}: its disk has {_megabytes(free)} free, and a recording stops while "
+                          f"{_megabytes(DISK_RESERVE_BYTES)} are still free, so that its file can be finished")
 
 
 def free_path(path: Path) -> Path:
@@ -98,6 +120,19 @@ def _file_size_hw(path: Path, size_hw: tuple[int, int]) -> tuple[int, int]:
     if path.suffix.lower() != ".mp4" or width <= MP4_MAX_WIDTH:
         return size_hw
     return max(2, round(height * MP4_MAX_WIDTH / width)), MP4_MAX_WIDTH
+
+
+def _plays(path: Path) -> bool:
+    """Whether OpenCV reads a first frame from the video file at `path`."""
+    capture = cv2.VideoCapture(str(path))
+    try:
+        return capture.isOpened() and capture.grab()
+    finally:
+        capture.release()
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 2**20:.0f} MB"
 
 
 def _fourcc_for(path: Path) -> str:
@@ -158,6 +193,11 @@ class Encoder:
         self._feeder.start()
 
     @property
+    def failed(self) -> str | None:
+        """Why the writing stopped before the end (a full disk), or None."""
+        return self._failed
+
+    @property
     def busy(self) -> bool:
         """Whether a `write` now would wait for the frame before it to be taken."""
         return self._waiting.full()
@@ -193,7 +233,7 @@ class Encoder:
     def _failure(self) -> str:
         self._child.wait()
         if self._child.stdout.read().strip() == b"write failed":
-            return f"writing to '{self.path}' failed (disk full?); recording stopped"
+            return f"writing to '{self.path}' failed (disk full?)"
         return f"the process writing '{self.path}' ended (exit code {self._child.returncode})"
 
     def finish(self) -> bool:
@@ -304,8 +344,9 @@ class Recorder:
             copies = max(1 if self.every_canvas and new else 0, self._due())
         if not copies:
             return
-        if self._free_bytes() < self.reserve_bytes:
-            raise OutputError(f"the disk holding '{self.path}' is nearly full; recording stopped and the file kept")
+        if _free_bytes(self.path.parent) < self.reserve_bytes:
+            raise OutputError(f"the disk holding '{self.path}' is nearly full (under {_megabytes(self.reserve_bytes)} "
+                              f"free, which finishing the file may need)")
         if self.real_time and not (self.every_canvas and new) and self._encoder.busy:  # rather than wait for it
             self._leave_out(copies)
             return
@@ -343,20 +384,29 @@ class Recorder:
                         self._size[0])
             self._behind_said = True
 
-    def _free_bytes(self) -> int:
-        try:
-            return shutil.disk_usage(self.path.parent).free  # what statvfs gives a user (f_bavail), on every system
-        except OSError:
-            return 0
-
     def close(self) -> bool:
-        """Finish the file so it plays; False if its writing process was stopped before. Safe to call twice."""
+        """Finish the file so it plays; False if it does not (its writing process stopped before, or its writing
+        failed before an MP4's end). Safe to call twice."""
         if self._encoder is None:
             return True
+        failed = self._encoder.failed
         finished = self._encoder.finish()  # a recorder that never wrote ends its child without making a file
         self._encoder = None
         if self._start is None:
             return True
+        if self.frames_written == 0:  # stopped before its first frame: a header, not a recording
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+            log.info("nothing was recorded to '%s'", self.path)
+            return True
+        if failed and finished:  # its writing failed (a full disk), and the writing process ended as it should
+            if _plays(self.path):
+                log.warning("the recording '%s' is kept, cut short where its writing failed: it plays up to there",
+                            self.path)
+                return True
+            log.warning("the recording '%s' does not play: its writing failed before the file was finished (an .mp4 "
+                        "needs its end; an .avi keeps what was written before such a failure)", self.path)
+            return False
         if finished:
             left_out = f"; {self.frames_left_out} left out where its writer fell behind" if self.frames_left_out else ""
             log.info("recording saved: %s (%s%s)", self.path, counted(self.frames_written, "frame"), left_out)

@@ -11,8 +11,8 @@ import pytest
 from live.cli import parse_config
 from live.errors import UsageError
 from models.hed_weights import HED_BGR_MEAN, bundled_weights_path
-from tests.conftest import (ROOT, count_frames, gray_frames, moving_frames, run_cli, small_disk, transfer_model,
-                            write_video)
+from tests.conftest import (ROOT, count_frames, frames_said_saved, gray_frames, moving_frames, run_cli, small_disk,
+                            transfer_model, write_video)
 
 
 def test_demo_headless_runs_100_frames():
@@ -408,11 +408,24 @@ def test_a_headless_recording_of_a_video_holds_every_frame(tmp_path):
 def test_a_headless_recording_that_cannot_go_on_ends_the_run_with_its_reason(tmp_path):
     """Headless, the recording is what the run is for: a disk that fills ends it with exit code 1 and the
     reason, instead of processing on with nothing kept and exit code 0. (With a window the view goes on.)"""
-    with small_disk(tmp_path / "disk", megabytes=40) as disk:  # under the 64 MB a recording keeps free
-        done = run_cli("--source", "demo", "--headless", "--max-frames", "300", "--output", str(disk / "talk.mp4"))
+    with small_disk(tmp_path / "disk", megabytes=66) as disk:  # 2 MB over the 64 MB a recording keeps free
+        done = run_cli("--source", "demo", "--headless", "--max-frames", "3000", "--output", str(disk / "talk.mp4"))
+        assert done.returncode == 1, done.stderr
+        assert "error: recording stopped: the disk holding" in done.stderr and "nearly full" in done.stderr
+        assert "processed" not in done.stderr and "Traceback" not in done.stderr
+        assert 0 < frames_said_saved(done.stderr) == count_frames(disk / "talk.mp4")  # what was kept plays
+
+
+def test_output_to_a_disk_with_less_room_than_a_recording_keeps_free_is_refused_at_the_start(tmp_path):
+    """A disk with 40 MB free stopped the recording at its first frame, once the model had loaded, and left a
+    file without frames that was said to be saved."""
+    with small_disk(tmp_path / "disk", megabytes=40) as disk:
+        done = run_cli("--source", "demo", "--headless", "--max-frames", "30", "--output", str(disk / "talk.mp4"))
+        assert list(disk.iterdir()) == []
     assert done.returncode == 1, done.stderr
-    assert "error: recording stopped: the disk holding" in done.stderr and "nearly full" in done.stderr
-    assert "processed" not in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: --output '{disk / 'talk.mp4'}': its disk has 40 MB free, and a recording stops while 64 MB are "
+        f"still free, so that its file can be finished"]
 
 
 def test_a_one_frame_video_shows_its_frame_and_says_so_plainly(tmp_path):

@@ -210,12 +210,34 @@ def test_full_disk_stops_recording_and_keeps_a_playable_file(tiny_disk):
     assert count_frames(tiny_disk / "talk.avi") == written
 
 
-def test_write_failure_is_reported_not_ignored(tiny_disk):
-    recorder = Recorder(tiny_disk / "talk.mp4", fps=30, reserve_bytes=0)
-    with pytest.raises(OutputError, match="failed"):
+@pytest.mark.parametrize("suffix, plays", [(".avi", True), (".mp4", False)])
+def test_a_failed_write_is_reported_and_the_file_said_as_it_is(tiny_disk, caplog, suffix, plays):
+    """Where writing itself fails (the disk filled faster than the reserve allows for, a quota), the closing line
+    said 'recording saved (164 frames)' of an MP4 that does not play at all, and of an AVI that holds fewer."""
+    recorder = Recorder(tiny_disk / f"talk{suffix}", fps=30, reserve_bytes=0)
+    with pytest.raises(OutputError, match=r"failed \(disk full\?\)$"):
         for i in range(500):
             recorder.write(noisy_canvas(i))
-    recorder.close()
+    with caplog.at_level("INFO"):
+        assert recorder.close() == plays
+    assert "recording saved" not in caplog.text
+    if plays:
+        assert "is kept, cut short where its writing failed: it plays up to there" in caplog.text
+        assert 0 < count_frames(tiny_disk / "talk.avi") <= recorder.frames_written
+    else:
+        assert "does not play: its writing failed before the file was finished" in caplog.text
+        assert count_frames(tiny_disk / "talk.mp4") == 0
+
+
+def test_a_recording_stopped_before_its_first_frame_leaves_no_empty_file(tiny_disk, caplog):
+    """A disk nearly full already at the first frame left a file of 258 bytes, said to be saved with 0 frames."""
+    recorder = Recorder(tiny_disk / "talk.mp4", fps=30)  # 64 MB kept free, on a disk of 3
+    with pytest.raises(OutputError, match=r"nearly full \(under 64 MB free"):
+        recorder.write(noisy_canvas(0))
+    with caplog.at_level("INFO"):
+        assert recorder.close()
+    assert "nothing was recorded to" in caplog.text and "recording saved" not in caplog.text
+    assert list(tiny_disk.iterdir()) == []
 
 
 def test_a_canvas_too_wide_for_mp4_is_recorded_scaled_down(tmp_path, caplog):

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from live.tiler import BACKGROUND
-from tests.conftest import ROOT, count_frames, direct_feature_map, frames_once_finished, frames_said_saved, run_cli
+from tests.conftest import (ROOT, count_frames, direct_feature_map, frames_once_finished, frames_said_saved, run_cli,
+                            small_disk)
 
 needs_tools = pytest.mark.skipif(shutil.which("import") is None or shutil.which("xdotool") is None,
                                  reason="needs ImageMagick's import and xdotool (apt-get install imagemagick xdotool)")
@@ -301,6 +302,19 @@ def test_a_snapshot_folder_that_cannot_be_made_is_said_at_the_start(xserver, tmp
     assert done.returncode == 0, done.stderr
     before_running = done.stderr.split("running vgg16")[0]
     assert "notes.txt' is a file, not a folder: the keys s and r will not be able to save there" in before_running
+
+
+@needs_tools
+def test_a_snapshot_folder_on_a_disk_too_full_to_record_is_said_at_the_start(xserver, tmp_path):
+    """The key r would stop its recording at the first frame there, on stage; s still saves."""
+    with small_disk(tmp_path / "disk", megabytes=40) as disk:
+        done = run_cli("--source", "demo", "--max-frames", "5", "--snapshot-dir", str(disk / "snaps"),
+                       env_extra={"DISPLAY": xserver})
+    assert done.returncode == 0, done.stderr
+    before_running = done.stderr.split("running vgg16")[0]
+    assert (f"--snapshot-dir '{disk / 'snaps'}': its disk has 40 MB free, and a recording stops while 64 MB are still "
+            f"free, so that its file can be finished: the key r will not be able to record there (s saves "
+            f"snapshots)") in before_running
 
 
 def cpu_ticks(pid: int) -> int:
