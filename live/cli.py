@@ -399,13 +399,9 @@ def _load(config: Config, args, picture_hw: tuple[int, int] | None = None):
     tf = import_tensorflow(args.debug)
     device = configure_device(tf, config.device)
     from models import load_model
-    from models.loading import is_model_file
 
-    weights = config.weights
-    if args.list_layers and not is_model_file(config.model):
-        weights = "none"  # the layers do not depend on the weights: listing them needs no download
-    loaded = load_model(config.model, weights, config.preprocess, config.custom_objects, config.input_size,
-                        picture_hw)
+    loaded = load_model(config.model, config.weights, config.preprocess, config.custom_objects, config.input_size,
+                        picture_hw, layers_only=args.list_layers)
     if config.layer is not None:
         loaded.layer(config.layer)
     return loaded, device

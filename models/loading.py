@@ -447,18 +447,22 @@ def input_for_picture(picture_hw: tuple[int, int]) -> tuple[int, int]:
 
 
 def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custom: tuple = (),
-               input_hw: tuple[int, int] | None = None, picture_hw: tuple[int, int] | None = None) -> LoadedModel:
+               input_hw: tuple[int, int] | None = None, picture_hw: tuple[int, int] | None = None,
+               layers_only: bool = False) -> LoadedModel:
     """Build a model by name (`vgg16`, `mobilenet_v2`, ...) or load one from a `.keras` / `.h5` file, with the
     Python files (`custom`) that define its own layers. A model that leaves its input size open runs at
     `input_hw` (height, width); by default at the shape of the source's pictures (`picture_hw`), so that it sees
-    all of them, or at 224x224 where that is not known."""
+    all of them, or at 224x224 where that is not known. With `layers_only` (--list-layers), a named model is
+    built without weights, which its layers do not depend on: no download, and said so."""
     check_choice(name, weights, preprocess, custom)
     path = Path(name)
     if is_model_file(name):
         model, description, preprocess_fn = _load_file(path, preprocess, custom)
         label = path.stem
     else:
-        model, description, preprocess_fn = _load_named(name, weights)
+        model, description, preprocess_fn = _load_named(name, "none" if layers_only else weights)
+        if layers_only:
+            description = "its weights not loaded: the layers do not depend on them"
         if preprocess != "auto":
             preprocess_fn = _preprocess_fn(preprocess)
         label = find_spec(name).name

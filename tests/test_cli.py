@@ -97,6 +97,8 @@ def test_list_layers_of_a_named_model_needs_no_download(tmp_path):
     done = run_cli("--model", "mobilenet_v2", "--list-layers", env_extra={"KERAS_HOME": str(tmp_path / "keras")})
     assert done.returncode == 0, done.stderr
     assert "Conv1 " in done.stdout and "Downloading" not in done.stderr
+    # built without weights, and said so, not called a "random initialization" that the run would not have
+    assert "model mobilenet_v2 (its weights not loaded: the layers do not depend on them)" in done.stderr
 
 
 def test_list_layers():
