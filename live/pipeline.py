@@ -26,7 +26,7 @@ from live.errors import OutputError
 from live.extractor import Extraction
 from live.handover import END, BufferPool, Handover
 from live.inference import Inference, Request, Result, normalize_in_graph
-from live.outputs import RECORD_FPS, Encoder, Recorder, make_folder, save_png, save_snapshot
+from live.outputs import RECORD_FPS, Encoder, Recorder, check_room, make_folder, save_png, save_snapshot
 from live.preprocess import crop_box
 from live.tiler import MosaicLayout, colormap_lut, colormap_names
 from live.wording import counted
@@ -508,6 +508,7 @@ class Visualizer:
             return
         path = self.config.snapshot_dir / f"recording_{time.strftime('%Y%m%d-%H%M%S')}.mp4"
         try:
+            check_room(self.config.snapshot_dir, f"--snapshot-dir '{self.config.snapshot_dir}'")  # not at its 1st frame
             make_folder(self.config.snapshot_dir)
             spare = self._spare_encoder  # with a window, the one kept ready, replaced for the next recording
             self._spare_encoder = _ready_encoder() if spare is not None else None

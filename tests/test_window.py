@@ -305,16 +305,22 @@ def test_a_snapshot_folder_that_cannot_be_made_is_said_at_the_start(xserver, tmp
 
 
 @needs_tools
-def test_a_snapshot_folder_on_a_disk_too_full_to_record_is_said_at_the_start(xserver, tmp_path):
-    """The key r would stop its recording at the first frame there, on stage; s still saves."""
+def test_a_snapshot_folder_on_a_disk_too_full_to_record_is_said_at_the_start_and_at_r(xserver, tmp_path):
+    """The key r stopped its recording at the first frame there, on stage, and left a file without frames: it is
+    said at the start, and r says it cannot record; s still saves."""
     with small_disk(tmp_path / "disk", megabytes=40) as disk:
-        done = run_cli("--source", "demo", "--max-frames", "5", "--snapshot-dir", str(disk / "snaps"),
-                       env_extra={"DISPLAY": xserver})
-    assert done.returncode == 0, done.stderr
-    before_running = done.stderr.split("running vgg16")[0]
-    assert (f"--snapshot-dir '{disk / 'snaps'}': its disk has 40 MB free, and a recording stops while 64 MB are still "
-            f"free, so that its file can be finished: the key r will not be able to record there (s saves "
-            f"snapshots)") in before_running
+        window = LiveWindow(xserver, "--source", "demo", "--snapshot-dir", str(disk / "snaps"))
+        try:
+            window.key("r", "s", pause=1.5)
+        finally:
+            output = window.quit()
+        saved = sorted(path.suffix for path in (disk / "snaps").iterdir())
+    assert window.process.returncode == 0, output
+    room = (f"--snapshot-dir '{disk / 'snaps'}': its disk has 40 MB free, and a recording stops while 64 MB are "
+            f"still free, so that its file can be finished")
+    assert f"{room}: the key r will not be able to record there (s saves snapshots)" in output.split("running")[0]
+    assert f"cannot record: {room}" in output and "recording stopped" not in output
+    assert saved == [".json", ".npy", ".png", ".png"]  # the snapshot, and no recording
 
 
 def cpu_ticks(pid: int) -> int:
