@@ -25,6 +25,7 @@ HEAT_WEIGHT = 0.55
 SETTLE_SECONDS = 0.5  # a window moved onto another monitor is fitted to it once it has stayed put this long
 MONITORS_SECONDS = 1.0  # the monitors are listed again this often: a projector plugged in during the run
 AWAKE_SECONDS = 10.0  # while the window shows moving pictures, the X server's idle clock is reset this often
+RATIO_TRIES = 30  # shown frames during which the window is looked for on the X server, to learn Qt's pixel ratio
 WHEEL_NOTCH = 120  # Qt's (and OpenCV's) mouse wheel delta for one notch
 MAX_PICTURE_ASPECT = 2.4  # width / height: a wider picture is scaled to this width (21:9 cinema fits; 16:9 is 1.78)
 
@@ -340,6 +341,35 @@ class XScreen:
             self.close()
         self._awake_at = time.monotonic()
 
+    def pixel_ratio(self, title: str, qt_width: int) -> float | None:
+        """X pixels per pixel of Qt's, from the width of this process's window called `title` as X gives it and as
+        Qt does (`qt_width`): 2 with QT_SCALE_FACTOR=2, or on a desktop that scales Qt programs for a HiDPI
+        screen, else 1. None while the window is not found."""
+        if self._connection is None or qt_width <= 0:
+            return None
+        try:
+            window = self._own_window(title)
+            return window.get_geometry().width / qt_width if window is not None else None
+        except Exception:  # a window gone meanwhile, or the X server
+            return None
+
+    def _own_window(self, title: str):
+        """This process's top-level X window called `title`: among the window manager's list of windows, or the
+        root window's children where there is no window manager."""
+        from Xlib import X
+
+        connection = self._connection
+        root = connection.screen().root
+        listed = root.get_full_property(connection.intern_atom("_NET_CLIENT_LIST"), X.AnyPropertyType)
+        windows = ([connection.create_resource_object("window", number) for number in listed.value] if listed
+                   else root.query_tree().children)
+        pid = connection.intern_atom("_NET_WM_PID")
+        for window in windows:
+            owner = window.get_full_property(pid, X.AnyPropertyType)
+            if owner and owner.value[0] == os.getpid() and window.get_wm_name() in (title, title.encode()):
+                return window
+        return None
+
     def close(self) -> None:
         if self._connection is not None:
             try:
@@ -402,6 +432,8 @@ class Window:
         self._centred = False  # put in the middle of its monitor, once: after that, where the user puts it
         self._monitor = None  # the monitor it was last fitted to
         self._moved = None  # (where, since when) while it is on another monitor than the one it was fitted to
+        self._ratio = 1.0  # X pixels per pixel of Qt's, whose sizes and positions the window is given in
+        self._ratio_tries = 0
         self._shown = False
         self.fullscreen = fullscreen  # applied once the window is on screen: Qt ignores it before
         self._black: np.ndarray | None = None  # the canvas centred on black of the window's shape, where they differ
@@ -439,8 +471,10 @@ class Window:
         --fullscreen set before the first picture, and resizing leaves fullscreen (a slideshow's portrait photo
         after a landscape one). Both were seen under Xvfb with a window manager (openbox)."""
         rect = self._rect()
+        if self._ratio_tries < RATIO_TRIES and rect is not None:
+            self._learn_ratio(rect[2])
         if self._sized != canvas.shape[:2] and not self.fullscreen:
-            monitor = monitor_at(self.screen.monitors_now(), _centre_yx(rect))
+            monitor = monitor_at(self._monitors(), _centre_yx(rect))
             height, width = fit_window(canvas.shape[:2], monitor[2:] if monitor else None)
             cv2.resizeWindow(self.title, width, height)
             if monitor is not None and not self._centred:  # Qt's small first window, grown in place, met the edge
@@ -463,7 +497,7 @@ class Window:
         """A window moved onto another monitor (dragged from the laptop's screen onto the projector), or whose
         monitor changed under it (a lower resolution, to mirror onto a projector), is fitted to that one, and kept
         on it, once it has stayed put for SETTLE_SECONDS: not while it is being dragged. True when it was resized."""
-        monitor = monitor_at(self.screen.monitors_now(), _centre_yx(rect)) if rect is not None else None
+        monitor = monitor_at(self._monitors(), _centre_yx(rect)) if rect is not None else None
         if monitor is None or monitor == self._monitor:
             self._moved = None
             return False
@@ -482,6 +516,24 @@ class Window:
         self._monitor, self._moved = monitor, None
         log.debug("the window is on another monitor (%dx%d): fitted to it", monitor_w, monitor_h)
         return True
+
+    def _learn_ratio(self, qt_width: int) -> None:
+        """Learn how many X pixels make one of Qt's, once the window is found on the X server. Where Qt scales
+        (QT_SCALE_FACTOR=2, a HiDPI desktop), the window was fitted and centred in X's pixels but sized in Qt's:
+        twice too large, and off the screen. A window sized before it was found is fitted and centred again."""
+        ratio = self.screen.pixel_ratio(self.title, qt_width)
+        if ratio is None:
+            self._ratio_tries += 1
+            return
+        self._ratio_tries = RATIO_TRIES
+        if abs(ratio - 1.0) > 0.02:
+            log.debug("Qt draws the window at %.2f X pixels a pixel: the monitors are taken in its pixels", ratio)
+            self._ratio = ratio
+            self._sized, self._centred = None, False
+
+    def _monitors(self) -> list[tuple[int, int, int, int]]:
+        """The monitors as (top, left, height, width) in Qt's pixels, which the window is sized and moved in."""
+        return [tuple(round(value / self._ratio) for value in monitor) for monitor in self.screen.monitors_now()]
 
     def _rect(self) -> tuple[int, int, int, int] | None:
         """(x, y, width, height) of the window's picture on the X screen (the whole window, with FREERATIO);

@@ -115,6 +115,31 @@ def test_a_window_is_fitted_to_the_monitor_it_is_on_not_to_the_whole_x_screen(tw
     assert abs(x - (left + (monitor_w - width) // 2)) <= 2 and abs(y - (top + (monitor_h - height) // 2)) <= 2
 
 
+def test_a_window_that_qt_scales_is_fitted_and_centred_in_the_screens_own_pixels(xserver):
+    """Where Qt scales its windows (QT_SCALE_FACTOR=2, or a desktop's scaling for a HiDPI screen), the window was
+    sized in Qt's pixels for a monitor measured in the X server's: 3648x1308 on a 1920x1080 screen, the mosaic
+    off its edge. It is fitted and centred as on a screen without scaling."""
+    from Xlib import display as xdisplay
+
+    env = dict(os.environ, DISPLAY=xserver, PYTHONPATH=str(ROOT), QT_SCALE_FACTOR="2")
+    shown = subprocess.Popen([sys.executable, "-c", WINDOW_ON + "import time; print(flush=True); time.sleep(30)"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert shown.stdout.readline(), shown.stderr.read()  # Qt's own rect, then shown and waiting
+        assert shown.stdout.readline() == "\n", shown.stderr.read()
+        connection = xdisplay.Display(xserver)
+        root = connection.screen().root
+        window = next(child for child in root.query_tree().children if child.get_wm_name() == "fit")
+        geometry = window.get_geometry()
+        connection.close()
+    finally:
+        shown.kill()
+        shown.wait()
+    height, width = fit_window((720, 2008), (1080, 1920))
+    assert abs(geometry.width - width) <= 2 and abs(geometry.height - height) <= 2, (geometry.width, geometry.height)
+    assert abs(geometry.x - (1920 - width) // 2) <= 3 and abs(geometry.y - (1080 - height) // 2) <= 3
+
+
 SHOWN_FOR = """
 import subprocess
 import sys
