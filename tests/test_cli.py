@@ -484,7 +484,8 @@ def test_numba_workers_wait_passively_unless_the_user_says_otherwise(preset, exp
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
     if preset:
         env["OMP_WAIT_POLICY"] = preset
-    code = "import os; from live.cli import share_host_cores; share_host_cores(True); print(os.environ['OMP_WAIT_POLICY'])"
+    code = ("import os; from live.cli import share_host_cores; share_host_cores(True); "
+            "print(os.environ['OMP_WAIT_POLICY'])")
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == [expected], out.stderr
 

@@ -242,7 +242,8 @@ def test_a_recording_stopped_before_its_first_frame_leaves_no_empty_file(tiny_di
 
 def test_a_canvas_too_wide_for_mp4_is_recorded_scaled_down(tmp_path, caplog):
     """OpenCV's MPEG-4 writer refuses frames 8192 pixels wide (a panorama beside the as wide maps of a model of
-    open size, at a large --panel-height): the recording is scaled down to 8190 with its aspect ratio, and says so. AVI takes it whole."""
+    open size, at a large --panel-height): the recording is scaled down to 8190 with its aspect ratio, and says so.
+    AVI takes it whole."""
     wide = np.zeros((130, 8200, 3), np.uint8)
     wide[:, 4100:] = 255
     with caplog.at_level("INFO"):

@@ -264,8 +264,9 @@ def close_like_a_window_manager(display: str, window_id: str) -> None:
 
     connection = xdisplay.Display(display)
     window = connection.create_resource_object("window", int(window_id))
+    delete = connection.intern_atom("WM_DELETE_WINDOW")
     event = protocol.event.ClientMessage(window=window, client_type=connection.intern_atom("WM_PROTOCOLS"),
-                                         data=(32, [connection.intern_atom("WM_DELETE_WINDOW"), X.CurrentTime, 0, 0, 0]))
+                                         data=(32, [delete, X.CurrentTime, 0, 0, 0]))
     window.send_event(event, event_mask=X.NoEventMask)
     connection.flush()
     connection.close()
