@@ -435,6 +435,7 @@ class Window:
         self._ratio = 1.0  # X pixels per pixel of Qt's, whose sizes and positions the window is given in
         self._ratio_tries = 0
         self._shown = False
+        self._shown_hw = None  # the (height, width) of the canvas last shown
         self.fullscreen = fullscreen  # applied once the window is on screen: Qt ignores it before
         self._black: np.ndarray | None = None  # the canvas centred on black of the window's shape, where they differ
         self._placed = None  # the shapes `_black` was made for
@@ -461,8 +462,8 @@ class Window:
     def _apply_fullscreen(self) -> None:
         cv2.setWindowProperty(self.title, cv2.WND_PROP_FULLSCREEN,
                               cv2.WINDOW_FULLSCREEN if self.fullscreen else cv2.WINDOW_NORMAL)
-        if not self.fullscreen:
-            self._sized = None  # a window again: sized to the canvas at the next show
+        if not self.fullscreen and self._sized != self._shown_hw:  # a canvas of another shape came meanwhile
+            self._centred = False  # resized at the next show, which Qt's restored place does not survive: centred
 
     def show(self, canvas: np.ndarray) -> int:
         """Show the canvas; return the key pressed meanwhile (-1 for none). The screen is kept awake meanwhile.
@@ -486,6 +487,7 @@ class Window:
         elif not self.fullscreen and self._follow_monitor(canvas.shape[:2], rect):
             rect = self._rect()
         cv2.imshow(self.title, self._on_black(canvas, rect))
+        self._shown_hw = canvas.shape[:2]
         self.screen.keep_awake()  # a picture shown: new frames, or a key's change (frozen or at its end, poll() only)
         if not self._shown:
             self._shown = True

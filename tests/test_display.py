@@ -140,6 +140,42 @@ def test_a_window_that_qt_scales_is_fitted_and_centred_in_the_screens_own_pixels
     assert abs(geometry.x - (1920 - width) // 2) <= 3 and abs(geometry.y - (1080 - height) // 2) <= 3
 
 
+FULLSCREEN_AND_BACK = """
+import cv2
+import numpy as np
+from live.display import Window
+window = Window("back")
+
+def shown(canvas, frames=25):
+    for _ in range(frames):
+        window.show(canvas)
+        cv2.waitKey(20)
+    print(*cv2.getWindowImageRect("back"), flush=True)
+
+video, portrait = np.zeros((720, 1687, 3), np.uint8), np.zeros((720, 1000, 3), np.uint8)
+shown(video)
+for canvas in (video, portrait):  # f, and f again: the second time a canvas of another shape came meanwhile
+    window.set_fullscreen(True)
+    shown(canvas)
+    window.set_fullscreen(False)
+    shown(canvas)
+"""
+
+
+def test_a_window_leaves_fullscreen_where_it_was(managed_xserver):
+    """f, then f again, put the window in the screen's top left corner: it was resized at once, which Qt's
+    return to where it was did not survive. It goes back there; after a canvas of another shape (a slideshow's
+    portrait photo), which needs the window resized, it is centred."""
+    env = dict(os.environ, DISPLAY=managed_xserver, PYTHONPATH=str(ROOT))
+    shown = subprocess.run([sys.executable, "-c", FULLSCREEN_AND_BACK], env=env, capture_output=True, text=True,
+                           timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    before, full, back, _, centred = [tuple(map(int, line.split())) for line in shown.stdout.splitlines()]
+    assert full == (0, 0, 1920, 1080) and back == before and before[:2] != (0, 0), shown.stdout
+    x, y, width, height = centred
+    assert (width, height) == (1000, 720) and abs(x - 460) <= 2 and abs(y - 180) <= 2, shown.stdout
+
+
 SHOWN_FOR = """
 import subprocess
 import sys
