@@ -132,7 +132,8 @@ def _plays(path: Path) -> bool:
 
 
 def _megabytes(count: int) -> str:
-    return f"{count / 2**20:.0f} MB"
+    """Bytes as whole megabytes, rounded down: 63.9 MB free is not said to be the 64 MB a recording keeps free."""
+    return f"{count // 2**20} MB"
 
 
 def _fourcc_for(path: Path) -> str:
