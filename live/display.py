@@ -21,6 +21,9 @@ SEPARATOR = 8  # pixels between camera picture and mosaic
 CROP_MARK = (230, 230, 230)  # the corners of the part of the picture the model sees, where it is not all of it
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 TEXT_SCALE, TEXT_SCALE_MIN = 0.55, 0.3  # OpenCV font scales of the text over the pictures
+TEXT_SHOWN_MIN = 0.85  # a canvas shown smaller than this (a projector of 1024x768) gets its text drawn larger
+TEXT_ZOOM_MAX = 1.6  # at most this much larger, and no wider than the camera picture for a long first line:
+LONG_LINE = "mobilenet_v2 | block_16_project_BN 7x7x320 | page 1/5 | mean | percentile | gray"
 HEAT_WEIGHT = 0.55
 SETTLE_SECONDS = 0.5  # a window moved onto another monitor is fitted to it once it has stayed put this long
 MONITORS_SECONDS = 1.0  # the monitors are listed again this often: a projector plugged in during the run
@@ -63,8 +66,11 @@ class Composer:
         self.panel_height = panel_height
         # Text keeps its size down to pictures 480 pixels high, then shrinks with them (to 0.3 at 262 and
         # below), so that the first line still fits on a 4:3 camera picture.
-        self._text = max(TEXT_SCALE_MIN, min(TEXT_SCALE, TEXT_SCALE * panel_height / 480))
+        self._text_base = max(TEXT_SCALE_MIN, min(TEXT_SCALE, TEXT_SCALE * panel_height / 480))
+        self._text_zoom = 1.0  # as asked by set_text_zoom
+        self._text = self._text_base
         self._line = round(22 * self._text / TEXT_SCALE)
+        self.camera_w = 0
         self.canvas: np.ndarray | None = None
         self._key = None
         self._tilers: dict = {}
@@ -87,11 +93,30 @@ class Composer:
         self.layout = layout
         self._key = key
         self._tilers = {}
+        self._size_text()
 
     def _tiler(self, layout: MosaicLayout) -> Tiler:
         if layout not in self._tilers:
             self._tilers[layout] = Tiler(layout, self.mosaic_h, self.mosaic_w)
         return self._tilers[layout]
+
+    def set_text_zoom(self, zoom: float) -> bool:
+        """Draw the text up to `zoom` times its size from the next canvas on (see text_zoom); True if that
+        changed it."""
+        self._text_zoom = zoom
+        return self._size_text()
+
+    def _size_text(self) -> bool:
+        """The text's scale: its zoom, kept to what lets a long first line fit on the camera picture (a square
+        or portrait one is narrower), but never below its own size. True if it changed."""
+        text = self._text_base * self._text_zoom
+        if self._text_zoom > 1 and self.camera_w:
+            long_w = cv2.getTextSize(LONG_LINE, FONT, self._text_base, 1)[0][0]
+            text = max(self._text_base, min(text, self._text_base * (self.camera_w - 20) / long_w))
+        if text == self._text:
+            return False
+        self._text, self._line = text, round(22 * text / TEXT_SCALE)
+        return True
 
     def compose(self, bgr: np.ndarray, extraction, layout: MosaicLayout,
                 lut: np.ndarray, lines: list[str], message: str = "", focus_column: int | None = None,
@@ -400,6 +425,16 @@ def fit_window(canvas_hw: tuple[int, int], monitor_hw: tuple[int, int] | None) -
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
+def text_zoom(shown_scale: float | None) -> float:
+    """How much larger to draw the text of a canvas that the window shows at `shown_scale` of its size, so that it
+    reads as at TEXT_SHOWN_MIN at least: a 1687-pixel canvas on a 1024x768 projector is shown at 0.58, and its text
+    was 9 pixels high (a digit). In steps of a tenth, so that a window resized by hand does not draw new glyphs at each
+    pixel; 1 where the canvas is shown at least that large, or headless."""
+    if not shown_scale:
+        return 1.0
+    return round(min(TEXT_ZOOM_MAX, max(1.0, TEXT_SHOWN_MIN / shown_scale)), 1)
+
+
 def wheel_notches(delta: int) -> tuple[int, int]:
     """Whole notches in a sum of wheel deltas (up positive), and what is left over for the next: a touchpad
     sends a notch in several smaller steps, and a step back the other way takes back what is left."""
@@ -536,6 +571,14 @@ class Window:
     def _monitors(self) -> list[tuple[int, int, int, int]]:
         """The monitors as (top, left, height, width) in Qt's pixels, which the window is sized and moved in."""
         return [tuple(round(value / self._ratio) for value in monitor) for monitor in self.screen.monitors_now()]
+
+    def shown_scale(self) -> float | None:
+        """The size on screen of the canvas last shown, over its own (0.58 for a 1687-pixel canvas on a 1024x768
+        projector); None before the first, or where Qt cannot say."""
+        rect = self._rect()
+        if rect is None or self._shown_hw is None or rect[2] <= 0 or rect[3] <= 0:
+            return None
+        return min(rect[2] / self._shown_hw[1], rect[3] / self._shown_hw[0])
 
     def _rect(self) -> tuple[int, int, int, int] | None:
         """(x, y, width, height) of the window's picture on the X screen (the whole window, with FREERATIO);

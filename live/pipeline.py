@@ -21,7 +21,7 @@ import numpy as np
 
 from live.capture import Capture, Frame
 from live.controls import Controls, ViewState
-from live.display import Composer
+from live.display import Composer, text_zoom
 from live.errors import OutputError
 from live.extractor import Extraction
 from live.handover import END, BufferPool, Handover
@@ -254,6 +254,8 @@ class Visualizer:
             began = time.perf_counter()
             self._key = self.window.show(canvas)
             self.stats.add("display", time.perf_counter() - began)
+        if self.window is not None and self.composer.set_text_zoom(text_zoom(self.window.shown_scale())):
+            self._composed = None  # shown smaller or larger (a small screen, a window resized): drawn again
 
     def _compose(self, result: Result) -> tuple[np.ndarray, bool]:
         """The canvas for one result, as the view's state asks: mosaic or focus, labels, text, help; and whether

@@ -197,15 +197,15 @@ def run_cli(*args: str, timeout: float = 240, env_extra: dict | None = None, cwd
                           timeout=timeout, env=env, cwd=cwd or ROOT)
 
 
-def _start_xvfb() -> tuple[str, subprocess.Popen]:
-    """An Xvfb server of 1920x1080 on a free display number: (display, process)."""
+def _start_xvfb(size_wh: str = "1920x1080") -> tuple[str, subprocess.Popen]:
+    """An Xvfb server of 1920x1080 (or `size_wh`) on a free display number: (display, process)."""
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed (apt-get install xvfb)")
     for number in range(120, 140):
         if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
             break
     display = f":{number}"
-    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+    server = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{size_wh}x24", "-nolisten", "tcp"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         if Path(f"/tmp/.X11-unix/X{number}").exists():
@@ -279,6 +279,15 @@ def two_monitors(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture
+def projector_xserver():
+    """An X server of its own whose screen is a 1024x768 projector's (Xvfb); skipped where Xvfb is not installed."""
+    display, server = _start_xvfb("1024x768")
+    yield display
+    server.terminate()
+    server.wait(timeout=10)
 
 
 @pytest.fixture

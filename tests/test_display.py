@@ -345,6 +345,40 @@ def test_the_text_fits_on_a_4_3_camera_picture_at_every_panel_height():
     assert widths[480] == widths[720] > widths[360] > widths[240]
 
 
+@pytest.mark.parametrize("shown_scale, zoom", [(None, 1.0), (2.0, 1.0), (1.0, 1.0), (0.85, 1.0), (0.77, 1.1),
+                                               (0.58, 1.5), (0.3, 1.6)])
+def test_the_text_of_a_canvas_shown_smaller_is_drawn_larger(shown_scale, zoom):
+    """A 1687-pixel canvas on a 1024x768 projector is shown at 0.58 of its size (a 1366x768 laptop: 0.77)."""
+    from live.display import text_zoom
+
+    assert text_zoom(shown_scale) == zoom
+
+
+@pytest.mark.parametrize("frame_hw, grows", [((480, 640), True), ((480, 480), True), ((640, 480), False)])
+def test_larger_text_still_fits_on_the_camera_picture(frame_hw, grows):
+    """Drawn larger for a small screen, a long first line stays on the camera picture: as large as asked on a
+    4:3 one, less on a square one, and its own size on a portrait one, which it already overfills."""
+    layout, lut = MosaicLayout.for_count(4, 8, 8, 0), colormap_lut("gray")
+    zero = Extraction(np.zeros((8, 8, 4), np.uint8), np.zeros(4), np.ones(4), np.arange(4, dtype=np.int32),
+                      np.zeros(4, np.float32), np.ones(4, np.float32))
+    composer = Composer(720)
+    lines = ["mobilenet_v2 | block_16_project_BN 7x7x320 | page 1/5 | mean | percentile | gray", "30.1 FPS"]
+
+    def text_width():
+        canvas = composer.compose(np.zeros((*frame_hw, 3), np.uint8), zero, layout, lut, lines)
+        bright = np.flatnonzero((canvas.max(axis=2) > 150).any(axis=0))
+        assert bright.max() < composer.camera_w or not grows  # nothing spills onto the mosaic
+        return bright.max()
+
+    plain = text_width()
+    assert composer.set_text_zoom(1.5) == grows and not composer.set_text_zoom(1.5)  # changed once
+    larger = text_width()
+    if frame_hw == (480, 640):
+        assert 1.45 < larger / plain < 1.55
+    else:
+        assert larger > plain if grows else larger == plain
+
+
 def test_the_help_stays_below_the_lines_of_text_where_it_fits():
     """The help box was centred on the picture's height: at --panel-height 360 it covered a third line of text (a
     slideshow's `image 2/3: cat.jpg`). It now starts below the text when there is room, and still fits at 240."""

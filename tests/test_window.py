@@ -13,7 +13,9 @@ import cv2
 import numpy as np
 import pytest
 
-from live.tiler import BACKGROUND
+from live.display import Composer, text_zoom
+from live.extractor import Extraction
+from live.tiler import BACKGROUND, MosaicLayout, colormap_lut
 from tests.conftest import (ROOT, count_frames, direct_feature_map, frames_once_finished, frames_said_saved, run_cli,
                             small_disk)
 
@@ -322,6 +324,40 @@ def test_a_snapshot_folder_on_a_disk_too_full_to_record_is_said_at_the_start_and
     assert f"{room}: the key r will not be able to record there (s saves snapshots)" in output.split("running")[0]
     assert f"cannot record: {room}" in output and "recording stopped" not in output
     assert saved == [".json", ".npy", ".png", ".png"]  # the snapshot, and no recording
+
+
+@needs_tools
+def test_the_text_is_drawn_larger_on_a_small_screen(projector_xserver, tmp_path):
+    """On a 1024x768 projector the window shows its 1687-pixel canvas at 0.58 of its size, and the text over the
+    picture was 9 pixels high there (a digit). It is drawn half as large again, so that it reads as on a larger screen."""
+    cv2.imwrite(str(tmp_path / "gray.png"), np.full((480, 640, 3), 180, np.uint8))  # the text's band shows on it
+    folder = tmp_path / "snaps"
+    window = LiveWindow(projector_xserver, "--source", str(tmp_path / "gray.png"), "--snapshot-dir", str(folder))
+    try:
+        x, y, width, height = window.geometry()
+        shown = cv2.imread(str(snap(window, folder).with_suffix(".png")))  # the canvas, as the window shows it
+    finally:
+        output = window.quit()
+    assert window.process.returncode == 0, output
+    assert width <= 1024 and 0.5 < width / 1687 < 0.65, (width, height)
+    zero = Extraction(np.zeros((8, 8, 4), np.uint8), np.zeros(4), np.ones(4), np.arange(4, dtype=np.int32),
+                      np.zeros(4, np.float32), np.ones(4, np.float32))
+    heights = []
+    for zoom in (1.0, text_zoom(width / 1687)):  # as drawn before, and as it should be drawn for this window
+        composer = Composer(720)
+        composer.set_text_zoom(zoom)
+        heights.append(first_line_height(composer.compose(
+            np.full((480, 640, 3), 180, np.uint8), zero, MosaicLayout.for_count(4, 8, 8, 1), colormap_lut("gray"),
+            ["vgg16 | block1_conv1 224x224x64 | page 1/1", "30.0 FPS"])))
+    assert text_zoom(width / 1687) == 1.5 and first_line_height(shown) == heights[1] > heights[0], heights
+
+
+def first_line_height(canvas: np.ndarray) -> int:
+    """Rows of the first line's letters ("vgg16", white over a gray picture), from the top of the 1 to the foot
+    of the g."""
+    rows = np.flatnonzero((canvas[:120, 10:60] > 220).any(axis=(1, 2)))
+    breaks = np.flatnonzero(np.diff(rows) > 1)
+    return int(breaks[0] + 1 if breaks.size else rows.size)
 
 
 def cpu_ticks(pid: int) -> int:
