@@ -329,7 +329,7 @@ def test_a_snapshot_folder_on_a_disk_too_full_to_record_is_said_at_the_start_and
 @needs_tools
 def test_the_text_is_drawn_larger_on_a_small_screen(projector_xserver, tmp_path):
     """On a 1024x768 projector the window shows its 1687-pixel canvas at 0.58 of its size, and the text over the
-    picture was 9 pixels high there (a digit). It is drawn half as large again, so that it reads as on a larger screen."""
+    picture was 9 pixels high there (a digit). It is drawn half as large again, to read as on a larger screen."""
     cv2.imwrite(str(tmp_path / "gray.png"), np.full((480, 640, 3), 180, np.uint8))  # the text's band shows on it
     folder = tmp_path / "snaps"
     window = LiveWindow(projector_xserver, "--source", str(tmp_path / "gray.png"), "--snapshot-dir", str(folder))
