@@ -209,8 +209,12 @@ class Composer:
         cv2.addWeighted(region, 1 - HEAT_WEIGHT, heat, HEAT_WEIGHT, 0, dst=region)
 
     def _draw_labels(self, mosaic, layout: MosaicLayout, labels: dict[int, str]) -> None:
+        """Channel numbers at the tiles' top left corners: as large as the tiles allow, and larger with the rest
+        of the text on a small screen, as far as a number of three digits still fits on its tile."""
         tiler = self._tiler(layout)
-        scale = max(0.3, min(0.6, self.mosaic_h / layout.rows / 70))
+        tile_h = self.mosaic_h / layout.rows
+        scale = max(0.3, min(0.6, tile_h / 70))
+        scale = max(scale, min(scale * self._text / self._text_base, tile_h / 100))
         for tile, text in labels.items():
             top, left = tiler.origin(tile)
             _outlined(mosaic, text, (left + 2, int(top + 12 * scale / 0.4)), scale)

@@ -379,6 +379,24 @@ def test_larger_text_still_fits_on_the_camera_picture(frame_hw, grows):
         assert larger > plain if grows else larger == plain
 
 
+@pytest.mark.parametrize("count, size, grows", [(64, 224, True), (256, 56, False)])
+def test_channel_numbers_grow_with_the_text_as_far_as_their_tiles_allow(count, size, grows):
+    """On a small screen the channel numbers (l) grow with the rest of the text, on 8 x 8 tiles of 90 pixels;
+    on 16 x 16 tiles of 45 a larger number would cover its tile, and they keep their size."""
+    maps = Extraction(np.zeros((size, size, count), np.uint8), np.zeros(count), np.ones(count),
+                      np.arange(count, dtype=np.int32), np.zeros(count, np.float32), np.ones(count, np.float32))
+    layout, lut = MosaicLayout.for_count(count, size, size, 1), colormap_lut("gray")
+    heights = []
+    for zoom in (1.0, 1.5):
+        composer = Composer(720)
+        composer.set_text_zoom(zoom)
+        canvas = composer.compose(np.zeros((480, 640, 3), np.uint8), maps, layout, lut, [],
+                                  labels={tile: str(tile) for tile in range(count)})
+        first = canvas[:composer.mosaic_h // layout.rows, composer.mosaic_x:composer.mosaic_x + 40]  # the label 0
+        heights.append(np.flatnonzero((first.max(axis=2) > 150).any(axis=1)).size)
+    assert heights[1] > 1.3 * heights[0] if grows else heights[1] == heights[0], heights
+
+
 def test_the_help_stays_below_the_lines_of_text_where_it_fits():
     """The help box was centred on the picture's height: at --panel-height 360 it covered a third line of text (a
     slideshow's `image 2/3: cat.jpg`). It now starts below the text when there is room, and still fits at 240."""
