@@ -309,14 +309,10 @@ def _x_connection():
         return None
 
 
-def monitors_yxhw(connection=None) -> list[tuple[int, int, int, int]]:
+def monitors_yxhw(connection) -> list[tuple[int, int, int, int]]:
     """Each monitor of the X screen as (top, left, height, width), the primary one first; the whole screen where
     the X server cannot list them (no RandR 1.5); [] where X cannot be asked. One X screen often spans two
-    monitors side by side, a laptop's and the projector's beside it: a window fitted to the whole straddled them.
-    Asked over `connection` where one is given, else over one of its own (15 to 30 ms to open, here)."""
-    own = connection is None
-    if own and (connection := _x_connection()) is None:
-        return []
+    monitors side by side, a laptop's and the projector's beside it: a window fitted to the whole straddled them."""
     try:
         screen = connection.screen()
         try:
@@ -328,9 +324,6 @@ def monitors_yxhw(connection=None) -> list[tuple[int, int, int, int]]:
         return found or [(0, 0, screen.height_in_pixels, screen.width_in_pixels)]
     except Exception:
         return []
-    finally:
-        if own:
-            connection.close()
 
 
 class XScreen:

@@ -173,6 +173,15 @@ def transfer_model(sequential: bool):
     return keras.Model(inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)), name="transfer")
 
 
+def extraction(count: int = 4, size: int = 8, level: int = 200):
+    """A page of `count` maps of size x size, all at `level` (0: a black mosaic, so any bright pixel is text)."""
+    from live.extractor import Extraction
+
+    maps = np.full((size, size, count), level, np.uint8)
+    return Extraction(maps, np.zeros(count), np.ones(count), np.arange(count, dtype=np.int32),
+                      np.zeros(count, np.float32), np.ones(count, np.float32))
+
+
 @contextmanager
 def small_disk(mount: Path, megabytes: int):
     """A real file system of `megabytes` (tmpfs) at `mount`, so that a disk can be filled; the test is skipped

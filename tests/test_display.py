@@ -7,16 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from live.display import CROP_MARK, Composer, fit_window, monitor_at, monitors_yxhw, wheel_notches
-from live.extractor import Extraction
+from live.display import CROP_MARK, Composer, XScreen, fit_window, monitor_at, wheel_notches
 from live.tiler import BACKGROUND, MosaicLayout, colormap_lut
-from tests.conftest import ROOT, _start_xvfb
-
-
-def extraction(count: int = 4, size: int = 8) -> Extraction:
-    maps = np.full((size, size, count), 200, np.uint8)
-    return Extraction(maps, np.zeros(count), np.ones(count), np.arange(count, dtype=np.int32),
-                      np.zeros(count, np.float32), np.ones(count, np.float32))
+from tests.conftest import ROOT, _start_xvfb, extraction
 
 
 def test_canvas_has_camera_left_and_mosaic_right():
@@ -78,9 +71,18 @@ def test_window_is_shrunk_to_fit_a_small_screen():
 
 def test_screen_size_from_the_x_server(xserver, monkeypatch):
     monkeypatch.setitem(os.environ, "DISPLAY", xserver)
-    assert monitors_yxhw() == [(0, 0, 1080, 1920)]
+    assert listed_monitors() == [(0, 0, 1080, 1920)]
     monkeypatch.setitem(os.environ, "DISPLAY", ":999")  # no such server: the canvas keeps its size
-    assert monitors_yxhw() == [] and monitor_at([], (10, 10)) is None
+    assert listed_monitors() == [] and monitor_at([], (10, 10)) is None
+
+
+def listed_monitors() -> list[tuple[int, int, int, int]]:
+    """The monitors as a window's XScreen lists them at its start."""
+    screen = XScreen()
+    try:
+        return screen.monitors
+    finally:
+        screen.close()
 
 
 WINDOW_ON = """
@@ -253,7 +255,7 @@ def test_a_monitor_plugged_in_or_changed_during_the_run_is_followed(two_monitors
 
 def test_the_monitors_of_one_x_screen_are_listed_each(two_monitors, monkeypatch):
     monkeypatch.setitem(os.environ, "DISPLAY", two_monitors)
-    monitors = monitors_yxhw()
+    monitors = listed_monitors()
     assert monitors == [(0, 0, 1080, 1920), (0, 1920, 720, 1280)]  # the primary, the laptop's, first
     assert monitor_at(monitors, (400, 2500)) == (0, 1920, 720, 1280)
     assert monitor_at(monitors, (400, 900)) == (0, 0, 1080, 1920)
@@ -333,8 +335,7 @@ def test_the_text_fits_on_a_4_3_camera_picture_at_every_panel_height():
     keeps its full size from 480 up. Maps of 0 draw a black mosaic, so any bright pixel there is text."""
     line = "mobilenet_v2 | block_16_project_BN 7x7x320 | page 1/5 | mean | percentile | gray"
     layout, lut = MosaicLayout.for_count(4, 8, 8, 0), colormap_lut("gray")
-    zero = Extraction(np.zeros((8, 8, 4), np.uint8), np.zeros(4), np.ones(4), np.arange(4, dtype=np.int32),
-                      np.zeros(4, np.float32), np.ones(4, np.float32))
+    zero = extraction(level=0)
     widths = {}
     for panel_height in (240, 360, 480, 720):
         composer = Composer(panel_height)
@@ -359,8 +360,7 @@ def test_larger_text_still_fits_on_the_camera_picture(frame_hw, grows):
     """Drawn larger for a small screen, a long first line stays on the camera picture: as large as asked on a
     4:3 one, less on a square one, and its own size on a portrait one, which it already overfills."""
     layout, lut = MosaicLayout.for_count(4, 8, 8, 0), colormap_lut("gray")
-    zero = Extraction(np.zeros((8, 8, 4), np.uint8), np.zeros(4), np.ones(4), np.arange(4, dtype=np.int32),
-                      np.zeros(4, np.float32), np.ones(4, np.float32))
+    zero = extraction(level=0)
     composer = Composer(720)
     lines = ["mobilenet_v2 | block_16_project_BN 7x7x320 | page 1/5 | mean | percentile | gray", "30.1 FPS"]
 
@@ -383,8 +383,7 @@ def test_larger_text_still_fits_on_the_camera_picture(frame_hw, grows):
 def test_channel_numbers_grow_with_the_text_as_far_as_their_tiles_allow(count, size, grows):
     """On a small screen the channel numbers (l) grow with the rest of the text, on 8 x 8 tiles of 90 pixels;
     on 16 x 16 tiles of 45 a larger number would cover its tile, and they keep their size."""
-    maps = Extraction(np.zeros((size, size, count), np.uint8), np.zeros(count), np.ones(count),
-                      np.arange(count, dtype=np.int32), np.zeros(count, np.float32), np.ones(count, np.float32))
+    maps = extraction(count, size, level=0)
     layout, lut = MosaicLayout.for_count(count, size, size, 1), colormap_lut("gray")
     heights = []
     for zoom in (1.0, 1.5):

@@ -14,10 +14,9 @@ import numpy as np
 import pytest
 
 from live.display import Composer, text_zoom
-from live.extractor import Extraction
 from live.tiler import BACKGROUND, MosaicLayout, colormap_lut
-from tests.conftest import (ROOT, count_frames, direct_feature_map, frames_once_finished, frames_said_saved, run_cli,
-                            small_disk)
+from tests.conftest import (ROOT, count_frames, direct_feature_map, extraction, frames_once_finished, frames_said_saved,
+                            run_cli, small_disk)
 
 needs_tools = pytest.mark.skipif(shutil.which("import") is None or shutil.which("xdotool") is None,
                                  reason="needs ImageMagick's import and xdotool (apt-get install imagemagick xdotool)")
@@ -340,8 +339,7 @@ def test_the_text_is_drawn_larger_on_a_small_screen(projector_xserver, tmp_path)
         output = window.quit()
     assert window.process.returncode == 0, output
     assert width <= 1024 and 0.5 < width / 1687 < 0.65, (width, height)
-    zero = Extraction(np.zeros((8, 8, 4), np.uint8), np.zeros(4), np.ones(4), np.arange(4, dtype=np.int32),
-                      np.zeros(4, np.float32), np.ones(4, np.float32))
+    zero = extraction(level=0)
     heights = []
     for zoom in (1.0, text_zoom(width / 1687)):  # as drawn before, and as it should be drawn for this window
         composer = Composer(720)
