@@ -446,7 +446,8 @@ def _open_window(config: Config):
     """The window, or None (with a message) where none can be opened."""
     if config.headless:
         return None
-    from live.display import Window, display_problem
+    from live.display import Window
+    from live.screen import display_problem
 
     problem = display_problem()
     if problem:

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from live.capture import Frame
-from live.display import camera_panel_hw, scale_camera
+from live.compose import camera_panel_hw, scale_camera
 from live.extractor import STEADY_RATE, Extraction, Extractor
 from live.handover import END, BufferPool, Handover
 from live.preprocess import prepare_rgb

@@ -21,7 +21,7 @@ import numpy as np
 
 from live.capture import Capture, Frame
 from live.controls import Controls, ViewState
-from live.display import Composer, text_zoom
+from live.compose import Composer, text_zoom
 from live.errors import OutputError
 from live.extractor import Extraction
 from live.handover import END, BufferPool, Handover

@@ -106,7 +106,7 @@ def test_pictures_of_results_dropped_unshown_go_back_to_the_pool(vgg16, monkeypa
 
 def test_main_thread_steps_are_prepared_before_the_first_frame_is_read(vgg16, monkeypatch):
     """numba compiles (or loads) the tiler's kernels on a blank frame before capture starts, not in the loop."""
-    from live.display import Composer
+    from live.compose import Composer
     from live.sources import open_source
 
     original, calls = Composer.compose, []

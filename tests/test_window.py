@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from live.display import Composer, text_zoom
+from live.compose import Composer, text_zoom
 from live.tiler import BACKGROUND, MosaicLayout, colormap_lut
 from tests.conftest import (ROOT, count_frames, direct_feature_map, extraction, frames_once_finished, frames_said_saved,
                             run_cli, small_disk)

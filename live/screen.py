@@ -1,0 +1,153 @@
+"""The X server behind the window: whether one can be reached, its monitors, the window's pixel ratio where Qt
+scales, and the screen kept awake."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+
+log = logging.getLogger(__name__)
+
+MONITORS_SECONDS = 1.0  # the monitors are listed again this often: a projector plugged in during the run
+AWAKE_SECONDS = 10.0  # while the window shows moving pictures, the X server's idle clock is reset this often
+
+
+def display_problem() -> str | None:
+    """Why no window can be opened here, or None when one can.
+
+    OpenCV's Qt draws through X11 only, and when it cannot reach an X server it aborts the whole process
+    (SIGABRT, no exception to catch): so on Linux the X display is connected to first, with python-xlib.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    name = os.environ.get("DISPLAY")
+    if not name:
+        if os.environ.get("WAYLAND_DISPLAY"):
+            return ("only a Wayland display is set, and OpenCV's window needs X11 (XWayland, with DISPLAY set, "
+                    "would do)")
+        return "no display available"
+    try:
+        from Xlib import display as xdisplay
+    except ImportError:  # cannot check: leave it to OpenCV
+        return None
+    try:
+        xdisplay.Display(name).close()
+    except Exception as exc:  # Xlib's connection errors say what failed
+        return f"the X display '{name}' cannot be reached ({str(exc).strip() or type(exc).__name__})"
+    return None
+
+
+def _x_connection():
+    """A connection to the X server of $DISPLAY, or None where there is none (or no python-xlib)."""
+    try:
+        from Xlib import display as xdisplay
+
+        return xdisplay.Display()
+    except Exception:  # no python-xlib, or not X11
+        return None
+
+
+def monitors_yxhw(connection) -> list[tuple[int, int, int, int]]:
+    """Each monitor of the X screen as (top, left, height, width), the primary one first; the whole screen where
+    the X server cannot list them (no RandR 1.5); [] where X cannot be asked. One X screen often spans two
+    monitors side by side, a laptop's and the projector's beside it: a window fitted to the whole straddled them."""
+    try:
+        screen = connection.screen()
+        try:
+            listed = sorted(screen.root.xrandr_get_monitors().monitors, key=lambda monitor: not monitor.primary)
+        except Exception:  # no RandR, or an older one
+            listed = []
+        found = [(monitor.y, monitor.x, monitor.height_in_pixels, monitor.width_in_pixels) for monitor in listed
+                 if monitor.height_in_pixels and monitor.width_in_pixels]
+        return found or [(0, 0, screen.height_in_pixels, screen.width_in_pixels)]
+    except Exception:
+        return []
+
+
+class XScreen:
+    """What the window needs of the X server, over one connection kept open: the monitors, listed again every
+    MONITORS_SECONDS (0.1 ms a listing, against 15 to 30 ms to connect), so that a projector plugged in after the
+    start, or the laptop's screen set to a lower resolution to mirror onto one, is followed; and the screen kept
+    awake while the pictures move."""
+
+    def __init__(self):
+        self._connection = _x_connection()
+        self.monitors = monitors_yxhw(self._connection) if self._connection is not None else []
+        self._listed_at = self._awake_at = time.monotonic()
+
+    def monitors_now(self) -> list[tuple[int, int, int, int]]:
+        if self._connection is not None and time.monotonic() - self._listed_at >= MONITORS_SECONDS:
+            listed = monitors_yxhw(self._connection)
+            if not listed:  # the X server went away: keep what was known
+                self.close()
+            elif listed != self.monitors:
+                log.debug("the monitors changed: %s", listed)
+                self.monitors = listed
+            self._listed_at = time.monotonic()
+        return self.monitors
+
+    def keep_awake(self) -> None:
+        """Reset the X server's idle clock, at most every AWAKE_SECONDS, as a video player does while it plays
+        (mpv every 10 s): a presenter talking in front of the camera touches nothing for minutes, and the screen
+        saver or the monitor's power saving blanked the demo. Under Wayland the desktop does not see it."""
+        if self._connection is None or time.monotonic() - self._awake_at < AWAKE_SECONDS:
+            return
+        try:
+            from Xlib import X
+
+            self._connection.force_screen_saver(X.ScreenSaverReset)
+            self._connection.flush()
+        except Exception:  # the X server went away
+            self.close()
+        self._awake_at = time.monotonic()
+
+    def pixel_ratio(self, title: str, qt_width: int) -> float | None:
+        """X pixels per pixel of Qt's, from the width of this process's window called `title` as X gives it and as
+        Qt does (`qt_width`): 2 with QT_SCALE_FACTOR=2, or on a desktop that scales Qt programs for a HiDPI
+        screen, else 1. None while the window is not found."""
+        if self._connection is None or qt_width <= 0:
+            return None
+        try:
+            window = self._own_window(title)
+            return window.get_geometry().width / qt_width if window is not None else None
+        except Exception:  # a window gone meanwhile, or the X server
+            return None
+
+    def _own_window(self, title: str):
+        """This process's top-level X window called `title`: among the window manager's list of windows, or the
+        root window's children where there is no window manager."""
+        from Xlib import X
+
+        connection = self._connection
+        root = connection.screen().root
+        listed = root.get_full_property(connection.intern_atom("_NET_CLIENT_LIST"), X.AnyPropertyType)
+        windows = ([connection.create_resource_object("window", number) for number in listed.value] if listed
+                   else root.query_tree().children)
+        pid = connection.intern_atom("_NET_WM_PID")
+        for window in windows:
+            owner = window.get_full_property(pid, X.AnyPropertyType)
+            if owner and owner.value[0] == os.getpid() and window.get_wm_name() in (title, title.encode()):
+                return window
+        return None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except Exception:
+                pass
+            self._connection = None
+
+
+def monitor_at(monitors: list[tuple[int, int, int, int]],
+               point_yx: tuple[int, int] | None) -> tuple[int, int, int, int] | None:
+    """(top, left, height, width) of the monitor that holds `point_yx` (the window's centre), else of the first
+    one (the primary); None where there are none."""
+    if point_yx is not None:
+        y, x = point_yx
+        for top, left, height, width in monitors:
+            if top <= y < top + height and left <= x < left + width:
+                return top, left, height, width
+    return monitors[0] if monitors else None

@@ -1,0 +1,82 @@
+"""The X server behind the window: its monitors, one by one, and the screen kept awake."""
+
+import os
+import subprocess
+import sys
+
+from live.screen import XScreen, monitor_at
+from tests.conftest import ROOT, _start_xvfb
+
+
+def test_screen_size_from_the_x_server(xserver, monkeypatch):
+    monkeypatch.setitem(os.environ, "DISPLAY", xserver)
+    assert listed_monitors() == [(0, 0, 1080, 1920)]
+    monkeypatch.setitem(os.environ, "DISPLAY", ":999")  # no such server: the canvas keeps its size
+    assert listed_monitors() == [] and monitor_at([], (10, 10)) is None
+
+
+def listed_monitors() -> list[tuple[int, int, int, int]]:
+    """The monitors as a window's XScreen lists them at its start."""
+    screen = XScreen()
+    try:
+        return screen.monitors
+    finally:
+        screen.close()
+
+
+def test_the_monitors_of_one_x_screen_are_listed_each(two_monitors, monkeypatch):
+    monkeypatch.setitem(os.environ, "DISPLAY", two_monitors)
+    monitors = listed_monitors()
+    assert monitors == [(0, 0, 1080, 1920), (0, 1920, 720, 1280)]  # the primary, the laptop's, first
+    assert monitor_at(monitors, (400, 2500)) == (0, 1920, 720, 1280)
+    assert monitor_at(monitors, (400, 900)) == (0, 0, 1080, 1920)
+    assert monitor_at(monitors, None) == monitor_at(monitors, (-5, 4000)) == (0, 0, 1080, 1920)  # not known, or off all
+
+
+AWAKE = """
+import time
+import cv2
+import numpy as np
+import live.display
+import live.screen
+live.screen.AWAKE_SECONDS = 0.5  # the screen saver comes on after 2 s in this test, not minutes
+window = live.display.Window("awake")
+end = time.monotonic() + 3.5
+while time.monotonic() < end:  # moving pictures
+    window.show(np.full((240, 320, 3), int(end - time.monotonic()) * 60, np.uint8))
+    cv2.waitKey(30)
+print("shown", flush=True)
+end = time.monotonic() + 3.5
+while time.monotonic() < end:  # frozen: the same picture, only the keys looked at
+    window.poll()
+    cv2.waitKey(30)
+"""
+
+
+def test_the_screen_is_kept_awake_while_the_pictures_move_not_while_frozen():
+    """A presenter talks in front of the camera and touches nothing: the screen saver (or the monitor's power
+    saving) blanked the demo after its timeout. While pictures move, the X server's idle clock is reset, as a
+    video player does while it plays; frozen, it is not, as a paused player's is not."""
+    from Xlib import X
+    from Xlib import display as xdisplay
+    from Xlib.ext import screensaver
+
+    display, server = _start_xvfb()
+    try:
+        connection = xdisplay.Display(display)
+        connection.set_screen_saver(2, 0, X.DefaultBlanking, X.DefaultExposures)  # on after 2 s without input
+        connection.sync()
+        root = connection.screen().root
+        env = dict(os.environ, DISPLAY=display, PYTHONPATH=str(ROOT))
+        shown = subprocess.Popen([sys.executable, "-c", AWAKE], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+        assert shown.stdout.readline().strip() == "shown", shown.stderr.read()
+        moving = root.screensaver_query_info()
+        assert shown.wait(timeout=30) == 0, shown.stderr.read()
+        frozen = root.screensaver_query_info()
+        connection.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert moving.state == screensaver.StateOff and moving.idle < 1500, (moving.state, moving.idle)  # 3.5 s of frames
+    assert frozen.state == screensaver.StateOn and frozen.idle > 3000, (frozen.state, frozen.idle)
