@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,8 +42,11 @@ def count_frames(path: Path) -> int:
 
 
 def frames_said_saved(log: str) -> int:
-    """The frame count in the program's 'recording saved: PATH (N frames)' line."""
-    return int(log.split("recording saved: ")[1].split(" (")[1].split(" frames)")[0])
+    """The frame count in the program's 'recording saved: PATH (N frames)' line, which may go on with the frames
+    left out where its writer fell behind (a busy machine): '(39 frames; 6 left out ...)'."""
+    found = re.search(r"recording saved: .* \((\d+) frames?[);]", log)
+    assert found, f"no 'recording saved' line in: {log}"
+    return int(found.group(1))
 
 
 def frames_once_finished(path: Path, at_least: int, seconds: float = 20) -> int:

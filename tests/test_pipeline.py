@@ -283,19 +283,31 @@ def test_a_slow_model_drops_frames_instead_of_queueing_them(vgg16, monkeypatch):
     assert np.median(visualizer.stats.stages["latency"]) < 0.2  # shown fresh: about one model step old
 
 
+def signals_as_in_a_terminal() -> None:
+    """Ctrl+C, kill and a closed terminal stop the program as they would where a person started it. A test run
+    started under nohup, or as a shell's background job, passes its ignored SIGHUP or SIGINT down, and the
+    program keeps such a choice on purpose (see the nohup test): it then ran on, and the test waited in vain."""
+    for signum in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_signal_during_recording_leaves_a_whole_file(tmp_path, signum):
     output = tmp_path / "talk.mp4"
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env.pop("DISPLAY", None)
     process = subprocess.Popen([sys.executable, str(ROOT / "run_live.py"), "--source", "demo", "--headless",
-                                "--output", str(output)], env=env, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                                "--output", str(output)], env=env, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                               preexec_fn=signals_as_in_a_terminal)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and (not output.exists() or output.stat().st_size < 20000):
         time.sleep(0.2)
     time.sleep(1)
     process.send_signal(signum)
-    _, stderr = process.communicate(timeout=60)
+    try:
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()  # still running only where the signal did not stop it: a failure, not to be left behind
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr and f"stopped by {signum.name}" in stderr
     processed = int(stderr.split("processed ")[1].split(" frames")[0])
@@ -318,14 +330,18 @@ def test_closing_the_terminal_during_recording_leaves_a_whole_file(tmp_path):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     env.pop("DISPLAY", None)
     process = subprocess.Popen([sys.executable, str(ROOT / "run_live.py"), "--source", "demo", "--headless",
-                                "--output", str(output)], env=env, stderr=subprocess.PIPE, cwd=ROOT)
+                                "--output", str(output)], env=env, stderr=subprocess.PIPE, cwd=ROOT,
+                               preexec_fn=signals_as_in_a_terminal)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and (not output.exists() or output.stat().st_size < 20000):
         time.sleep(0.2)
     time.sleep(1)
     process.stderr.close()  # the terminal is gone: writing to it fails from now on
     process.send_signal(signal.SIGHUP)
-    process.wait(timeout=60)
+    try:
+        process.wait(timeout=60)
+    finally:
+        process.kill()
     assert count_frames(output) > 10  # an MP4 that was not finished has no index and gives no frame at all
 
 
