@@ -265,8 +265,9 @@ EndSection
 @pytest.fixture
 def two_monitors(tmp_path):
     """An X server whose one screen spans two monitors, as a laptop (1920x1080, primary) with a projector
-    (1280x720) to its right gives it: Xorg's dummy driver, with the monitors set by xrandr (Xvfb has one). Skipped
-    where these are not installed (apt-get install xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils)."""
+    (1280x720) to its right gives it: two outputs of Xorg's dummy driver, DUMMY0 and DUMMY1, set by xrandr (Xvfb
+    has one). Skipped where these are not installed (apt-get install xserver-xorg-core xserver-xorg-video-dummy
+    x11-xserver-utils)."""
     if shutil.which("Xorg") is None or shutil.which("xrandr") is None or not DUMMY_DRIVER.exists():
         pytest.skip("Xorg's dummy driver or xrandr is not installed "
                     "(apt-get install xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils)")
@@ -283,8 +284,12 @@ def two_monitors(tmp_path):
                 break
             time.sleep(0.05)
         env = dict(os.environ, DISPLAY=display)
-        for monitor in ("*laptop 1920/508x1080/286+0+0 DUMMY0", "projector 1280/338x720/190+1920+0 none"):  # *: primary
-            subprocess.run(["xrandr", "--setmonitor", *monitor.split()], env=env, capture_output=True, timeout=10)
+        # Two of the driver's outputs, as a laptop's screen and a projector's cable give them: the X screen grows
+        # and shrinks with them, and Qt sees two screens, as it would there.
+        for command in (["--addmode", "DUMMY1", "1280x720"],
+                        ["--output", "DUMMY0", "--mode", "1920x1080", "--pos", "0x0", "--primary",
+                         "--output", "DUMMY1", "--mode", "1280x720", "--pos", "1920x0"]):
+            subprocess.run(["xrandr", *command], env=env, capture_output=True, timeout=10)
         listed = subprocess.run(["xrandr", "--listmonitors"], env=env, capture_output=True, text=True, timeout=10)
         if "Monitors: 2" not in listed.stdout:
             pytest.skip(f"Xorg's dummy driver did not start with two monitors (see {tmp_path / 'xorg.log'})")
@@ -307,13 +312,25 @@ def projector_xserver():
 def managed_xserver():
     """An X server of its own with a window manager (openbox), as on a desktop: fullscreen is the window
     manager's to grant, so it cannot be seen on a bare Xvfb. Skipped where openbox is not installed."""
+    display, server = _start_xvfb()
+    try:
+        with window_manager(display):
+            yield display
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@contextmanager
+def window_manager(display: str):
+    """openbox managing the windows of `display` while in the block; skipped where it is not installed."""
     if shutil.which("openbox") is None:
         pytest.skip("openbox is not installed (apt-get install openbox)")
-    display, server = _start_xvfb()
     manager = subprocess.Popen(["openbox"], env=dict(os.environ, DISPLAY=display), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     time.sleep(1)
-    yield display
-    for process in (manager, server):
-        process.terminate()
-        process.wait(timeout=10)
+    try:
+        yield
+    finally:
+        manager.terminate()
+        manager.wait(timeout=10)
