@@ -210,6 +210,27 @@ def test_a_monitor_plugged_in_or_changed_during_the_run_is_followed(two_monitors
     assert left <= x and x + width <= left + monitor_w and top <= y and y + height <= top + monitor_h  # whole on it
 
 
+UNPLUGGED = SHOWN_FOR + """
+cv2.moveWindow("fit", 2100, 40)  # on the projector
+print(shown_for(SETTLE_SECONDS + 1))
+subprocess.run(["xrandr", "--output", "DUMMY1", "--off"], check=True, capture_output=True, timeout=10)  # unplugged
+print(shown_for(MONITORS_SECONDS + SETTLE_SECONDS + 1))
+"""
+
+
+def test_a_window_on_a_projector_that_is_unplugged_comes_back_onto_the_laptop(two_monitors):
+    """The talk over, the projector's cable is pulled with the window still on it: the X screen shrinks to the
+    laptop's, and the window, left beyond its edge, is brought back onto the laptop's screen and fitted to it."""
+    env = dict(os.environ, DISPLAY=two_monitors, PYTHONPATH=str(ROOT))
+    shown = subprocess.run([sys.executable, "-c", UNPLUGGED], env=env, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    on_projector, after = [tuple(map(int, line.split())) for line in shown.stdout.splitlines() if line.strip()]
+    assert on_projector[0] >= 1920, shown.stdout
+    x, y, width, height = after
+    assert (height, width) == fit_window((720, 2008), (1080, 1920)), shown.stdout
+    assert 0 <= x and x + width <= 1920 and 0 <= y and y + height <= 1080, shown.stdout  # whole on the laptop's
+
+
 def test_the_wheel_turns_whole_notches_and_a_touchpad_s_small_steps_add_up():
     assert wheel_notches(120) == (1, 0) and wheel_notches(-240) == (-2, 0)  # a mouse: 120 a notch
     assert wheel_notches(40) == (0, 40) and wheel_notches(40 + 40 + 45) == (1, 5)  # a touchpad's steps
