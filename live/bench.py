@@ -502,7 +502,7 @@ def _load(name: str, weights: str, custom: tuple = ()):
 
 def _measure(args: argparse.Namespace) -> int:
     """Every case and reference in turn, then the table and the JSON."""
-    from live.cli import configure_device, import_tensorflow
+    from live.device import configure_device, import_tensorflow
     from models.loading import check_choice
 
     standard = args.model is None

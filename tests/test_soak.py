@@ -7,7 +7,7 @@ from live.bench import stability
 
 @pytest.mark.slow
 def test_20000_frames_headless_without_error_or_memory_growth(vgg16):
-    from live.cli import configure_device, import_tensorflow
+    from live.device import configure_device, import_tensorflow
 
     configure_device(import_tensorflow(), "auto")  # OpenCV's and numba's threads as a run sets them
     report = stability(vgg16, frames=20000, warm_up=1000)

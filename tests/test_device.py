@@ -1,0 +1,63 @@
+"""TensorFlow and the device: the GPU or the CPU, a GPU TensorFlow cannot use, and the host's threads."""
+
+import os
+import subprocess
+import sys
+
+import cv2
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.mark.parametrize("on_gpu, cores, threads", [(False, 2, 1), (False, 64, 1), (True, 2, 1), (True, 8, 2),
+                                                    (True, 16, 4), (True, 128, 4)])
+def test_host_steps_get_one_thread_beside_a_cpu_model_and_a_few_beside_a_gpu(on_gpu, cores, threads):
+    from live.device import host_threads
+
+    assert host_threads(on_gpu, cores) == threads
+
+
+def test_configure_device_on_the_cpu_keeps_numba_and_opencv_to_one_thread():
+    import numba
+
+    from live.device import configure_device, import_tensorflow
+
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    cv2.setNumThreads(4)
+    assert configure_device(import_tensorflow(), "cpu") == "CPU"
+    assert numba.get_num_threads() == 1 and cv2.getNumThreads() == 1
+
+
+def test_an_nvidia_driver_that_tensorflow_cannot_use_gets_the_install_hint(tmp_path, monkeypatch, caplog):
+    import live.device
+    from live.errors import UsageError
+
+    tf = live.device.import_tensorflow()
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("TensorFlow sees a GPU here")
+    driver = tmp_path / "version"
+    driver.write_text("NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.04\n")
+    monkeypatch.setattr(live.device, "NVIDIA_DRIVER", driver)  # stands in for /proc/driver/nvidia/version
+    with pytest.raises(UsageError, match=r"tensorflow\[and-cuda\]"):
+        live.device.configure_device(tf, "gpu")
+    with caplog.at_level("WARNING", logger="live"):
+        assert live.device.configure_device(tf, "auto") == "CPU"
+    assert "tensorflow[and-cuda]" in caplog.text
+    caplog.clear()
+    monkeypatch.setattr(live.device, "NVIDIA_DRIVER", tmp_path / "absent")
+    with caplog.at_level("WARNING", logger="live"):
+        assert live.device.configure_device(tf, "auto") == "CPU"
+    assert "NVIDIA" not in caplog.text
+
+
+@pytest.mark.parametrize("preset, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_numba_workers_wait_passively_unless_the_user_says_otherwise(preset, expected):
+    """Set before numba starts its OpenMP threads (libgomp reads it then), in a process of its own."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if preset:
+        env["OMP_WAIT_POLICY"] = preset
+    code = ("import os; from live.device import share_host_cores; share_host_cores(True); "
+            "print(os.environ['OMP_WAIT_POLICY'])")
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == [expected], out.stderr
