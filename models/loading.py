@@ -298,7 +298,7 @@ def _load_file(path: Path, preprocess: str, custom: tuple = ()) -> tuple[object,
         raise ModelError(f"'{path}' must take RGB (3-channel) or gray (1-channel) images; its input has {channels} "
                          f"channels")
     preprocess_fn = _preprocess_fn("none" if preprocess == "auto" else preprocess)
-    if preprocess == "auto" and not _scales_its_input(model):
+    if preprocess == "auto" and _scales_its_input(model) is False:
         log.info("'%s' gets pixels of 0 to 255 as they are, having no Rescaling layer before its first convolution; if "
                  "it was trained on pixels of 0 to 1 or -1 to 1, add --preprocess unit or symmetric", path.name)
     if channels == 1:
@@ -411,18 +411,36 @@ def _first_line(text: str, exc: Exception) -> str:
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
-def _scales_its_input(model) -> bool:
+def _scales_its_input(model) -> bool | None:
     """Whether a Rescaling or Normalization layer comes before the first convolution (nested models opened):
-    then the model takes pixels of 0-255 itself."""
+    then the model takes pixels of 0-255 itself. None where it has no convolution, whose input there is
+    nothing to say about (such a model has no feature maps to show either)."""
     for layer in model.layers:
         kind = type(layer).__name__
         if kind in ("Rescaling", "Normalization"):
             return True
         if hasattr(layer, "layers"):
-            return _scales_its_input(layer)
-        if "Conv" in kind:
+            inside = _scales_its_input(layer)
+            if inside is not None:
+                return inside
+        elif "Conv" in kind:
             return False
-    return False
+    return None
+
+
+def _outputs_said(model, most: int = 4) -> str:
+    """What the model's layers give instead of feature maps, for the sentence that refuses it: 'its layers give
+    Flatten (None, 12288), Dense (None, 10)'."""
+    said = []
+    for layer in model.layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        try:
+            said.append(f"{type(layer).__name__} {tuple(layer.output.shape)}")
+        except (AttributeError, ValueError):
+            continue
+    more = f", and {len(said) - most} more" if len(said) > most else ""
+    return f"its layers give {', '.join(said[:most])}{more}" if said else "it has no layers"
 
 
 def _from_gray(preprocess: Callable) -> Callable:
@@ -477,7 +495,8 @@ def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custo
     input_hw = (height or fallback[0], width or fallback[1])
     layers = feature_layers(model)
     if not layers:
-        raise ModelError(f"model '{label}' has no layer with a 4-D feature-map output")
+        raise ModelError(f"model '{label}' has no layer with a 4-D feature-map output (batch, height, width, "
+                         f"channels), as a convolution gives: {_outputs_said(model)}")
     channels = model.inputs[0].shape[3]
     if open_size:  # run at input_hw: its maps have that input's sizes
         input_hw = _size_it_runs_at(model, label, layers, input_hw, channels, asked is not None, from_picture)

@@ -413,6 +413,22 @@ def test_a_model_file_without_input_scaling_gets_a_hint_about_preprocess(tmp_pat
         assert hint not in caplog.text
 
 
+def test_a_model_without_feature_maps_says_what_its_layers_give_and_no_hint(tmp_path, caplog):
+    """An image classifier of Dense layers alone (a first course's MNIST model) has nothing to show: the sentence
+    says what its layers give instead, and no hint about scaling its input before a convolution it lacks."""
+    import keras
+
+    dense = tmp_path / "dense.keras"
+    keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten()]
+                     + [keras.layers.Dense(10) for _ in range(5)]).save(dense)
+    with caplog.at_level(logging.INFO, logger="models.loading"), pytest.raises(ModelError) as refused:
+        load_model(str(dense), preprocess="auto")
+    assert str(refused.value) == ("model 'dense' has no layer with a 4-D feature-map output (batch, height, width, "
+                                  "channels), as a convolution gives: its layers give Flatten (None, 784), "
+                                  "Dense (None, 10), Dense (None, 10), Dense (None, 10), and 2 more")
+    assert "--preprocess" not in caplog.text
+
+
 def test_stages_begin_at_the_first_convolution_of_each_smaller_map_size(vgg16):
     names = [vgg16.layers[i].name for i in vgg16.stage_starts]
     assert names == ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"]
