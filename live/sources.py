@@ -487,7 +487,57 @@ def read_image(path: str) -> np.ndarray | None:
     turned as its EXIF orientation says: a phone's portrait photo is stored sideways (IMREAD_UNCHANGED would
     ignore the tag; an alpha channel is dropped either way). A huge one is scaled down once (fit_still)."""
     image = to_bgr8(cv2.imread(path, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR))
-    return None if image is None else fit_still(image, path)
+    if image is None:
+        return None
+    if path not in _said_cut_short and jpeg_cut_short(path):
+        _said_cut_short.add(path)  # once, not at each turn of a slideshow
+        log.warning("'%s' is cut short: the end of the JPEG is missing (a download or copy that did not finish?), so "
+                    "what it lacks shows gray or blurred", path)
+    return fit_still(image, path)
+
+
+_said_cut_short: set[str] = set()
+
+
+def jpeg_cut_short(path: str) -> bool:
+    """Whether the JPEG file at `path` ends before its image does. OpenCV shows such a file all the same, gray
+    below what was there (libjpeg only writes "Premature end of JPEG file" to the terminal, naming no file), so
+    the segments are walked up to the end-of-image marker. False for any file that is not a JPEG, and for data
+    after that marker (a phone's motion photo appends its video there)."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError:
+        return False
+    if data[:2] != b"\xff\xd8":
+        return False
+    at, size = 2, len(data)
+    while at + 1 < size:
+        if data[at] != 0xFF:
+            return False  # not the layout expected: leave it to the decoder
+        marker = data[at + 1]
+        if marker == 0xD9:  # end of image
+            return False
+        if marker == 0xFF or marker == 0x01 or 0xD0 <= marker <= 0xD7:  # fill byte, or a marker without length
+            at += 1 if marker == 0xFF else 2
+            continue
+        if at + 4 > size:
+            return True
+        at += 2 + int.from_bytes(data[at + 2:at + 4], "big")  # a segment: an EXIF thumbnail's own end is inside
+        if marker != 0xDA:
+            continue
+        while True:  # after a start of scan: coded data, in which 0xFF is followed by 0 or a restart marker
+            at = data.find(b"\xff", at)
+            if at < 0 or at + 1 >= size:
+                return True
+            following = data[at + 1]
+            if following == 0x00 or 0xD0 <= following <= 0xD7:
+                at += 2
+            elif following == 0xFF:
+                at += 1
+            else:
+                break  # the next marker: another scan (a progressive JPEG), or the end
+    return True
 
 
 def _natural_order(path: str) -> list:

@@ -12,7 +12,7 @@ import pytest
 from live.capture import Frame
 from live.errors import SourceError, UsageError
 from live.sources import (SNAPSHOT_MAX_FPS, CaptureSource, DemoSource, ImageSource, SlideshowSource, camera_candidates,
-                          describe_kind, list_cameras, open_source, to_bgr8)
+                          describe_kind, jpeg_cut_short, list_cameras, open_source, to_bgr8)
 from tests.conftest import gray_frames, moving_frames, write_video
 
 
@@ -469,6 +469,54 @@ def test_a_folder_plays_its_images_in_name_order_each_held_for_its_time(tmp_path
         assert source.read()[0, 0, 0] == 30
     assert caplog.text.count("skipping") == 1 and "broken.png', which could not be read as an image" in caplog.text
     assert "opened slideshow" in caplog.text and "each for 0.1 s" in caplog.text
+
+
+def jpeg_bytes(progressive: bool = False, thumbnail: bool = False, after_end: bytes = b"") -> bytes:
+    """A JPEG photo as OpenCV writes it; with an EXIF segment holding a whole small JPEG, as a camera's thumbnail
+    (its own end-of-image marker comes long before the photo's), and with bytes after its end, as a phone's motion
+    photo appends its video."""
+    picture = cv2.GaussianBlur(np.random.default_rng(1).integers(0, 256, (240, 320, 3), dtype=np.uint8), (9, 9), 3)
+    data = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_PROGRESSIVE, int(progressive)])[1].tobytes()
+    if thumbnail:
+        small = cv2.imencode(".jpg", picture[::8, ::8])[1].tobytes()
+        exif = b"Exif\x00\x00" + small
+        data = data[:2] + b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif + data[2:]
+    return data + after_end
+
+
+@pytest.mark.parametrize("kind", ["baseline", "progressive", "thumbnail", "motion photo"])
+def test_a_jpeg_cut_short_is_told_from_a_whole_one(tmp_path, kind):
+    data = jpeg_bytes(kind == "progressive", kind == "thumbnail", b"ftypmp42" * 500 if kind == "motion photo" else b"")
+    whole, cut, header = tmp_path / "whole.jpg", tmp_path / "cut.jpg", tmp_path / "header.jpg"
+    whole.write_bytes(data)
+    cut.write_bytes(data[:len(data) * 6 // 10])
+    header.write_bytes(data[:30])
+    assert not jpeg_cut_short(str(whole)) and jpeg_cut_short(str(cut)) and jpeg_cut_short(str(header))
+    assert cv2.imread(str(cut)) is not None  # what OpenCV shows all the same, gray where the data ends
+    png = tmp_path / "named.jpg"
+    png.write_bytes(cv2.imencode(".png", np.zeros((4, 4, 3), np.uint8))[1].tobytes())  # not a JPEG at all
+    assert not jpeg_cut_short(str(png)) and not jpeg_cut_short(str(tmp_path / "missing.jpg"))
+
+
+def test_a_photo_cut_short_is_named_once_as_an_image_and_in_a_slideshow(tmp_path, caplog):
+    """A photo whose download did not finish showed gray below what arrived, and libjpeg wrote 'Premature end of
+    JPEG file' to the terminal without naming the file: in a slideshow of a hundred, which one? It is named, once."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    data = jpeg_bytes()
+    (folder / "a.jpg").write_bytes(data)
+    (folder / "b.jpg").write_bytes(data[:len(data) // 2])
+    (tmp_path / "single.jpg").write_bytes(data[:len(data) // 2])
+    with caplog.at_level(logging.INFO), open_source(str(tmp_path / "single.jpg")) as source:
+        assert isinstance(source, ImageSource) and source.read().shape == (240, 320, 3)
+    assert "single.jpg' is cut short" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO), open_source(str(folder), seconds_per_image=0.1) as source:
+        for _ in range(3):  # three turns of --loop
+            while source.read() is not None:
+                pass
+            source.rewind()
+    assert caplog.text.count("is cut short") == 1 and "b.jpg' is cut short" in caplog.text
 
 
 def test_a_quoted_pattern_plays_the_images_it_matches(tmp_path):
