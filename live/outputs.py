@@ -429,8 +429,13 @@ def write_atomically(path: Path, write) -> None:
 
 
 def _write_png(path: Path, image: np.ndarray) -> None:
+    """OpenCV says only that it failed (libpng's "Write Error" goes to the terminal): a full disk is told apart by
+    the room left, which a PNG of the image, compressed or not, would not fit in."""
     if not cv2.imwrite(str(path), image):
-        raise OutputError(f"could not write '{path}'")
+        free = _free_bytes(path.parent)
+        raise OSError(errno.ENOSPC if free < image.nbytes else errno.EIO,
+                      f"its disk has {_megabytes(free)} free, too little for it" if free < image.nbytes
+                      else "OpenCV could not write it")
 
 
 def save_png(path: Path, image: np.ndarray) -> None:

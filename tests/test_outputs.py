@@ -1,6 +1,7 @@
 """Recordings, snapshots and mosaics: written whole, and a full disk stops a recording without losing it."""
 
 import json
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -150,6 +151,17 @@ def test_snapshot_writes_its_files_with_one_stem(tmp_path):
     assert again != stem  # never overwrites
     assert not list((tmp_path / "snaps").glob(".*partial*"))
 
+
+def test_a_snapshot_on_a_full_disk_names_the_snapshot_and_the_disk(tmp_path):
+    """s on a full disk said `could not write '.../.snapshot_....partial.png'`: a hidden temporary name, no reason
+    (OpenCV only returns False). It names the snapshot's own file and the room left, and leaves nothing."""
+    noise = np.random.default_rng(2).integers(0, 256, (720, 1688, 3), np.uint8)  # does not compress: 3.6 MB
+    with small_disk(tmp_path / "tiny", megabytes=2) as mount:
+        with pytest.raises(OutputError) as failed:
+            save_snapshot(mount / "snaps", noise, np.zeros((8, 8, 4), np.float32), {"frame": 3})
+        assert re.fullmatch(rf"could not write '{mount}/snaps/snapshot_[0-9-]+_000003\.png': its disk has [012] MB "
+                            r"free, too little for it", str(failed.value)), str(failed.value)
+        assert not list((mount / "snaps").iterdir())
 
 def test_a_failed_write_leaves_no_half_file(tmp_path):
     target = tmp_path / "kept.png"
