@@ -429,13 +429,17 @@ def write_atomically(path: Path, write) -> None:
 
 
 def _write_png(path: Path, image: np.ndarray) -> None:
-    """OpenCV says only that it failed (libpng's "Write Error" goes to the terminal): a full disk is told apart by
-    the room left, which a PNG of the image, compressed or not, would not fit in."""
-    if not cv2.imwrite(str(path), image):
-        free = _free_bytes(path.parent)
-        raise OSError(errno.ENOSPC if free < image.nbytes else errno.EIO,
-                      f"its disk has {_megabytes(free)} free, too little for it" if free < image.nbytes
-                      else "OpenCV could not write it")
+    if not cv2.imwrite(str(path), image):  # OpenCV says no more (libpng's "Write Error" goes to the terminal)
+        raise OSError(errno.EIO, "OpenCV could not write it")
+
+
+def _reason(exc: OSError, folder: Path, needed: int) -> str:
+    """Why a file of about `needed` bytes could not be written into `folder`, in words. A full disk is told by the
+    room left, since neither OpenCV nor numpy's np.save ('3211264 requested and 81888 written') says so."""
+    free = _free_bytes(folder)
+    if exc.errno == errno.ENOSPC or free < needed:
+        return f"its disk has {_megabytes(free)} free, too little for it"
+    return exc.strerror or str(exc)
 
 
 def save_png(path: Path, image: np.ndarray) -> None:
@@ -443,7 +447,7 @@ def save_png(path: Path, image: np.ndarray) -> None:
     try:
         write_atomically(path, lambda tmp: _write_png(tmp, image))
     except OSError as exc:
-        raise OutputError(f"could not write '{path}': {exc.strerror or exc}") from exc
+        raise OutputError(f"could not write '{path}': {_reason(exc, path.parent, image.nbytes)}") from exc
 
 
 def make_folder(folder: Path, what: str = "the folder") -> None:
@@ -463,15 +467,24 @@ def save_snapshot(folder: Path, canvas: np.ndarray, activations_hwc: np.ndarray,
     make_folder(folder)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     stem = free_path(folder / f"snapshot_{stamp}_{info.get('frame', 0):06d}.json").with_suffix("")
-    try:
-        save_png(stem.with_suffix(".png"), canvas)
-        write_atomically(stem.with_suffix(".npy"), lambda tmp: np.save(tmp, activations_hwc.astype(np.float32)))
-        if model_input is not None:
-            input_path = stem.with_name(f"{stem.name}_input.png")
-            save_png(input_path, cv2.cvtColor(model_input, cv2.COLOR_RGB2BGR))
-            info = {**info, "input": input_path.name}
-        text = json.dumps(info, indent=2)
-        write_atomically(stem.with_suffix(".json"), lambda tmp: tmp.write_text(text))
-    except OSError as exc:
-        raise OutputError(f"could not write the snapshot '{stem}': {exc.strerror or exc}") from exc
+    written = []
+
+    def write(path: Path, needed: int, how) -> None:
+        try:
+            write_atomically(path, how)
+        except OSError as exc:  # what was written is kept: on a full disk, the window's picture often fits
+            kept = f" (kept: {', '.join(written)})" if written else ""
+            raise OutputError(f"could not write the snapshot '{stem}': {_reason(exc, folder, needed)}{kept}") from exc
+        written.append(path.name)
+
+    write(stem.with_suffix(".png"), canvas.nbytes, lambda tmp: _write_png(tmp, canvas))
+    activations = activations_hwc.astype(np.float32, copy=False)
+    write(stem.with_suffix(".npy"), activations.nbytes, lambda tmp: np.save(tmp, activations))
+    if model_input is not None:
+        input_path = stem.with_name(f"{stem.name}_input.png")
+        bgr = cv2.cvtColor(model_input, cv2.COLOR_RGB2BGR)
+        write(input_path, bgr.nbytes, lambda tmp: _write_png(tmp, bgr))
+        info = {**info, "input": input_path.name}
+    text = json.dumps(info, indent=2)
+    write(stem.with_suffix(".json"), len(text), lambda tmp: tmp.write_text(text))
     return stem

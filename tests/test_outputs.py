@@ -152,16 +152,24 @@ def test_snapshot_writes_its_files_with_one_stem(tmp_path):
     assert not list((tmp_path / "snaps").glob(".*partial*"))
 
 
-def test_a_snapshot_on_a_full_disk_names_the_snapshot_and_the_disk(tmp_path):
-    """s on a full disk said `could not write '.../.snapshot_....partial.png'`: a hidden temporary name, no reason
-    (OpenCV only returns False). It names the snapshot's own file and the room left, and leaves nothing."""
+def test_a_snapshot_on_a_full_disk_says_so_and_keeps_what_fitted(tmp_path):
+    """s on a full disk said `could not write '.../.snapshot_....partial.png'`, a hidden temporary name without a
+    reason (OpenCV only returns False), or, where the window's picture fitted but the activations did not, numpy's
+    '3211264 requested and 81888 written'. It names the snapshot and the room left, and what was kept."""
     noise = np.random.default_rng(2).integers(0, 256, (720, 1688, 3), np.uint8)  # does not compress: 3.6 MB
     with small_disk(tmp_path / "tiny", megabytes=2) as mount:
         with pytest.raises(OutputError) as failed:
             save_snapshot(mount / "snaps", noise, np.zeros((8, 8, 4), np.float32), {"frame": 3})
-        assert re.fullmatch(rf"could not write '{mount}/snaps/snapshot_[0-9-]+_000003\.png': its disk has [012] MB "
-                            r"free, too little for it", str(failed.value)), str(failed.value)
+        said = (rf"could not write the snapshot '{mount}/snaps/snapshot_[0-9-]+_00000\d': "
+                r"its disk has [012] MB free, too little for it")
+        assert re.fullmatch(said, str(failed.value)), str(failed.value)
         assert not list((mount / "snaps").iterdir())
+        activations = np.ones((224, 224, 64), np.float32)  # 12.8 MB: the window's picture fits, they do not
+        with pytest.raises(OutputError) as failed:
+            save_snapshot(mount / "snaps", np.zeros((720, 1688, 3), np.uint8), activations, {"frame": 4})
+        assert re.fullmatch(said + r" \(kept: snapshot_[0-9-]+_000004\.png\)", str(failed.value)), str(failed.value)
+        assert [path.suffix for path in (mount / "snaps").iterdir()] == [".png"]
+
 
 def test_a_failed_write_leaves_no_half_file(tmp_path):
     target = tmp_path / "kept.png"
