@@ -224,8 +224,12 @@ class Composer:
         for line in lines:
             _outlined(canvas, line, (10, y), self._text)
             y += self._line
-        if message:
-            _outlined(canvas, message, (10, canvas.shape[0] - 14), self._text * 0.6 / TEXT_SCALE, (80, 255, 80))
+        if message:  # at the foot of the camera picture, broken into lines that stay on it
+            scale = self._text * 0.6 / TEXT_SCALE
+            rows = _wrapped(message, scale, self.camera_w - 20)
+            for i, row in enumerate(rows):
+                y = canvas.shape[0] - 14 - (len(rows) - 1 - i) * round(22 * scale / TEXT_SCALE)
+                _outlined(canvas, row, (10, y), scale, (80, 255, 80))
 
     def _draw_help(self, canvas, below: int) -> None:
         """The keys, centred on the canvas's height, but below the lines of text (`below` pixels) where it fits."""
@@ -249,6 +253,21 @@ def _outlined(image, text: str, org, scale: float, color=(255, 255, 255)) -> Non
     mask, above = _glyphs(text, scale)
     x, y = org
     _blend_text(image, mask, y - above, x - 3, *color)
+
+
+@lru_cache(maxsize=64)
+def _wrapped(text: str, scale: float, width: int) -> tuple[str, ...]:
+    """`text` broken between words into lines no wider than `width` pixels (a longer word keeps a line of its own).
+    A message naming a snapshot on a full disk ran across the mosaic, over the maps."""
+    rows, row = [], ""
+    for word in text.split(" "):
+        longer = f"{row} {word}" if row else word
+        if row and cv2.getTextSize(longer, FONT, scale, 1)[0][0] > width:
+            rows.append(row)
+            row = word
+        else:
+            row = longer
+    return (*rows, row)
 
 
 @lru_cache(maxsize=1024)

@@ -212,3 +212,24 @@ def test_nothing_of_the_help_or_the_text_stays_after_them_beside_a_portrait_phot
         composer.compose(picture, extraction(), layout, lut, ["vgg16 | 29.9 FPS", "a second line"], "a message")
         after = composer.compose(picture, extraction(), layout, lut, ["vgg16"])
         assert np.array_equal(before, after), shape
+
+
+def test_a_long_message_is_broken_into_lines_on_the_camera_picture():
+    """A message naming a snapshot on a full disk ran across the mosaic, over the maps. It is broken between words
+    into lines at the foot of the camera picture; a short one keeps its one line where it was."""
+    layout, lut = MosaicLayout.for_count(4, 8, 8, 0), colormap_lut("gray")
+    long = ("snapshot failed: could not write the snapshot 'talks/today/snaps/snapshot_20261127-111037_000280': its "
+            "disk has 0 MB free, too little for it (kept: snapshot_20261127-111037_000280.png)")
+
+    def message_rows(message):
+        canvas = Composer(720).compose(np.zeros((480, 640, 3), np.uint8), extraction(level=0), layout, lut, [],
+                                       message)
+        green = (canvas[..., 1] > 150) & (canvas[..., 2] < 150)  # the message's colour
+        return np.flatnonzero(green.any(axis=1)), np.flatnonzero(green.any(axis=0)), canvas
+
+    rows, columns, canvas = message_rows("snapshot saved: snapshots/snapshot_20261127-111037_000280.png")
+    assert columns.max() < 960 and rows.max() - rows.min() < 20  # one line
+    short_bottom = rows.max()
+    rows, columns, _ = message_rows(long)
+    assert columns.max() < 960 - 10  # on the camera picture (960 wide at 720 high), not over the mosaic
+    assert rows.max() == short_bottom and rows.max() - rows.min() > 30  # two lines, the last where one line goes
