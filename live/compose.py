@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from functools import lru_cache
 
@@ -257,14 +258,21 @@ def _outlined(image, text: str, org, scale: float, color=(255, 255, 255)) -> Non
 
 @lru_cache(maxsize=64)
 def _wrapped(text: str, scale: float, width: int) -> tuple[str, ...]:
-    """`text` broken between words into lines no wider than `width` pixels (a longer word keeps a line of its own).
-    A message naming a snapshot on a full disk ran across the mosaic, over the maps."""
-    rows, row = [], ""
+    """`text` broken between words into lines no wider than `width` pixels, a word too long for a line (a path)
+    after one of its slashes. A message naming a snapshot on a full disk ran across the mosaic, over the maps."""
+    def wide(line: str) -> int:
+        return cv2.getTextSize(line, FONT, scale, 1)[0][0]
+
+    pieces = []  # (piece, whether a space comes before it)
     for word in text.split(" "):
-        longer = f"{row} {word}" if row else word
-        if row and cv2.getTextSize(longer, FONT, scale, 1)[0][0] > width:
+        parts = [word] if wide(word) <= width else re.findall(r"[^/]*/|[^/]+$", word) or [word]
+        pieces += [(part, i == 0) for i, part in enumerate(parts)]
+    rows, row = [], ""
+    for piece, spaced in pieces:
+        longer = (f"{row} {piece}" if spaced else row + piece) if row else piece
+        if row and wide(longer) > width:
             rows.append(row)
-            row = word
+            row = piece
         else:
             row = longer
     return (*rows, row)

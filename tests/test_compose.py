@@ -221,8 +221,8 @@ def test_a_long_message_is_broken_into_lines_on_the_camera_picture():
     long = ("snapshot failed: could not write the snapshot 'talks/today/snaps/snapshot_20261127-111037_000280': its "
             "disk has 0 MB free, too little for it (kept: snapshot_20261127-111037_000280.png)")
 
-    def message_rows(message):
-        canvas = Composer(720).compose(np.zeros((480, 640, 3), np.uint8), extraction(level=0), layout, lut, [],
+    def message_rows(message, frame_hw=(480, 640)):
+        canvas = Composer(720).compose(np.zeros((*frame_hw, 3), np.uint8), extraction(level=0), layout, lut, [],
                                        message)
         green = (canvas[..., 1] > 150) & (canvas[..., 2] < 150)  # the message's colour
         return np.flatnonzero(green.any(axis=1)), np.flatnonzero(green.any(axis=0)), canvas
@@ -233,3 +233,7 @@ def test_a_long_message_is_broken_into_lines_on_the_camera_picture():
     rows, columns, _ = message_rows(long)
     assert columns.max() < 960 - 10  # on the camera picture (960 wide at 720 high), not over the mosaic
     assert rows.max() == short_bottom and rows.max() - rows.min() > 30  # two lines, the last where one line goes
+    # Beside a portrait photo (a picture 405 wide), a path too long for a line is broken after one of its slashes.
+    path_message = long.replace("talks/today/snaps", "/home/presenter/talks/2026-11-27-berlin/snapshots")
+    rows, columns, _ = message_rows(path_message, frame_hw=(640, 360))
+    assert columns.max() < 405 - 10 and rows.max() == short_bottom
