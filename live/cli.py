@@ -199,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--mirror", default=None, action=argparse.BooleanOptionalAction,
         help="mirror the camera picture (default: on for cameras)")
     add("--fullscreen", action="store_true", help="start in fullscreen")
+    add("--monitor", type=positive_int, default=None, metavar="N",
+        help="the monitor to open the window on: 1 is the primary (a laptop's own screen), 2 the next one from the "
+             "left (a projector beside it), ... (default: where the window manager puts it)")
     add("--labels", action="store_true", help="channel numbers on the tiles")
     add("--hide-text", action="store_true", help="start without the text over the camera picture (key t)")
     add("--device", default="auto", choices=("auto", "cpu", "gpu"), help="where the model runs (default: auto)")
@@ -231,8 +234,8 @@ def parse_config(argv: list[str]) -> tuple[Config, argparse.Namespace]:
                     preprocess=args.preprocess, layer=args.layer, channels=args.channels, gap=args.gap,
                     colormap=args.colormap, normalize=args.normalize, normalize_in=args.normalize_in,
                     order=args.order, page=args.page - 1, focus=args.focus, mirror=args.mirror,
-                    fullscreen=args.fullscreen, labels=args.labels, text=not args.hide_text, device=args.device,
-                    headless=args.headless, output=args.output, max_frames=args.max_frames,
+                    fullscreen=args.fullscreen, monitor=args.monitor, labels=args.labels, text=not args.hide_text,
+                    device=args.device, headless=args.headless, output=args.output, max_frames=args.max_frames,
                     save_mosaics=args.save_mosaics, snapshot_dir=args.snapshot_dir, panel_height=args.panel_height,
                     unpaced=args.unpaced, loop=args.loop)
     return config, args
@@ -368,7 +371,7 @@ def _open_window(config: Config):
         log.warning("%s: running headless (add --headless to say so)", problem)
         return None
     try:
-        return Window(fullscreen=config.fullscreen)
+        return Window(fullscreen=config.fullscreen, monitor=config.monitor)
     except Exception as exc:  # OpenCV raises cv2.error when no GUI backend can start
         log.warning("no window could be opened (%s); running headless", str(exc).strip().splitlines()[-1])
         return None

@@ -27,6 +27,7 @@ class Config:
     focus: int | None = None
     mirror: bool | None = None  # None: on for cameras
     fullscreen: bool = False
+    monitor: int | None = None  # the monitor the window opens on, 1 the primary; None: the window manager's choice
     labels: bool = False
     text: bool = True  # the lines over the camera picture; --hide-text starts without them
     device: str = "auto"

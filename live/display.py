@@ -9,7 +9,8 @@ import time
 import cv2
 import numpy as np
 
-from live.screen import XScreen, monitor_at
+from live.screen import XScreen, monitor_at, numbered
+from live.wording import counted
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,9 @@ def _centre_yx(rect: tuple[int, int, int, int] | None) -> tuple[int, int] | None
 class Window:
     """The one OpenCV window: shows the canvas, returns key presses and left clicks, notices when it is closed."""
 
-    def __init__(self, title: str = "live feature maps", fullscreen: bool = False):
+    def __init__(self, title: str = "live feature maps", fullscreen: bool = False, monitor: int | None = None):
         self.title = title
+        self.monitor_number = monitor  # --monitor (1: the primary); None: where the window manager puts it
         self.screen = XScreen()
         # FREERATIO: Qt stretches what it is given to the window, and is given the canvas on black of the window's
         # shape (_on_black), so nothing is stretched and no band of Qt's light gray shows around the picture.
@@ -101,8 +103,10 @@ class Window:
         rect = self._rect()
         if self._ratio_tries < RATIO_TRIES and rect is not None:
             self._learn_ratio(rect[2])
-        if self._sized != canvas.shape[:2] and not self.fullscreen:
-            monitor = monitor_at(self._monitors(), _centre_yx(rect))
+        placing = not self._shown and self.monitor_number  # onto the monitor asked for, before it goes fullscreen
+        if self._sized != canvas.shape[:2] and (not self.fullscreen or placing):
+            monitor = self._asked_monitor() if not self._centred else None
+            monitor = monitor or monitor_at(self._monitors(), _centre_yx(rect))
             height, width = fit_window(canvas.shape[:2], monitor[2:] if monitor else None)
             cv2.resizeWindow(self.title, width, height)
             if monitor is not None and not self._centred:  # Qt's small first window, grown in place, met the edge
@@ -121,6 +125,23 @@ class Window:
             if self.fullscreen:
                 self._apply_fullscreen()
         return self.poll()
+
+    def _asked_monitor(self) -> tuple[int, int, int, int] | None:
+        """The monitor --monitor asks for (a presenter's projector, so that the window, fullscreen or not, opens
+        there rather than on the laptop's screen, to be dragged across), or None: not asked, or not there."""
+        if not self.monitor_number:
+            return None
+        monitors = numbered(self._monitors())
+        if self.monitor_number > len(monitors):
+            log.warning("--monitor %d: %s; the window opens where the window manager puts it", self.monitor_number,
+                        f"this screen has {counted(len(monitors), 'monitor')}" if monitors else
+                        "the monitors cannot be listed here")
+            self.monitor_number = None
+            return None
+        monitor = monitors[self.monitor_number - 1]
+        log.info("the window opens on monitor %d of %d (%dx%d)", self.monitor_number, len(monitors), monitor[3],
+                 monitor[2])
+        return monitor
 
     def _follow_monitor(self, canvas_hw: tuple[int, int], rect: tuple[int, int, int, int] | None) -> bool:
         """A window moved onto another monitor (dragged from the laptop's screen onto the projector), or whose

@@ -151,3 +151,9 @@ def monitor_at(monitors: list[tuple[int, int, int, int]],
             if top <= y < top + height and left <= x < left + width:
                 return top, left, height, width
     return monitors[0] if monitors else None
+
+
+def numbered(monitors: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The monitors in the order --monitor counts them from 1: the primary first (a laptop's own screen), then the
+    others from left to right (the projector beside it)."""
+    return monitors[:1] + sorted(monitors[1:], key=lambda monitor: (monitor[1], monitor[0]))

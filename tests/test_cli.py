@@ -149,6 +149,7 @@ def test_no_display_runs_headless_with_a_message():
     (["--gap", "-1"], 2, "must be 0 or more"),
     (["--panel-height", "40"], 2, "argument --panel-height: must be 240 to 2160 pixels, got 40"),
     (["--panel-height", "5000"], 2, "must be 240 to 2160 pixels, got 5000"),
+    (["--monitor", "0"], 2, "argument --monitor: must be at least 1, got 0"),
     (["--colormap", "rainbowz"], 2, "unknown colormap 'rainbowz'"),
     (["--normalize", "wild"], 2, "invalid choice: 'wild'"),
     (["--output", "/no/such/folder/out.mp4"], 1, "does not exist"),

@@ -210,6 +210,39 @@ def test_a_monitor_plugged_in_or_changed_during_the_run_is_followed(two_monitors
     assert left <= x and x + width <= left + monitor_w and top <= y and y + height <= top + monitor_h  # whole on it
 
 
+ASKED = """
+import sys
+import cv2
+import numpy as np
+from live.display import Window
+window = Window("fit", fullscreen=sys.argv[1] == "fullscreen", monitor=int(sys.argv[2]))
+for _ in range(25):
+    window.show(np.zeros((720, 2008, 3), np.uint8))
+    cv2.waitKey(20)
+print(*cv2.getWindowImageRect("fit"))
+"""
+
+
+@pytest.mark.parametrize("mode, number", [("window", 2), ("fullscreen", 2), ("window", 3)])
+def test_the_window_opens_on_the_monitor_asked_for(two_monitors, mode, number):
+    """--monitor 2 opens the window on the projector beside the laptop (with --fullscreen, fullscreen there), rather
+    than on the laptop's screen, from where it had to be dragged across, out of fullscreen and back, on stage. A
+    monitor that is not there is said, and the window opens where it would have."""
+    env = dict(os.environ, DISPLAY=two_monitors, PYTHONPATH=str(ROOT))
+    with window_manager(two_monitors):
+        shown = subprocess.run([sys.executable, "-c", ASKED, mode, str(number)], env=env, capture_output=True,
+                               text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    x, y, width, height = map(int, shown.stdout.split())
+    if mode == "fullscreen":
+        assert (x, y, width, height) == (1920, 0, 1280, 720)
+    elif number == 2:
+        assert (height, width) == fit_window((720, 2008), (720, 1280)) and 1920 <= x and x + width <= 3200
+    else:
+        assert (height, width) == fit_window((720, 2008), (1080, 1920)) and x + width <= 1920
+        assert "--monitor 3: this screen has 2 monitors" in shown.stderr
+
+
 UNPLUGGED = SHOWN_FOR + """
 cv2.moveWindow("fit", 2100, 40)  # on the projector
 print(shown_for(SETTLE_SECONDS + 1))

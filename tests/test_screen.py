@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from live.screen import XScreen, monitor_at
+from live.screen import XScreen, monitor_at, numbered
 from tests.conftest import ROOT, _start_xvfb
 
 
@@ -80,3 +80,9 @@ def test_the_screen_is_kept_awake_while_the_pictures_move_not_while_frozen():
         server.wait(timeout=10)
     assert moving.state == screensaver.StateOff and moving.idle < 1500, (moving.state, moving.idle)  # 3.5 s of frames
     assert frozen.state == screensaver.StateOn and frozen.idle > 3000, (frozen.state, frozen.idle)
+
+
+def test_monitor_numbers_count_the_primary_first_then_the_others_from_the_left():
+    laptop, right, middle = (0, 0, 1080, 1920), (0, 2944, 720, 1280), (0, 1920, 768, 1024)
+    assert numbered([laptop, right, middle]) == [laptop, middle, right]
+    assert numbered([]) == [] and numbered([right]) == [right]
