@@ -49,6 +49,7 @@ class Window:
     def __init__(self, title: str = "live feature maps", fullscreen: bool = False, monitor: int | None = None):
         self.title = title
         self.monitor_number = monitor  # --monitor (1: the primary); None: where the window manager puts it
+        self._monitor_said = False
         self.screen = XScreen()
         # FREERATIO: Qt stretches what it is given to the window, and is given the canvas on black of the window's
         # shape (_on_black), so nothing is stretched and no band of Qt's light gray shows around the picture.
@@ -139,8 +140,10 @@ class Window:
             self.monitor_number = None
             return None
         monitor = monitors[self.monitor_number - 1]
-        log.info("the window opens on monitor %d of %d (%dx%d)", self.monitor_number, len(monitors), monitor[3],
-                 monitor[2])
+        if not self._monitor_said:  # once: it is placed again where Qt's scaling is learnt after the first picture
+            log.info("the window opens on monitor %d of %d (%dx%d)", self.monitor_number, len(monitors),
+                     round(monitor[3] * self._ratio), round(monitor[2] * self._ratio))  # in the screen's own pixels
+            self._monitor_said = True
         return monitor
 
     def _follow_monitor(self, canvas_hw: tuple[int, int], rect: tuple[int, int, int, int] | None) -> bool:

@@ -211,10 +211,12 @@ def test_a_monitor_plugged_in_or_changed_during_the_run_is_followed(two_monitors
 
 
 ASKED = """
+import logging
 import sys
 import cv2
 import numpy as np
 from live.display import Window
+logging.basicConfig(level=logging.INFO, format="%(message)s")
 window = Window("fit", fullscreen=sys.argv[1] == "fullscreen", monitor=int(sys.argv[2]))
 for _ in range(25):
     window.show(np.zeros((720, 2008, 3), np.uint8))
@@ -234,6 +236,8 @@ def test_the_window_opens_on_the_monitor_asked_for(two_monitors, mode, number):
                                text=True, timeout=60)
     assert shown.returncode == 0, shown.stderr
     x, y, width, height = map(int, shown.stdout.split())
+    if number == 2:
+        assert shown.stderr.count("the window opens on monitor 2 of 2 (1280x720)") == 1, shown.stderr
     if mode == "fullscreen":
         assert (x, y, width, height) == (1920, 0, 1280, 720)
     elif number == 2:
