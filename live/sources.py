@@ -489,14 +489,15 @@ def read_image(path: str) -> np.ndarray | None:
     image = to_bgr8(cv2.imread(path, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR))
     if image is None:
         return None
-    if path not in _said_cut_short and jpeg_cut_short(path):
-        _said_cut_short.add(path)  # once, not at each turn of a slideshow
-        log.warning("'%s' is cut short: the end of the JPEG is missing (a download or copy that did not finish?), so "
-                    "what it lacks shows gray or blurred", path)
+    if path not in _ends_checked:
+        _ends_checked.add(path)
+        if jpeg_cut_short(path):
+            log.warning("'%s' is cut short: the end of the JPEG is missing (a download or copy that did not finish?), "
+                        "so what it lacks shows gray or blurred", path)
     return fit_still(image, path)
 
 
-_said_cut_short: set[str] = set()
+_ends_checked: set[str] = set()  # the files whose end was looked at: once each, not at each turn of a slideshow
 
 
 def jpeg_cut_short(path: str) -> bool:
