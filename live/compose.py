@@ -259,13 +259,25 @@ def _outlined(image, text: str, org, scale: float, color=(255, 255, 255)) -> Non
 @lru_cache(maxsize=64)
 def _wrapped(text: str, scale: float, width: int) -> tuple[str, ...]:
     """`text` broken between words into lines no wider than `width` pixels, a word too long for a line (a path)
-    after one of its slashes. A message naming a snapshot on a full disk ran across the mosaic, over the maps."""
+    after one of its slashes, and a part still too long (a long file name) where the line ends. A message naming
+    a snapshot on a full disk ran across the mosaic, over the maps."""
     def wide(line: str) -> int:
         return cv2.getTextSize(line, FONT, scale, 1)[0][0]
+
+    def cut(part: str) -> list[str]:
+        """`part` in pieces that each fit on a line: after its last `_`, `-` or `.` that fits, else where it ends."""
+        pieces = []
+        while wide(part) > width and len(part) > 1:
+            fit = next((n for n in range(len(part) - 1, 1, -1) if wide(part[:n]) <= width), 1)
+            fit = next((n for n in range(fit, fit // 2, -1) if part[n - 1] in "_-."), fit)
+            pieces.append(part[:fit])
+            part = part[fit:]
+        return [*pieces, part]
 
     pieces = []  # (piece, whether a space comes before it)
     for word in text.split(" "):
         parts = [word] if wide(word) <= width else re.findall(r"[^/]*/|[^/]+$", word) or [word]
+        parts = [piece for part in parts for piece in cut(part)]
         pieces += [(part, i == 0) for i, part in enumerate(parts)]
     rows, row = [], ""
     for piece, spaced in pieces:

@@ -237,3 +237,7 @@ def test_a_long_message_is_broken_into_lines_on_the_camera_picture():
     path_message = long.replace("talks/today/snaps", "/home/presenter/talks/2026-11-27-berlin/snapshots")
     rows, columns, _ = message_rows(path_message, frame_hw=(640, 360))
     assert columns.max() < 405 - 10 and rows.max() == short_bottom
+    # A long name without a slash (a file name beside a narrow picture) is broken where the line ends.
+    rows, columns, _ = message_rows("could not write 'snapshot_20261127-111037_000280_activations_float32.npy'",
+                                    frame_hw=(900, 300))
+    assert columns.max() < 240 - 10 and abs(rows.max() - short_bottom) <= 3 and rows.max() - rows.min() > 30
