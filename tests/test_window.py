@@ -4,7 +4,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -43,13 +42,16 @@ class LiveWindow:
     namedWindow and imshow loop, no code of this project: 2 to 3 runs in 20 under four busy loops here,
     none in 12 without them). So a window still black once the first mosaics are due is started again,
     once, its files from the first try removed; a window that stays black twice fails the test.
+
+    It is ready once it shows a picture, and a second later (fullscreen applied, the window placed): its first
+    picture comes with the first mosaic, about 0.4 s after the window appears here.
     """
 
     def __init__(self, display: str, *args: str):
         self.env = dict(os.environ, DISPLAY=display, PYTHONUNBUFFERED="1")
         self.args = args
         self._start()
-        if self._blank():
+        if not self._painted(within=8):
             warnings.warn("the window stayed black (Qt missed its MapNotify); started it again")
             self.process.terminate()  # an orderly stop: a recording is finished before its file is removed
             self.process.communicate(timeout=60)
@@ -57,6 +59,8 @@ class LiveWindow:
                 if flag in ("--output", "--snapshot-dir"):
                     shutil.rmtree(value) if Path(value).is_dir() else Path(value).unlink(missing_ok=True)
             self._start()
+            self._painted(within=8)
+        time.sleep(1)
 
     def _start(self) -> None:
         self.process = subprocess.Popen([sys.executable, str(ROOT / "run_live.py"), *self.args], env=self.env,
@@ -76,12 +80,19 @@ class LiveWindow:
         if self.window_id is None:
             output = self.process.communicate()[0] if self.process.poll() is not None else ""
             raise AssertionError(f"no window appeared: {output}")
-        time.sleep(3)  # the first mosaics
 
-    def _blank(self) -> bool:
-        """Nothing painted on the screen: one colour from corner to corner."""
-        with tempfile.TemporaryDirectory() as folder:
-            return self.process.poll() is None and self.screenshot(Path(folder) / "first.png").std() == 0
+    def _painted(self, within: float) -> bool:
+        """Wait up to `within` seconds for the window to show a picture (more than one colour): whether it did, or
+        the program ended meanwhile (which the test then reports)."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline and self.process.poll() is None:
+            shot = subprocess.run(["import", "-window", self.window_id, "bmp:-"], env=self.env, capture_output=True,
+                                  timeout=30).stdout
+            picture = cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_COLOR) if shot else None
+            if picture is not None and picture.std() > 0:
+                return True
+            time.sleep(0.1)
+        return self.process.poll() is not None
 
     def screenshot(self, path: Path) -> np.ndarray:
         subprocess.run(["import", "-window", "root", str(path)], env=self.env, check=True, timeout=30)
