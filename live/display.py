@@ -60,8 +60,10 @@ class Window:
         cv2.setMouseCallback(title, self._on_mouse)
         self._sized = None
         self._centred = False  # put in the middle of its monitor, once: after that, where the user puts it
-        self._monitor = None  # the monitor it was last fitted to
-        self._moved = None  # (where, since when) while it is on another monitor than the one it was fitted to
+        self._monitor = None  # the monitor it was last fitted to, in the X server's pixels
+        self._fitted_ratio = 1.0  # Qt's scale there when it was fitted
+        self._moved = None  # (where, since when) while the window or the monitors change: it is looked at once still
+        self._still = None  # where it was last looked at
         self._ratio = 1.0  # X pixels per pixel of Qt's, whose sizes and positions the window is given in
         self._ratio_tries = 0
         self._shown = False
@@ -103,18 +105,15 @@ class Window:
         after a landscape one). Both were seen under Xvfb with a window manager (openbox)."""
         rect = self._rect()
         if self._ratio_tries < RATIO_TRIES and rect is not None:
-            self._learn_ratio(rect[2])
+            self._learn_ratio(rect)
         placing = not self._shown and self.monitor_number  # onto the monitor asked for, before it goes fullscreen
         if self._sized != canvas.shape[:2] and (not self.fullscreen or placing):
             monitor = self._asked_monitor() if not self._centred else None
-            monitor = monitor or monitor_at(self._monitors(), _centre_yx(rect))
-            height, width = fit_window(canvas.shape[:2], monitor[2:] if monitor else None)
-            cv2.resizeWindow(self.title, width, height)
-            if monitor is not None and not self._centred:  # Qt's small first window, grown in place, met the edge
-                top, left, monitor_h, monitor_w = monitor
-                cv2.moveWindow(self.title, left + max(0, monitor_w - width) // 2, top + max(0, monitor_h - height) // 2)
-                self._centred = True
-            self._sized, self._monitor, self._moved = canvas.shape[:2], monitor, None
+            placed = (self._measured(rect) if rect is not None else None) or self._x_rect(rect)
+            monitor = monitor or monitor_at(self.screen.monitors_now(), _centre_yx(placed))
+            self._fit(canvas.shape[:2], monitor, centred=not self._centred)  # Qt's small first window, grown in
+            self._centred = self._centred or monitor is not None  # place, met the monitor's edge: centred once
+            self._sized = canvas.shape[:2]
             rect = self._rect()  # resized
         elif not self.fullscreen and self._follow_monitor(canvas.shape[:2], rect):
             rect = self._rect()
@@ -132,7 +131,7 @@ class Window:
         there rather than on the laptop's screen, to be dragged across), or None: not asked, or not there."""
         if not self.monitor_number:
             return None
-        monitors = numbered(self._monitors())
+        monitors = numbered(self.screen.monitors_now())
         if self.monitor_number > len(monitors):
             log.warning("--monitor %d: %s; the window opens where the window manager puts it", self.monitor_number,
                         f"this screen has {counted(len(monitors), 'monitor')}" if monitors else
@@ -141,52 +140,85 @@ class Window:
             return None
         monitor = monitors[self.monitor_number - 1]
         if not self._monitor_said:  # once: it is placed again where Qt's scaling is learnt after the first picture
-            log.info("the window opens on monitor %d of %d (%dx%d)", self.monitor_number, len(monitors),
-                     round(monitor[3] * self._ratio), round(monitor[2] * self._ratio))  # in the screen's own pixels
+            log.info("the window opens on monitor %d of %d (%dx%d)", self.monitor_number, len(monitors), monitor[3],
+                     monitor[2])
             self._monitor_said = True
         return monitor
 
+    def _fit(self, canvas_hw: tuple[int, int], monitor: tuple[int, int, int, int] | None, centred: bool,
+             at_xy: tuple[int, int] | None = None) -> None:
+        """Size the window to the canvas fitted to `monitor` (top, left, height, width in the X server's pixels), and
+        put it in the monitor's middle (`centred`) or at `at_xy`, kept whole on it.
+
+        Qt is given sizes and places in its own pixels, which put each monitor at its own top-left corner, scaled
+        by its own factor (a monitor at x = 1920 of 1280x720 is at x = 1920, 640x360, where Qt scales it by 2):
+        the factor as last measured, on the monitor the window was on, which `_follow_monitor` corrects if this one
+        turns out to have another (QT_SCREEN_SCALE_FACTORS, a HiDPI laptop's screen beside a projector)."""
+        height, width = fit_window(canvas_hw, monitor[2:] if monitor else None)
+        ratio = self._ratio
+        cv2.resizeWindow(self.title, max(1, round(width / ratio)), max(1, round(height / ratio)))
+        if monitor is not None and (centred or at_xy is not None):
+            top, left, monitor_h, monitor_w = monitor
+            x, y = at_xy or (left + max(0, monitor_w - width) // 2, top + max(0, monitor_h - height) // 2)
+            x = min(max(x, left), left + max(0, monitor_w - width))  # whole on it
+            y = min(max(y, top), top + max(0, monitor_h - height))
+            cv2.moveWindow(self.title, left + round((x - left) / ratio), top + round((y - top) / ratio))
+        self._monitor, self._fitted_ratio, self._moved = monitor, ratio, None
+
     def _follow_monitor(self, canvas_hw: tuple[int, int], rect: tuple[int, int, int, int] | None) -> bool:
         """A window moved onto another monitor (dragged from the laptop's screen onto the projector), or whose
-        monitor changed under it (a lower resolution, to mirror onto a projector), is fitted to that one, and kept
-        on it, once it has stayed put for SETTLE_SECONDS: not while it is being dragged. True when it was resized."""
-        monitor = monitor_at(self._monitors(), _centre_yx(rect)) if rect is not None else None
-        if monitor is None or monitor == self._monitor:
+        monitor changed under it (a lower resolution, to mirror onto a projector; unplugged), is fitted to that
+        one, and kept on it, once it has stayed put for SETTLE_SECONDS: not while it is being dragged. Where it
+        is then is asked of the X server, once, with Qt's scale there. True when it was resized."""
+        monitors = self.screen.monitors_now()
+        where = (rect, tuple(monitors))
+        if rect is None or where == self._still:
             self._moved = None
             return False
         now = time.monotonic()
-        if self._moved is None or self._moved[0] != rect:
-            self._moved = (rect, now)
+        if self._moved is None or self._moved[0] != where:
+            self._moved = (where, now)
             return False
         if now - self._moved[1] < SETTLE_SECONDS:
             return False
-        x, y = rect[:2]
-        top, left, monitor_h, monitor_w = monitor
-        height, width = fit_window(canvas_hw, (monitor_h, monitor_w))
-        cv2.resizeWindow(self.title, width, height)
-        cv2.moveWindow(self.title, min(max(x, left), left + monitor_w - width),
-                       min(max(y, top), top + monitor_h - height))  # kept whole on that monitor
-        self._monitor, self._moved = monitor, None
-        log.debug("the window is on another monitor (%dx%d): fitted to it", monitor_w, monitor_h)
+        self._still, self._moved = where, None
+        placed = self._measured(rect) or self._x_rect(rect)
+        monitor = monitor_at(monitors, _centre_yx(placed))
+        rescaled = abs(self._ratio - self._fitted_ratio) > 0.02  # fitted with the last monitor's scale, not this one's
+        if monitor is None or (monitor == self._monitor and not rescaled):
+            return False
+        same = monitor == self._monitor  # only its scale was not known: centred again, as it was
+        self._fit(canvas_hw, monitor, centred=same, at_xy=None if same else placed[:2])
+        log.debug("the window is on another monitor (%dx%d), or at another scale: fitted to it", *monitor[:1:-1])
         return True
 
-    def _learn_ratio(self, qt_width: int) -> None:
+    def _learn_ratio(self, rect: tuple[int, int, int, int]) -> None:
         """Learn how many X pixels make one of Qt's, once the window is found on the X server. Where Qt scales
         (QT_SCALE_FACTOR=2, a HiDPI desktop), the window was fitted and centred in X's pixels but sized in Qt's:
         twice too large, and off the screen. A window sized before it was found is fitted and centred again."""
-        ratio = self.screen.pixel_ratio(self.title, qt_width)
-        if ratio is None:
+        if self._measured(rect) is None:
             self._ratio_tries += 1
             return
         self._ratio_tries = RATIO_TRIES
-        if abs(ratio - 1.0) > 0.02:
-            log.debug("Qt draws the window at %.2f X pixels a pixel: the monitors are taken in its pixels", ratio)
-            self._ratio = ratio
+        if abs(self._ratio - 1.0) > 0.02:
+            log.debug("Qt draws the window at %.2f X pixels a pixel: its sizes are given in its pixels", self._ratio)
             self._sized, self._centred = None, False
 
-    def _monitors(self) -> list[tuple[int, int, int, int]]:
-        """The monitors as (top, left, height, width) in Qt's pixels, which the window is sized and moved in."""
-        return [tuple(round(value / self._ratio) for value in monitor) for monitor in self.screen.monitors_now()]
+    def _measured(self, rect: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+        """The window's (x, y, width, height) in the X server's pixels, asked of X, which also gives Qt's scale
+        where the window is, against Qt's `rect`; None while X cannot say. A scale is taken only where its width
+        and height agree: on its way out of fullscreen, the window had X's new size and Qt's old one."""
+        placed = self.screen.window_rect(self.title)
+        if placed is not None and rect[2] > 0 and rect[3] > 0:
+            ratio = placed[2] / rect[2]
+            if abs(placed[3] / rect[3] - ratio) <= 0.01 * ratio + 1 / rect[3]:  # Qt rounds to whole pixels
+                self._ratio = ratio
+        return placed
+
+    def _x_rect(self, rect: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
+        """The window's (x, y, width, height) in the X server's pixels, from Qt's `rect` at the scale last learnt:
+        exact on the monitor at the screen's corner, near enough elsewhere to say which monitor it is on."""
+        return tuple(round(value * self._ratio) for value in rect) if rect is not None else None
 
     def shown_scale(self) -> float | None:
         """The size on screen of the canvas last shown, over its own (0.58 for a 1687-pixel canvas on a 1024x768

@@ -103,15 +103,18 @@ class XScreen:
             self.close()
         self._awake_at = time.monotonic()
 
-    def pixel_ratio(self, title: str, qt_width: int) -> float | None:
-        """X pixels per pixel of Qt's, from the width of this process's window called `title` as X gives it and as
-        Qt does (`qt_width`): 2 with QT_SCALE_FACTOR=2, or on a desktop that scales Qt programs for a HiDPI
-        screen, else 1. None while the window is not found."""
-        if self._connection is None or qt_width <= 0:
+    def window_rect(self, title: str) -> tuple[int, int, int, int] | None:
+        """(x, y, width, height) of this process's window called `title` in the X server's pixels, which Qt's are
+        not where it scales (QT_SCALE_FACTOR=2, a desktop that scales Qt programs for a HiDPI screen); None while
+        the window is not found."""
+        if self._connection is None:
             return None
         try:
             window = self._own_window(title)
-            return window.get_geometry().width / qt_width if window is not None else None
+            if window is None:
+                return None
+            at, size = self._connection.screen().root.translate_coords(window, 0, 0), window.get_geometry()
+            return at.x, at.y, size.width, size.height
         except Exception:  # a window gone meanwhile, or the X server
             return None
 

@@ -247,6 +247,45 @@ def test_the_window_opens_on_the_monitor_asked_for(two_monitors, mode, number):
         assert "--monitor 3: this screen has 2 monitors" in shown.stderr
 
 
+SCALED = SHOWN_FOR.replace('Window("fit")', 'Window("fit", monitor=int(sys.argv[1]) or None)') + """
+from Xlib import display as xdisplay
+
+connection = xdisplay.Display()
+root = connection.screen().root
+
+def x_rect():
+    window = next(child for child in root.query_tree().children if child.get_wm_name() == "fit")
+    at, size = root.translate_coords(window, 0, 0), window.get_geometry()
+    return window, f"{at.x} {at.y} {size.width} {size.height}"
+
+print(shown_for(1.5), "|", x_rect()[1], flush=True)
+if sys.argv[2] == "dragged":  # onto the projector, as a person drags it: in the X server's pixels
+    x_rect()[0].configure(x=2100, y=40)
+    connection.flush()
+    print(shown_for(SETTLE_SECONDS + 1.5), "|", x_rect()[1])
+"""
+
+
+@pytest.mark.parametrize("scaled, monitor, move", [
+    ({"QT_SCALE_FACTOR": "2"}, 0, "dragged"), ({"QT_SCALE_FACTOR": "2"}, 2, "opened"),
+    ({"QT_SCREEN_SCALE_FACTORS": "DUMMY0=2;DUMMY1=1"}, 0, "dragged"),
+    ({"QT_SCREEN_SCALE_FACTORS": "DUMMY0=2;DUMMY1=1"}, 2, "opened"),
+    ({"QT_SCREEN_SCALE_FACTORS": "DUMMY0=1;DUMMY1=2"}, 0, "dragged")])
+def test_a_window_that_qt_scales_goes_onto_the_projector_fitted_to_it(two_monitors, scaled, monitor, move):
+    """A HiDPI laptop's desktop has Qt scale its windows, by 2 on every monitor (QT_SCALE_FACTOR) or on the laptop's
+    own screen alone (QT_SCREEN_SCALE_FACTORS, as KDE sets it). Qt puts each monitor at its own top-left corner
+    in its pixels, scaled by its own factor: the window dragged onto the projector kept the laptop's size, over
+    the projector's edge, and --monitor 2 opened it on the laptop's screen or at half the projector's size."""
+    env = dict(os.environ, DISPLAY=two_monitors, PYTHONPATH=str(ROOT), **scaled)
+    shown = subprocess.run([sys.executable, "-c", SCALED, str(monitor), move], env=env, capture_output=True,
+                           text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    x, y, width, height = map(int, shown.stdout.splitlines()[-1].split("|")[1].split())  # in the X server's pixels
+    projector_hw = fit_window((720, 2008), (720, 1280))
+    assert abs(height - projector_hw[0]) <= 2 and abs(width - projector_hw[1]) <= 2, shown.stdout
+    assert 1920 <= x and x + width <= 3200 and 0 <= y and y + height <= 720, shown.stdout  # whole on the projector
+
+
 UNPLUGGED = SHOWN_FOR + """
 cv2.moveWindow("fit", 2100, 40)  # on the projector
 print(shown_for(SETTLE_SECONDS + 1))
