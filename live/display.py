@@ -148,21 +148,27 @@ class Window:
     def _fit(self, canvas_hw: tuple[int, int], monitor: tuple[int, int, int, int] | None, centred: bool,
              at_xy: tuple[int, int] | None = None) -> None:
         """Size the window to the canvas fitted to `monitor` (top, left, height, width in the X server's pixels), and
-        put it in the monitor's middle (`centred`) or at `at_xy`, kept whole on it.
+        put it in the monitor's middle (`centred`) or at `at_xy` (X's pixels), kept whole on it.
 
         Qt is given sizes and places in its own pixels, which put each monitor at its own top-left corner, scaled
-        by its own factor (a monitor at x = 1920 of 1280x720 is at x = 1920, 640x360, where Qt scales it by 2):
-        the factor as last measured, on the monitor the window was on, which `_follow_monitor` corrects if this one
+        by its own factor (a monitor at x = 1920 of 1280x720 is at x = 1920, 640x360, where Qt scales it by 2). The
+        canvas is fitted in those pixels, so that on a HiDPI screen it looks as large as on any other. The factor
+        is the one last measured, on the monitor the window was on, which `_follow_monitor` corrects if this one
         turns out to have another (QT_SCREEN_SCALE_FACTORS, a HiDPI laptop's screen beside a projector)."""
-        height, width = fit_window(canvas_hw, monitor[2:] if monitor else None)
         ratio = self._ratio
-        cv2.resizeWindow(self.title, max(1, round(width / ratio)), max(1, round(height / ratio)))
-        if monitor is not None and (centred or at_xy is not None):
-            top, left, monitor_h, monitor_w = monitor
-            x, y = at_xy or (left + max(0, monitor_w - width) // 2, top + max(0, monitor_h - height) // 2)
-            x = min(max(x, left), left + max(0, monitor_w - width))  # whole on it
-            y = min(max(y, top), top + max(0, monitor_h - height))
-            cv2.moveWindow(self.title, left + round((x - left) / ratio), top + round((y - top) / ratio))
+        if monitor is None:
+            height, width = fit_window(canvas_hw, None)
+            cv2.resizeWindow(self.title, width, height)
+        else:
+            top, left = monitor[:2]
+            monitor_h, monitor_w = round(monitor[2] / ratio), round(monitor[3] / ratio)  # in Qt's pixels
+            height, width = fit_window(canvas_hw, (monitor_h, monitor_w))
+            cv2.resizeWindow(self.title, width, height)
+            if centred or at_xy is not None:
+                x, y = ((left + round((at_xy[0] - left) / ratio), top + round((at_xy[1] - top) / ratio)) if at_xy
+                        else (left + (monitor_w - width) // 2, top + (monitor_h - height) // 2))
+                cv2.moveWindow(self.title, min(max(x, left), left + max(0, monitor_w - width)),
+                               min(max(y, top), top + max(0, monitor_h - height)))  # whole on it
         self._monitor, self._fitted_ratio, self._moved = monitor, ratio, None
 
     def _follow_monitor(self, canvas_hw: tuple[int, int], rect: tuple[int, int, int, int] | None) -> bool:

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from live.display import fit_window, wheel_notches
-from tests.conftest import ROOT, window_manager
+from tests.conftest import ROOT, _start_xvfb, window_manager
 
 
 def test_window_is_shrunk_to_fit_a_small_screen():
@@ -50,12 +50,15 @@ def test_a_window_is_fitted_to_the_monitor_it_is_on_not_to_the_whole_x_screen(tw
     assert abs(x - (left + (monitor_w - width) // 2)) <= 2 and abs(y - (top + (monitor_h - height) // 2)) <= 2
 
 
-def test_a_window_that_qt_scales_is_fitted_and_centred_in_the_screens_own_pixels(xserver):
+@pytest.mark.parametrize("screen_hw", [(1080, 1920), (2160, 3840)])
+def test_a_window_that_qt_scales_is_fitted_and_centred_in_the_screens_own_pixels(screen_hw):
     """Where Qt scales its windows (QT_SCALE_FACTOR=2, or a desktop's scaling for a HiDPI screen), the window was
     sized in Qt's pixels for a monitor measured in the X server's: 3648x1308 on a 1920x1080 screen, the mosaic
-    off its edge. It is fitted and centred as on a screen without scaling."""
+    off its edge. It is fitted and centred in Qt's pixels of the screen, so that on a 4K laptop's screen scaled
+    by 2 it looks as large as on a 1920x1080 one: 3648 of its pixels wide, not 2008, half that to the eye."""
     from Xlib import display as xdisplay
 
+    xserver, server = _start_xvfb(f"{screen_hw[1]}x{screen_hw[0]}")
     env = dict(os.environ, DISPLAY=xserver, PYTHONPATH=str(ROOT), QT_SCALE_FACTOR="2")
     shown = subprocess.Popen([sys.executable, "-c", WINDOW_ON + "import time; print(flush=True); time.sleep(30)"],
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -70,9 +73,11 @@ def test_a_window_that_qt_scales_is_fitted_and_centred_in_the_screens_own_pixels
     finally:
         shown.kill()
         shown.wait()
-    height, width = fit_window((720, 2008), (1080, 1920))
+        server.terminate()
+        server.wait(timeout=10)
+    height, width = (2 * side for side in fit_window((720, 2008), (screen_hw[0] // 2, screen_hw[1] // 2)))
     assert abs(geometry.width - width) <= 2 and abs(geometry.height - height) <= 2, (geometry.width, geometry.height)
-    assert abs(geometry.x - (1920 - width) // 2) <= 3 and abs(geometry.y - (1080 - height) // 2) <= 3
+    assert abs(geometry.x - (screen_hw[1] - width) // 2) <= 3 and abs(geometry.y - (screen_hw[0] - height) // 2) <= 3
 
 
 FULLSCREEN_AND_BACK = """
