@@ -230,12 +230,14 @@ print(*cv2.getWindowImageRect("fit"))
 """
 
 
-@pytest.mark.parametrize("mode, number", [("window", 2), ("fullscreen", 2), ("window", 3)])
-def test_the_window_opens_on_the_monitor_asked_for(two_monitors, mode, number):
+@pytest.mark.parametrize("mode, number, scaled", [("window", 2, {}), ("fullscreen", 2, {}), ("window", 3, {}),
+                                                   ("fullscreen", 2, {"QT_SCREEN_SCALE_FACTORS": "DUMMY0=2;DUMMY1=1"})])
+def test_the_window_opens_on_the_monitor_asked_for(two_monitors, mode, number, scaled):
     """--monitor 2 opens the window on the projector beside the laptop (with --fullscreen, fullscreen there), rather
-    than on the laptop's screen, from where it had to be dragged across, out of fullscreen and back, on stage. A
-    monitor that is not there is said, and the window opens where it would have."""
-    env = dict(os.environ, DISPLAY=two_monitors, PYTHONPATH=str(ROOT))
+    than on the laptop's screen, from where it had to be dragged across, out of fullscreen and back, on stage; also
+    beside a HiDPI laptop's screen that Qt scales by 2. A monitor that is not there is said, and the window opens
+    where it would have."""
+    env = dict(os.environ, DISPLAY=two_monitors, PYTHONPATH=str(ROOT), **scaled)
     with window_manager(two_monitors):
         shown = subprocess.run([sys.executable, "-c", ASKED, mode, str(number)], env=env, capture_output=True,
                                text=True, timeout=60)
