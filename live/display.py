@@ -200,8 +200,8 @@ class Window:
 
     def _learn_ratio(self, rect: tuple[int, int, int, int]) -> None:
         """Learn how many X pixels make one of Qt's, once the window is found on the X server. Where Qt scales
-        (QT_SCALE_FACTOR=2, a HiDPI desktop), the window was fitted and centred in X's pixels but sized in Qt's:
-        twice too large, and off the screen. A window sized before it was found is fitted and centred again."""
+        (QT_SCALE_FACTOR=2, a HiDPI desktop), a window fitted to a monitor as X measures it, but sized in Qt's
+        pixels, was twice too large, and off the screen. A window sized before it was found is fitted again."""
         if self._measured(rect) is None:
             self._ratio_tries += 1
             return
@@ -222,8 +222,8 @@ class Window:
         return placed
 
     def _x_rect(self, rect: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
-        """The window's (x, y, width, height) in the X server's pixels, from Qt's `rect` at the scale last learnt:
-        exact on the monitor at the screen's corner, near enough elsewhere to say which monitor it is on."""
+        """The window's (x, y, width, height) in the X server's pixels from Qt's `rect`, where X cannot say: then no
+        scale was learnt either, and the two are the same."""
         return tuple(round(value * self._ratio) for value in rect) if rect is not None else None
 
     def shown_scale(self) -> float | None:
@@ -235,8 +235,8 @@ class Window:
         return min(rect[2] / self._shown_hw[1], rect[3] / self._shown_hw[0])
 
     def _rect(self) -> tuple[int, int, int, int] | None:
-        """(x, y, width, height) of the window's picture on the X screen (the whole window, with FREERATIO);
-        None if Qt cannot say."""
+        """(x, y, width, height) of the window's picture (the whole window, with FREERATIO) in Qt's pixels; None if
+        Qt cannot say."""
         try:
             return tuple(cv2.getWindowImageRect(self.title))
         except cv2.error:
