@@ -35,14 +35,6 @@ def wheel_notches(delta: int) -> tuple[int, int]:
     return notches, delta - notches * WHEEL_NOTCH
 
 
-def _centre_yx(rect: tuple[int, int, int, int] | None) -> tuple[int, int] | None:
-    """Where the middle of a window's (x, y, width, height) is, which says the monitor it is on."""
-    if rect is None:
-        return None
-    x, y, width, height = rect
-    return y + height // 2, x + width // 2
-
-
 class Window:
     """The one OpenCV window: shows the canvas, returns key presses and left clicks, notices when it is closed."""
 
@@ -108,13 +100,17 @@ class Window:
             self._learn_ratio(rect)
         placing = not self._shown and self.monitor_number  # onto the monitor asked for, before it goes fullscreen
         if self._sized != canvas.shape[:2] and (not self.fullscreen or placing):
-            monitor = self._asked_monitor() if not self._centred else None
+            asked = self._asked_monitor() if not self._centred else None
             placed = (self._measured(rect) if rect is not None else None) or self._x_rect(rect)
-            monitor = monitor or monitor_at(self.screen.monitors_now(), _centre_yx(placed))
-            self._fit(canvas.shape[:2], monitor, centred=not self._centred)  # Qt's small first window, grown in
-            self._centred = self._centred or monitor is not None  # place, met the monitor's edge: centred once
+            monitor = asked or monitor_at(self.screen.monitors_now(), placed)
+            if not self._centred or monitor == self._monitor:  # one on its way to another: `_follow_monitor`'s
+                # Centred once (Qt's small first window, grown in place, met the monitor's edge), then resized where
+                # it is, kept whole on its monitor (a slideshow's portrait photo after a landscape one)
+                self._fit(canvas.shape[:2], monitor, centred=not self._centred,
+                          at_xy=placed[:2] if self._centred and placed else None)
+                self._centred = self._centred or monitor is not None
+                rect = self._rect()  # resized
             self._sized = canvas.shape[:2]
-            rect = self._rect()  # resized
         elif not self.fullscreen and self._follow_monitor(canvas.shape[:2], rect):
             rect = self._rect()
         cv2.imshow(self.title, self._on_black(canvas, rect))
@@ -167,8 +163,10 @@ class Window:
             if centred or at_xy is not None:
                 x, y = ((left + round((at_xy[0] - left) / ratio), top + round((at_xy[1] - top) / ratio)) if at_xy
                         else (left + (monitor_w - width) // 2, top + (monitor_h - height) // 2))
-                cv2.moveWindow(self.title, min(max(x, left), left + max(0, monitor_w - width)),
-                               min(max(y, top), top + max(0, monitor_h - height)))  # whole on it
+                whole = (min(max(x, left), left + max(0, monitor_w - width)),
+                         min(max(y, top), top + max(0, monitor_h - height)))
+                if centred or whole != (x, y):  # not moved where it is already (the user may be dragging it)
+                    cv2.moveWindow(self.title, *whole)
         self._monitor, self._fitted_ratio, self._moved = monitor, ratio, None
 
     def _follow_monitor(self, canvas_hw: tuple[int, int], rect: tuple[int, int, int, int] | None) -> bool:
@@ -189,7 +187,7 @@ class Window:
             return False
         self._still, self._moved = where, None
         placed = self._measured(rect) or self._x_rect(rect)
-        monitor = monitor_at(monitors, _centre_yx(placed))
+        monitor = monitor_at(monitors, placed)
         rescaled = abs(self._ratio - self._fitted_ratio) > 0.02  # fitted with the last monitor's scale, not this one's
         if monitor is None or (monitor == self._monitor and not rescaled):
             return False

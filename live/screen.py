@@ -145,14 +145,26 @@ class XScreen:
 
 
 def monitor_at(monitors: list[tuple[int, int, int, int]],
-               point_yx: tuple[int, int] | None) -> tuple[int, int, int, int] | None:
-    """(top, left, height, width) of the monitor that holds `point_yx` (the window's centre), else of the first
-    one (the primary); None where there are none."""
-    if point_yx is not None:
-        y, x = point_yx
-        for top, left, height, width in monitors:
-            if top <= y < top + height and left <= x < left + width:
-                return top, left, height, width
+               rect_xywh: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
+    """(top, left, height, width) of the monitor a window at `rect_xywh` (x, y, width, height) is on: the one that
+    holds its centre, else the one it covers most (a window dragged partly past the projector's far edge is still
+    on the projector), else the first one (the primary, where a window on none is brought back: its projector
+    unplugged); None where there are none."""
+    if rect_xywh is not None:
+        x, y, width, height = rect_xywh
+        centre_y, centre_x = y + height // 2, x + width // 2
+        for top, left, monitor_h, monitor_w in monitors:
+            if top <= centre_y < top + monitor_h and left <= centre_x < left + monitor_w:
+                return top, left, monitor_h, monitor_w
+
+        def covered(monitor) -> int:
+            top, left, monitor_h, monitor_w = monitor
+            return (max(0, min(x + width, left + monitor_w) - max(x, left))
+                    * max(0, min(y + height, top + monitor_h) - max(y, top)))
+
+        most = max(monitors, key=covered, default=None)
+        if most is not None and covered(most) > 0:
+            return most
     return monitors[0] if monitors else None
 
 

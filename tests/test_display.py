@@ -183,6 +183,34 @@ def test_a_window_dragged_onto_the_projector_is_fitted_to_it_once_it_stays_there
     assert 1920 <= x and x + width <= 3200 and 0 <= y and y + height <= 720  # on the projector, whole
 
 
+RESHAPED = SHOWN_FOR + """
+cv2.moveWindow("fit", 2100, 40)  # onto the projector
+shown_for(SETTLE_SECONDS + 1)
+canvas = np.zeros((720, 1000, 3), np.uint8)  # a slideshow's portrait photo: a narrower window
+shown_for(0.5)
+cv2.moveWindow("fit", 2200, 40)  # towards the projector's right edge
+print(shown_for(SETTLE_SECONDS + 1))
+canvas = np.zeros((720, 2008, 3), np.uint8)  # a landscape one again: the window grows
+print(shown_for(SETTLE_SECONDS + 1))
+cv2.moveWindow("fit", 2600, 40)  # dragged partly past the projector's far edge
+print(shown_for(SETTLE_SECONDS + 1))
+"""
+
+
+def test_a_window_stays_whole_on_its_monitor_as_it_grows_and_on_it_when_dragged_partly_off(two_monitors):
+    """A slideshow's landscape photo after a portrait one grew the window where it was, over the projector's edge.
+    It is kept whole on the projector. Dragged with its centre past the projector's far edge, it was taken for a
+    window on no monitor and brought back to the laptop's screen: it stays where it was put."""
+    env = dict(os.environ, DISPLAY=two_monitors, PYTHONPATH=str(ROOT))
+    shown = subprocess.run([sys.executable, "-c", RESHAPED], env=env, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    portrait, grown, dragged = [tuple(map(int, line.split())) for line in shown.stdout.splitlines() if line.strip()]
+    assert portrait[:2] == (2200, 40) and portrait[0] + portrait[2] <= 3200, shown.stdout
+    projector_hw = fit_window((720, 2008), (720, 1280))
+    assert (grown[3], grown[2]) == projector_hw and 1920 <= grown[0] and grown[0] + grown[2] <= 3200, shown.stdout
+    assert dragged == (2600, 40, projector_hw[1], projector_hw[0]), shown.stdout
+
+
 CHANGED = SHOWN_FOR + """
 def xrandr(*args):
     subprocess.run(["xrandr", *args], check=True, capture_output=True, timeout=10)

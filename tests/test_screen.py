@@ -12,7 +12,7 @@ def test_screen_size_from_the_x_server(xserver, monkeypatch):
     monkeypatch.setitem(os.environ, "DISPLAY", xserver)
     assert listed_monitors() == [(0, 0, 1080, 1920)]
     monkeypatch.setitem(os.environ, "DISPLAY", ":999")  # no such server: the canvas keeps its size
-    assert listed_monitors() == [] and monitor_at([], (10, 10)) is None
+    assert listed_monitors() == [] and monitor_at([], (10, 10, 100, 100)) is None
 
 
 def listed_monitors() -> list[tuple[int, int, int, int]]:
@@ -28,9 +28,12 @@ def test_the_monitors_of_one_x_screen_are_listed_each(two_monitors, monkeypatch)
     monkeypatch.setitem(os.environ, "DISPLAY", two_monitors)
     monitors = listed_monitors()
     assert monitors == [(0, 0, 1080, 1920), (0, 1920, 720, 1280)]  # the primary, the laptop's, first
-    assert monitor_at(monitors, (400, 2500)) == (0, 1920, 720, 1280)
-    assert monitor_at(monitors, (400, 900)) == (0, 0, 1080, 1920)
-    assert monitor_at(monitors, None) == monitor_at(monitors, (-5, 4000)) == (0, 0, 1080, 1920)  # not known, or off all
+    assert monitor_at(monitors, (2400, 300, 200, 200)) == (0, 1920, 720, 1280)  # (x, y, width, height)
+    assert monitor_at(monitors, (800, 300, 200, 200)) == (0, 0, 1080, 1920)
+    # Its centre past the projector's far edge, or below its foot: still on the projector, which it covers most.
+    assert monitor_at(monitors, (2800, 100, 1216, 519)) == monitor_at(monitors, (2000, 600, 800, 400)) == monitors[1]
+    off_all = (4000, -5, 100, 100)
+    assert monitor_at(monitors, None) == monitor_at(monitors, off_all) == (0, 0, 1080, 1920)  # not known, or off all
 
 
 AWAKE = """
