@@ -101,13 +101,12 @@ class Window:
         placing = not self._shown and self.monitor_number  # onto the monitor asked for, before it goes fullscreen
         if self._sized != canvas.shape[:2] and (not self.fullscreen or placing):
             asked = self._asked_monitor() if not self._centred else None
-            placed = (self._measured(rect) if rect is not None else None) or self._x_rect(rect)
-            monitor = asked or monitor_at(self.screen.monitors_now(), placed)
+            monitor = asked or self._monitor_of(rect)
             if not self._centred or monitor == self._monitor:  # one on its way to another: `_follow_monitor`'s
                 # Centred once (Qt's small first window, grown in place, met the monitor's edge), then resized where
                 # it is, kept whole on its monitor (a slideshow's portrait photo after a landscape one)
                 self._fit(canvas.shape[:2], monitor, centred=not self._centred,
-                          at_xy=placed[:2] if self._centred and placed else None)
+                          at_xy=rect[:2] if self._centred and rect is not None else None)
                 self._centred = self._centred or monitor is not None
                 rect = self._rect()  # resized
             self._sized = canvas.shape[:2]
@@ -144,7 +143,7 @@ class Window:
     def _fit(self, canvas_hw: tuple[int, int], monitor: tuple[int, int, int, int] | None, centred: bool,
              at_xy: tuple[int, int] | None = None) -> None:
         """Size the window to the canvas fitted to `monitor` (top, left, height, width in the X server's pixels), and
-        put it in the monitor's middle (`centred`) or at `at_xy` (X's pixels), kept whole on it.
+        put it in the monitor's middle (`centred`) or at `at_xy` (Qt's pixels, where it is), kept whole on it.
 
         Qt is given sizes and places in its own pixels, which put each monitor at its own top-left corner, scaled
         by its own factor (a monitor at x = 1920 of 1280x720 is at x = 1920, 640x360, where Qt scales it by 2). The
@@ -161,8 +160,7 @@ class Window:
             height, width = fit_window(canvas_hw, (monitor_h, monitor_w))
             cv2.resizeWindow(self.title, width, height)
             if centred or at_xy is not None:
-                x, y = ((left + round((at_xy[0] - left) / ratio), top + round((at_xy[1] - top) / ratio)) if at_xy
-                        else (left + (monitor_w - width) // 2, top + (monitor_h - height) // 2))
+                x, y = at_xy or (left + (monitor_w - width) // 2, top + (monitor_h - height) // 2)
                 whole = (min(max(x, left), left + max(0, monitor_w - width)),
                          min(max(y, top), top + max(0, monitor_h - height)))
                 if centred or whole != (x, y):  # not moved where it is already (the user may be dragging it)
@@ -173,7 +171,7 @@ class Window:
         """A window moved onto another monitor (dragged from the laptop's screen onto the projector), or whose
         monitor changed under it (a lower resolution, to mirror onto a projector; unplugged), is fitted to that
         one, and kept on it, once it has stayed put for SETTLE_SECONDS: not while it is being dragged. Where it
-        is then is asked of the X server, once, with Qt's scale there. True when it was resized."""
+        is then is taken from Qt, with Qt's scale there asked of the X server, once. True when it was resized."""
         monitors = self.screen.monitors_now()
         where = (rect, tuple(monitors))
         if rect is None or where == self._still:
@@ -186,13 +184,13 @@ class Window:
         if now - self._moved[1] < SETTLE_SECONDS:
             return False
         self._still, self._moved = where, None
-        placed = self._measured(rect) or self._x_rect(rect)
-        monitor = monitor_at(monitors, placed)
+        self._measure_ratio(rect)
+        monitor = self._monitor_of(rect)
         rescaled = abs(self._ratio - self._fitted_ratio) > 0.02  # fitted with the last monitor's scale, not this one's
         if monitor is None or (monitor == self._monitor and not rescaled):
             return False
         same = monitor == self._monitor  # only its scale was not known: centred again, as it was
-        self._fit(canvas_hw, monitor, centred=same, at_xy=None if same else placed[:2])
+        self._fit(canvas_hw, monitor, centred=same, at_xy=None if same else rect[:2])
         log.debug("the window is on another monitor (%dx%d), or at another scale: fitted to it", *monitor[:1:-1])
         return True
 
@@ -200,7 +198,7 @@ class Window:
         """Learn how many X pixels make one of Qt's, once the window is found on the X server. Where Qt scales
         (QT_SCALE_FACTOR=2, a HiDPI desktop), a window fitted to a monitor as X measures it, but sized in Qt's
         pixels, was twice too large, and off the screen. A window sized before it was found is fitted again."""
-        if self._measured(rect) is None:
+        if not self._measure_ratio(rect):
             self._ratio_tries += 1
             return
         self._ratio_tries = RATIO_TRIES
@@ -208,21 +206,28 @@ class Window:
             log.debug("Qt draws the window at %.2f X pixels a pixel: its sizes are given in its pixels", self._ratio)
             self._sized, self._centred = None, False
 
-    def _measured(self, rect: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
-        """The window's (x, y, width, height) in the X server's pixels, asked of X, which also gives Qt's scale
-        where the window is, against Qt's `rect`; None while X cannot say. A scale is taken only where its width
-        and height agree: on its way out of fullscreen, the window had X's new size and Qt's old one."""
+    def _measure_ratio(self, rect: tuple[int, int, int, int]) -> bool:
+        """Learn Qt's scale where the window is: its width in the X server's pixels over Qt's `rect`'s; False while X
+        cannot say. A scale is taken only where width and height agree: on its way out of fullscreen, the window
+        had X's new size and Qt's old one."""
         placed = self.screen.window_rect(self.title)
-        if placed is not None and rect[2] > 0 and rect[3] > 0:
+        if placed is None:
+            return False
+        if rect[2] > 0 and rect[3] > 0:
             ratio = placed[2] / rect[2]
             if abs(placed[3] / rect[3] - ratio) <= 0.01 * ratio + 1 / rect[3]:  # Qt rounds to whole pixels
                 self._ratio = ratio
-        return placed
+        return True
 
-    def _x_rect(self, rect: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
-        """The window's (x, y, width, height) in the X server's pixels from Qt's `rect`, where X cannot say: then no
-        scale was learnt either, and the two are the same."""
-        return tuple(round(value * self._ratio) for value in rect) if rect is not None else None
+    def _monitor_of(self, rect: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
+        """The monitor (in the X server's pixels) that the window at Qt's `rect` is on, each monitor taken in Qt's
+        pixels at its own top-left corner, at the scale last learnt. From Qt, not X: a window just moved is where
+        Qt put it at once, and where a window manager puts it a moment later."""
+        monitors = self.screen.monitors_now()
+        in_qt = [(top, left, round(height / self._ratio), round(width / self._ratio))
+                 for top, left, height, width in monitors]
+        found = monitor_at(in_qt, rect)
+        return monitors[in_qt.index(found)] if found is not None else None
 
     def shown_scale(self) -> float | None:
         """The size on screen of the canvas last shown, over its own (0.58 for a 1687-pixel canvas on a 1024x768
