@@ -52,6 +52,8 @@ class Window:
         cv2.setMouseCallback(title, self._on_mouse)
         self._sized = None
         self._centred = False  # put in the middle of its monitor, once: after that, where the user puts it
+        self._centred_rect = None  # Qt's rect where a window put in the middle came to rest, until it is moved
+        self._settling_centred = False  # put in the middle, not yet at rest
         self._monitor = None  # the monitor it was last fitted to, in the X server's pixels
         self._fitted_ratio = 1.0  # Qt's scale there when it was fitted
         self._moved = None  # (where, since when) while the window or the monitors change: it is looked at once still
@@ -104,9 +106,11 @@ class Window:
             monitor = asked or self._monitor_of(rect)
             if not self._centred or monitor == self._monitor:  # one on its way to another: `_follow_monitor`'s
                 # Centred once (Qt's small first window, grown in place, met the monitor's edge), then resized where
-                # it is, kept whole on its monitor (a slideshow's portrait photo after a landscape one)
-                self._fit(canvas.shape[:2], monitor, centred=not self._centred,
-                          at_xy=rect[:2] if self._centred and rect is not None else None)
+                # it is, kept whole on its monitor (a slideshow's portrait photo after a landscape one), or in the
+                # middle still where the user left it there
+                centred = not self._centred or (rect is not None and rect == self._centred_rect)
+                self._fit(canvas.shape[:2], monitor, centred=centred,
+                          at_xy=None if centred or rect is None else rect[:2])
                 self._centred = self._centred or monitor is not None
                 rect = self._rect()  # resized
             self._sized = canvas.shape[:2]
@@ -166,6 +170,8 @@ class Window:
                 if centred or whole != (x, y):  # not moved where it is already (the user may be dragging it)
                     cv2.moveWindow(self.title, *whole)
         self._monitor, self._fitted_ratio, self._moved = monitor, ratio, None
+        self._settling_centred = centred and monitor is not None
+        self._centred_rect = None
 
     def _follow_monitor(self, canvas_hw: tuple[int, int], rect: tuple[int, int, int, int] | None) -> bool:
         """A window moved onto another monitor (dragged from the laptop's screen onto the projector), or whose
@@ -184,6 +190,8 @@ class Window:
         if now - self._moved[1] < SETTLE_SECONDS:
             return False
         self._still, self._moved = where, None
+        if self._settling_centred:
+            self._centred_rect, self._settling_centred = rect, False
         self._measure_ratio(rect)
         monitor = self._monitor_of(rect)
         rescaled = abs(self._ratio - self._fitted_ratio) > 0.02  # fitted with the last monitor's scale, not this one's

@@ -211,6 +211,30 @@ def test_a_window_stays_whole_on_its_monitor_as_it_grows_and_on_it_when_dragged_
     assert dragged == (2600, 40, projector_hw[1], projector_hw[0]), shown.stdout
 
 
+RECENTRED = SHOWN_FOR + """
+shown_for(SETTLE_SECONDS + 1)  # in the middle of the laptop's screen
+canvas = np.zeros((720, 1000, 3), np.uint8)  # a slideshow's portrait photo
+print(shown_for(SETTLE_SECONDS + 1))
+cv2.moveWindow("fit", 50, 100)  # put elsewhere by the user
+shown_for(SETTLE_SECONDS + 1)
+canvas = np.zeros((720, 2008, 3), np.uint8)  # a landscape one
+print(shown_for(SETTLE_SECONDS + 1))
+"""
+
+
+def test_a_window_left_in_the_middle_stays_there_through_a_slideshow(two_monitors):
+    """A slideshow's portrait photo after a landscape one narrowed the window from its right side: a window left
+    in the middle of the screen moved off it, photo by photo. It stays in the middle; one the user put elsewhere
+    is resized where it is."""
+    env = dict(os.environ, DISPLAY=two_monitors, PYTHONPATH=str(ROOT))
+    shown = subprocess.run([sys.executable, "-c", RECENTRED], env=env, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    portrait, moved = [tuple(map(int, line.split())) for line in shown.stdout.splitlines() if line.strip()]
+    x, y, width, height = portrait
+    assert (width, height) == (1000, 720) and abs(x - 460) <= 2 and abs(y - 180) <= 2, shown.stdout
+    assert moved[:2] == (50, 100) and (moved[3], moved[2]) == fit_window((720, 2008), (1080, 1920)), shown.stdout
+
+
 CHANGED = SHOWN_FOR + """
 def xrandr(*args):
     subprocess.run(["xrandr", *args], check=True, capture_output=True, timeout=10)
