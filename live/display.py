@@ -218,12 +218,12 @@ class Window:
         """Learn Qt's scale where the window is: its width in the X server's pixels over Qt's `rect`'s; False while X
         cannot say. A scale is taken only where width and height agree: on its way out of fullscreen, the window
         had X's new size and Qt's old one."""
-        placed = self.screen.window_rect(self.title)
-        if placed is None:
+        x_hw = self.screen.window_hw(self.title)
+        if x_hw is None:
             return False
         if rect[2] > 0 and rect[3] > 0:
-            ratio = placed[2] / rect[2]
-            if abs(placed[3] / rect[3] - ratio) <= 0.01 * ratio + 1 / rect[3]:  # Qt rounds to whole pixels
+            ratio = x_hw[1] / rect[2]
+            if abs(x_hw[0] / rect[3] - ratio) <= 0.01 * ratio + 1 / rect[3]:  # Qt rounds to whole pixels
                 self._ratio = ratio
         return True
 

@@ -103,18 +103,18 @@ class XScreen:
             self.close()
         self._awake_at = time.monotonic()
 
-    def window_rect(self, title: str) -> tuple[int, int, int, int] | None:
-        """(x, y, width, height) of this process's window called `title` in the X server's pixels, which Qt's are
-        not where it scales (QT_SCALE_FACTOR=2, a desktop that scales Qt programs for a HiDPI screen); None while
-        the window is not found."""
+    def window_hw(self, title: str) -> tuple[int, int] | None:
+        """(height, width) of this process's window called `title` in the X server's pixels, which Qt's are not
+        where it scales (QT_SCALE_FACTOR=2, a desktop that scales Qt programs for a HiDPI screen); None while the
+        window is not found."""
         if self._connection is None:
             return None
         try:
             window = self._own_window(title)
             if window is None:
                 return None
-            at, size = self._connection.screen().root.translate_coords(window, 0, 0), window.get_geometry()
-            return at.x, at.y, size.width, size.height
+            size = window.get_geometry()
+            return size.height, size.width
         except Exception:  # a window gone meanwhile, or the X server
             return None
 
