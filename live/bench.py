@@ -348,6 +348,7 @@ def stability(loaded, frames: int = 3000, warm_up: int = 500, window: int = 500,
     watcher.start()
     visualizer.run()
     ended = (time.process_time(), visualizer.frames)
+    memory_after = resident_mb()  # before the model alone runs again, which allocates on its own account
     watcher.join(5)
     alone_after, _ = time_model(step, loaded.input_shape, *STABILITY_MODEL_CALLS)
     first_fps, last_fps = _fps(seen["first"]), _fps(list(stats.shown))
@@ -360,7 +361,7 @@ def stability(loaded, frames: int = 3000, warm_up: int = 500, window: int = 500,
             "model_alone_fps_before": round(1 / float(np.median(alone_before)), 1),
             "model_alone_fps_after": round(1 / float(np.median(alone_after)), 1),
             "model_alone_after_over_before": round(alone_after_over_before, 3),
-            "memory_growth_mb": round(resident_mb() - seen.get("memory", float("nan")), 1)}
+            "memory_growth_mb": round(memory_after - seen.get("memory", float("nan")), 1)}
 
 
 def _cpu_per_frame(start: tuple[float, int] | None, end: tuple[float, int] | None) -> float:
