@@ -22,6 +22,7 @@ import numpy as np
 from live.capture import Capture, Frame
 from live.controls import Controls, ViewState
 from live.compose import Composer, text_zoom
+from live.config import Config
 from live.errors import OutputError
 from live.extractor import Extraction
 from live.handover import END, BufferPool, Handover
@@ -93,7 +94,7 @@ class Visualizer:
         self.controls = Controls(names, [layer.channels for layer in loaded.layers], config.channels,
                                  colormap_names(), state, stage_starts=loaded.stage_starts)
         layer = loaded.layer(first_layer)
-        if layer.channels < config.channels:
+        if layer.channels < config.channels != Config.channels:  # asked for; by default all of a layer's show
             log.warning("layer %s has %s, fewer than --channels %d: showing %s", layer.name,
                         counted(layer.channels, 'channel'), config.channels,
                         "it" if layer.channels == 1 else f"all {layer.channels}")

@@ -17,7 +17,7 @@ from live.cli import parse_config
 from live.config import Config
 from live.pipeline import FIGURES_SECONDS, Stats, Visualizer, _note_if_slow
 from live.sources import FrameSource
-from tests.conftest import ROOT, count_frames, frames_said_saved, moving_frames, write_video
+from tests.conftest import ROOT, count_frames, frames_said_saved, moving_frames, transfer_model, write_video
 
 
 class FlakyCamera(FrameSource):
@@ -72,6 +72,23 @@ def test_lost_camera_is_retried_and_the_run_goes_on(vgg16, caplog, monkeypatch, 
     assert caplog.text.count(f"{kind} lost, retrying") == 1 and caplog.text.count(f"{kind} back") == 1
     assert summary.seconds < 2.0
     assert visualizer._lost_status == ""  # the window's "lost" line is gone once frames are back
+
+
+def test_a_layer_of_fewer_channels_than_a_page_is_said_only_when_more_were_asked(tmp_path, caplog):
+    """MobileNetV2's first layer has 32 channels: all of them show, and a warning about --channels, which the
+    user never typed, would only puzzle; one who asked for more is told why fewer show."""
+    from live.sources import open_source
+    from models import load_model
+
+    path = tmp_path / "small.keras"
+    transfer_model(sequential=False).save(path)
+    loaded = load_model(str(path))
+    with caplog.at_level(logging.INFO):
+        Visualizer(Config(source="demo"), open_source("demo"), loaded)
+    assert "fewer than" not in caplog.text
+    with caplog.at_level(logging.INFO):
+        Visualizer(Config(source="demo", channels=12), open_source("demo"), loaded)
+    assert "layer base/base_conv has 4 channels, fewer than --channels 12: showing all 4" in caplog.text
 
 
 def test_camera_pictures_go_round_instead_of_being_made_per_frame(vgg16):
