@@ -22,6 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from live.decoder_lines import decoder_lines
 from live.errors import SourceError, UsageError
 from live.urls import why_not_opened, without_secrets
 from live.wording import counted
@@ -486,18 +487,31 @@ def read_image(path: str) -> np.ndarray | None:
     """An image file as 8-bit BGR, or None where it cannot be read. Any depth and colour, as the file has it, but
     turned as its EXIF orientation says: a phone's portrait photo is stored sideways (IMREAD_UNCHANGED would
     ignore the tag; an alpha channel is dropped either way). A huge one is scaled down once (fit_still)."""
-    image = to_bgr8(cv2.imread(path, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR))
+    with decoder_lines() as said:
+        image = to_bgr8(cv2.imread(path, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR))
+    if said:
+        log.debug("'%s': the image decoder said: %s", path, "; ".join(said))
     if image is None:
-        return None
-    if path not in _ends_checked:
-        _ends_checked.add(path)
-        if jpeg_cut_short(path):
-            log.warning("'%s' is cut short: the end of the JPEG is missing (a download or copy that did not finish?), "
-                        "so what it lacks shows gray or blurred", path)
+        return None  # which the caller says, in its own words
+    if path not in _looked_at:
+        _looked_at.add(path)
+        _say_damage(path, said)
     return fit_still(image, path)
 
 
-_ends_checked: set[str] = set()  # the files whose end was looked at: once each, not at each turn of a slideshow
+def _say_damage(path: str, said: list[str]) -> None:
+    """Name a file that shows with parts missing or garbled: libjpeg's own line names no file ("Premature end of
+    JPEG file"). libpng's warnings (an odd colour profile) leave the picture whole and are not repeated."""
+    damage = [line for line in said if not line.startswith("libpng warning")]
+    if jpeg_cut_short(path):
+        log.warning("'%s' is cut short: the end of the JPEG is missing (a download or copy that did not finish?), "
+                    "so what it lacks shows gray or blurred", path)
+    elif damage:
+        log.warning("'%s' holds damaged data, so parts of it may show garbled (the image decoder says: %s)", path,
+                    "; ".join(damage))
+
+
+_looked_at: set[str] = set()  # the files looked at for damage: once each, not at each turn of a slideshow
 
 
 def jpeg_cut_short(path: str) -> bool:

@@ -519,6 +519,31 @@ def test_a_photo_cut_short_is_named_once_as_an_image_and_in_a_slideshow(tmp_path
     assert caplog.text.count("is cut short") == 1 and "b.jpg' is cut short" in caplog.text
 
 
+def test_a_damaged_photo_is_named_once_and_the_decoders_own_lines_stay_off_the_terminal(tmp_path, caplog, capfd):
+    """libjpeg and libpng wrote 'Corrupt JPEG data: ...' and 'libpng error: Read Error' to the terminal at each turn
+    of a slideshow, naming no file: the photo that shows garbled is named once, in words; the one that cannot be
+    read is skipped with its name, as before."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    data = bytearray(jpeg_bytes())
+    data[len(data) // 2:len(data) // 2 + 400] = b"U" * 400
+    (folder / "a_damaged.jpg").write_bytes(bytes(data))
+    png = cv2.imencode(".png", np.random.default_rng(2).integers(0, 256, (60, 80, 3), dtype=np.uint8))[1].tobytes()
+    (folder / "b_cut.png").write_bytes(png[:len(png) // 2])
+    (folder / "c_whole.jpg").write_bytes(jpeg_bytes())
+    with caplog.at_level(logging.INFO), open_source(str(folder), seconds_per_image=0.1) as source:
+        for _ in range(3):  # three turns of --loop
+            while source.read() is not None:
+                pass
+            source.rewind()
+    assert caplog.text.count("holds damaged data") == 1
+    assert "a_damaged.jpg' holds damaged data, so parts of it may show garbled (the image decoder says: Corrupt JPEG" \
+        in caplog.text
+    assert "skipping '" in caplog.text and "b_cut.png', which could not be read as an image" in caplog.text
+    err = capfd.readouterr().err
+    assert "Corrupt JPEG" not in err and "libpng" not in err
+
+
 def test_a_quoted_pattern_plays_the_images_it_matches(tmp_path):
     folder = write_photos(tmp_path / "shots", [("a.png", (20, 20)), ("b.jpg", (20, 20)), ("c.png", (20, 20))])
     with open_source(str(folder / "*.png")) as source:

@@ -1,0 +1,77 @@
+"""What the image decoders inside OpenCV write to the terminal by themselves, collected while a still image is
+read, so that the program can say it with the file's name or leave it out.
+
+libjpeg and libpng print such lines ("Premature end of JPEG file", "libpng error: Read Error") straight to the
+process's stderr, naming no file, and Python cannot catch them. While a decoder runs, stderr goes to a temporary
+file instead, and the decoders' lines are handed back. Other threads' log records wait meanwhile (the decode's
+few milliseconds), so that none lands among the decoder's words; a line written to stderr by other means (a
+library's own, again) is passed on to the terminal afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import sys
+import tempfile
+import threading
+
+DECODER_LINE = re.compile(r"(libpng (warning|error): |Corrupt JPEG data|Premature end of JPEG file|Invalid SOS "
+                          r"parameters|Unsupported marker type|Warning: thumbnail image size|Not a JPEG file|JPEG "
+                          r"datastream contains no image|Bogus |Inconsistent progression sequence|Application "
+                          r"transferred too few scanlines)")
+_taken = threading.Lock()  # stderr is the whole process's: one taker at a time
+
+
+@contextlib.contextmanager
+def decoder_lines():
+    """Within the block, stderr goes to a temporary file; afterwards the list it yields holds the decoders' lines
+    (without their line ends), and the rest has gone to the terminal. Without a stderr to take (closed), the
+    list stays empty and nothing is moved."""
+    said: list[str] = []
+    with _taken, contextlib.ExitStack() as held:
+        for handler in _stderr_handlers():
+            held.enter_context(handler.lock or contextlib.nullcontext())
+        try:
+            saved = os.dup(2)
+        except OSError:
+            yield said
+            return
+        with tempfile.TemporaryFile() as spool:
+            _flush()
+            os.dup2(spool.fileno(), 2)
+            try:
+                yield said
+            finally:
+                _flush()
+                os.dup2(saved, 2)
+                os.close(saved)
+                spool.seek(0)
+                others = []
+                for line in spool.read().decode(errors="replace").splitlines(keepends=True):
+                    if DECODER_LINE.match(line):
+                        said.append(line.rstrip("\r\n"))
+                    else:
+                        others.append(line)
+                _write_all(2, "".join(others).encode())
+
+
+def _stderr_handlers() -> list[logging.Handler]:
+    """The handlers that write log records to stderr (the command line's), whose locks hold other threads' records
+    back while stderr is taken."""
+    streams = {id(sys.stderr), id(sys.__stderr__)}
+    return [handler for handler in logging.getLogger().handlers
+            if isinstance(handler, logging.StreamHandler) and id(getattr(handler, "stream", None)) in streams]
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _flush() -> None:
+    """Python's own buffer goes out before stderr changes hands, so that its text lands where it was written."""
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()

@@ -1,0 +1,77 @@
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+
+from live.decoder_lines import decoder_lines
+from tests.conftest import ROOT
+
+
+def broken_png(folder) -> str:
+    """A PNG cut in half, as a download that did not finish: libpng writes 'libpng error: Read Error' itself."""
+    data = cv2.imencode(".png", np.random.default_rng(0).integers(0, 256, (120, 160, 3), dtype=np.uint8))[1]
+    path = folder / "cut.png"
+    path.write_bytes(data.tobytes()[:len(data) // 2])
+    return str(path)
+
+
+def test_the_decoders_own_lines_are_handed_back_and_others_still_reach_the_terminal(tmp_path, capfd):
+    with decoder_lines() as said:
+        assert cv2.imread(broken_png(tmp_path)) is None
+        os.write(2, b"a line written by other means\n")
+    assert said == ["libpng error: Read Error"]
+    err = capfd.readouterr().err
+    assert "a line written by other means\n" in err and "libpng" not in err
+
+
+def damaged_jpeg(folder) -> str:
+    """A large photo with bytes overwritten in its middle: slow enough to decode (tens of milliseconds) that other
+    threads write meanwhile, and libjpeg says 'Corrupt JPEG data: ...' itself."""
+    picture = cv2.resize(np.random.default_rng(1).integers(0, 256, (300, 400, 3), dtype=np.uint8), (4000, 3000))
+    data = bytearray(cv2.imencode(".jpg", picture)[1].tobytes())
+    data[len(data) // 2:len(data) // 2 + 400] = b"U" * 400
+    path = folder / "damaged.jpg"
+    path.write_bytes(bytes(data))
+    return str(path)
+
+
+CHATTER = """
+import itertools, logging, sys, threading, time
+import cv2
+from live.decoder_lines import decoder_lines
+from tests.conftest import ROOT
+
+logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)  # as the command line does
+stop, written = threading.Event(), []
+
+def chatter():
+    for number in itertools.count():
+        if stop.is_set():
+            return
+        logging.info("line %d", number)
+        written.append(number)
+        time.sleep(0.0005)
+
+writer = threading.Thread(target=chatter)
+writer.start()
+time.sleep(0.05)
+for _ in range(8):
+    with decoder_lines() as said:
+        assert cv2.imread(sys.argv[1]) is not None
+    assert said and all(line.startswith("Corrupt JPEG data") for line in said), said
+stop.set()
+writer.join()
+print(len(written))
+"""
+
+
+def test_what_other_threads_log_meanwhile_all_arrives_in_its_order(tmp_path):
+    """stderr is the whole process's: what other threads log while a photo is decoded (tens of milliseconds here)
+    reaches the terminal, in its order, and none of the decoder's own words do."""
+    done = subprocess.run([sys.executable, "-c", CHATTER, damaged_jpeg(tmp_path)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    written = int(done.stdout)
+    assert done.stderr.splitlines() == [f"line {n}" for n in range(written)]
