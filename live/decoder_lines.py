@@ -28,34 +28,36 @@ _taken = threading.Lock()  # stderr is the whole process's: one taker at a time
 @contextlib.contextmanager
 def decoder_lines():
     """Within the block, stderr goes to a temporary file; afterwards the list it yields holds the decoders' lines
-    (without their line ends), and the rest has gone to the terminal. Without a stderr to take (closed), the
-    list stays empty and nothing is moved."""
+    (without their line ends), and the rest has gone to the terminal. Where stderr cannot be taken (it is
+    closed, or no temporary file can be made), the list stays empty and nothing is moved."""
     said: list[str] = []
     with _taken, contextlib.ExitStack() as held:
         for handler in _stderr_handlers():
             held.enter_context(handler.lock or contextlib.nullcontext())
         try:
+            spool = held.enter_context(tempfile.TemporaryFile())
             saved = os.dup(2)
-        except OSError:
+        except OSError:  # no temporary file (a full or read-only disk) or no stderr: the lines go where they went
+            spool = None
+        if spool is None:
             yield said
             return
-        with tempfile.TemporaryFile() as spool:
+        _flush()
+        os.dup2(spool.fileno(), 2)
+        try:
+            yield said
+        finally:
             _flush()
-            os.dup2(spool.fileno(), 2)
-            try:
-                yield said
-            finally:
-                _flush()
-                os.dup2(saved, 2)
-                os.close(saved)
-                spool.seek(0)
-                others = []
-                for line in spool.read().decode(errors="replace").splitlines(keepends=True):
-                    if DECODER_LINE.match(line):
-                        said.append(line.rstrip("\r\n"))
-                    else:
-                        others.append(line)
-                _write_all(2, "".join(others).encode())
+            os.dup2(saved, 2)
+            os.close(saved)
+            spool.seek(0)
+            others = []
+            for line in spool.read().decode(errors="replace").splitlines(keepends=True):
+                if DECODER_LINE.match(line):
+                    said.append(line.rstrip("\r\n"))
+                else:
+                    others.append(line)
+            _write_all(2, "".join(others).encode())
 
 
 def _stderr_handlers() -> list[logging.Handler]:

@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 
 import cv2
 import numpy as np
@@ -24,6 +25,20 @@ def test_the_decoders_own_lines_are_handed_back_and_others_still_reach_the_termi
     assert said == ["libpng error: Read Error"]
     err = capfd.readouterr().err
     assert "a line written by other means\n" in err and "libpng" not in err
+
+
+def test_without_room_for_a_temporary_file_the_image_is_read_all_the_same(tmp_path, capfd):
+    """A full or read-only disk: no temporary file to take stderr into. The decoder's lines go to the terminal, as
+    they did before, rather than the slideshow stopping."""
+    path, good = broken_png(tmp_path), tmp_path / "good.png"
+    cv2.imwrite(str(good), np.zeros((8, 8, 3), np.uint8))
+    before, tempfile.tempdir = tempfile.tempdir, str(tmp_path / "no such folder")
+    try:  # put back before the test ends: pytest's own capture needs temporary files
+        with decoder_lines() as said:
+            assert cv2.imread(path) is None and cv2.imread(str(good)) is not None
+    finally:
+        tempfile.tempdir = before
+    assert said == [] and "libpng error: Read Error" in capfd.readouterr().err
 
 
 def damaged_jpeg(folder) -> str:
