@@ -445,7 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m live.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer frames and cases: under a minute on 2 cores")
     parser.add_argument("--frames", type=positive_int, default=None,
-                        help="measured frames per case (after warm-up; at least 10 a turn)")
+                        help="measured frames per case (after warm-up; at least 10 a turn); fewer also time the model "
+                             "alone and the latency with fewer calls and frames")
     parser.add_argument("--json", type=non_empty(Path, path=True), default=None,
                         help="write every figure to this JSON file")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"),
@@ -547,14 +548,15 @@ def _measure(args: argparse.Namespace) -> int:
                 models[model_name] = _load(model_name, args.weights)
             loaded = models[model_name]
             case, alone = case_against_model(loaded, layer, "demo" if source == "demo" else video, frames, warm_up,
-                                             max(30, frames // 2), rounds)
+                                             max(10, min(30, frames), frames // 2), rounds)
             report["cases"].append(case)
             alone_times.setdefault(f"{loaded.name}/{layer}", []).extend(alone)
         report["model_alone"] = {key: _alone(times) for key, times in alone_times.items()}
     progress("latency with frames arriving at 30 FPS, like a camera")
     latency_model = "vgg16" if standard else args.model
     latency_layers = ("block1_conv1", "block3_conv3") if standard else [layer for _, layer in specs[:2]]
-    report["latency"] = latency_like_a_camera(models[latency_model], 30 if args.quick else 90, latency_layers)
+    report["latency"] = latency_like_a_camera(models[latency_model], min(30 if args.quick else 90, max(10, frames)),
+                                                latency_layers)
     progress("tiler alone against numpy")
     report["tiler"] = tiler_alone(100 if args.quick else 300)
     if standard:
