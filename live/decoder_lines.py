@@ -18,10 +18,10 @@ import sys
 import tempfile
 import threading
 
-DECODER_LINE = re.compile(r"(libpng (warning|error): |Corrupt JPEG data|Premature end of JPEG file|Invalid SOS "
-                          r"parameters|Unsupported marker type|Warning: thumbnail image size|Not a JPEG file|JPEG "
-                          r"datastream contains no image|Bogus |Inconsistent progression sequence|Application "
-                          r"transferred too few scanlines)")
+DECODER_LINE = re.compile(  # libpng's lines, and libjpeg's warnings (its JWRN_ messages) and errors
+    r"(libpng (warning|error): |Corrupt JPEG data|Premature end of JPEG file|Invalid SOS parameters|Inconsistent "
+    r"progression sequence|Unknown Adobe color transform|Warning: unknown JFIF revision|Application transferred too "
+    r"many scanlines|Unsupported marker type|Not a JPEG file|JPEG datastream contains no image|Bogus )")
 _taken = threading.Lock()  # stderr is the whole process's: one taker at a time
 
 
