@@ -11,7 +11,7 @@ from pathlib import Path
 
 from live.errors import UsageError
 
-log = logging.getLogger("live")
+log = logging.getLogger(__name__)
 
 NVIDIA_DRIVER = Path("/proc/driver/nvidia/version")  # present wherever NVIDIA's kernel driver is loaded
 CUDA_HINT = "pip install \"tensorflow[and-cuda]==2.21.0\" gives TensorFlow the CUDA libraries it needs"
