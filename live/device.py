@@ -6,10 +6,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sys
 from pathlib import Path
 
 from live.errors import UsageError
+from live.stderr import redirected
 
 log = logging.getLogger(__name__)
 
@@ -17,28 +17,11 @@ NVIDIA_DRIVER = Path("/proc/driver/nvidia/version")  # present wherever NVIDIA's
 CUDA_HINT = "pip install \"tensorflow[and-cuda]==2.21.0\" gives TensorFlow the CUDA libraries it needs"
 
 
-@contextlib.contextmanager
-def _quiet_stderr(enabled: bool = True):
-    """Silence what C++ libraries write straight to file descriptor 2 (TensorFlow's start-up chatter)."""
-    if not enabled:
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
 def import_tensorflow(debug: bool = False):
     """Import TensorFlow without its start-up messages on the user's terminal."""
     if not debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _quiet_stderr(not debug):
+    with open(os.devnull, "w") as devnull, (contextlib.nullcontext() if debug else redirected(devnull)):
         import tensorflow as tf
         import keras  # noqa: F401
     tf.get_logger().setLevel(logging.ERROR)

@@ -22,8 +22,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from live.decoder_lines import decoder_lines
 from live.errors import SourceError, UsageError
+from live.stderr import decoder_lines
 from live.urls import why_not_opened, without_secrets
 from live.wording import counted
 

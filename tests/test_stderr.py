@@ -6,7 +6,7 @@ import tempfile
 import cv2
 import numpy as np
 
-from live.decoder_lines import decoder_lines
+from live.stderr import decoder_lines
 from tests.conftest import ROOT
 
 
@@ -55,7 +55,7 @@ def damaged_jpeg(folder) -> str:
 CHATTER = """
 import itertools, logging, sys, threading, time
 import cv2
-from live.decoder_lines import decoder_lines
+from live.stderr import decoder_lines
 from tests.conftest import ROOT
 
 logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)  # as the command line does

@@ -1,5 +1,6 @@
-"""What the image decoders inside OpenCV write to the terminal by themselves, collected while a still image is
-read, so that the program can say it with the file's name or leave it out.
+"""What C libraries write straight to the process's stderr, which Python cannot catch: TensorFlow's start-up
+chatter, kept off the terminal, and the lines of the image decoders inside OpenCV, collected while a still image
+is read, so that the program can say them with the file's name or leave them out.
 
 libjpeg and libpng print such lines ("Premature end of JPEG file", "libpng error: Read Error") straight to the
 process's stderr, naming no file, and Python cannot catch them. While a decoder runs, stderr goes to a temporary
@@ -36,28 +37,40 @@ def decoder_lines():
             held.enter_context(handler.lock or contextlib.nullcontext())
         try:
             spool = held.enter_context(tempfile.TemporaryFile())
-            saved = os.dup(2)
-        except OSError:  # no temporary file (a full or read-only disk) or no stderr: the lines go where they went
+        except OSError:  # a full or read-only disk: the lines go where they went
             spool = None
         if spool is None:
             yield said
             return
-        _flush()
-        os.dup2(spool.fileno(), 2)
-        try:
+        with redirected(spool):
             yield said
-        finally:
-            _flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            spool.seek(0)
-            others = []
-            for line in spool.read().decode(errors="replace").splitlines(keepends=True):
-                if DECODER_LINE.match(line):
-                    said.append(line.rstrip("\r\n"))
-                else:
-                    others.append(line)
-            _write_all(2, "".join(others).encode())
+        spool.seek(0)
+        others = []
+        for line in spool.read().decode(errors="replace").splitlines(keepends=True):
+            if DECODER_LINE.match(line):
+                said.append(line.rstrip("\r\n"))
+            else:
+                others.append(line)
+        _write_all(2, "".join(others).encode())
+
+
+@contextlib.contextmanager
+def redirected(into):
+    """Within the block, what is written to stderr (file descriptor 2, the C libraries' as well as Python's) goes
+    to the open file `into`; where stderr cannot be taken (closed), it stays where it was."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    _flush()
+    os.dup2(into.fileno(), 2)
+    try:
+        yield
+    finally:
+        _flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _stderr_handlers() -> list[logging.Handler]:
