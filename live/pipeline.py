@@ -178,7 +178,7 @@ class Visualizer:
         with _note_if_slow(FIRST_START_NOTE):
             self._compose(first)
         started = time.monotonic()
-        shown_by_end = None
+        shown_by_end = None  # (frames, seconds of playback) when a file's last frame came: held, it is not playback
         capture.start()
         inference.start()
         try:
@@ -191,7 +191,7 @@ class Visualizer:
                             raise thread.error
                     if self.window is None or self.last is None:
                         break
-                    self.ended, shown_by_end = True, (self.frames, time.monotonic())  # the closing line's figures
+                    self.ended, shown_by_end = True, (self.frames, self._playback_seconds(started))
                     self.say(f"end of the {self.source.kind}: its last frame stays; q quits")
                     result = None
                 elif result is None and self.ended and self.last.request.version != self.version:
@@ -229,9 +229,15 @@ class Visualizer:
             self.source.close()
             if self.window is not None:
                 self.window.close()
-        frames, until = shown_by_end or (self.frames, time.monotonic())  # a held last frame is not playback
-        seconds = until - (self._first_shown or started) - self._paused_until(until)  # nor is a pause
+        frames, seconds = shown_by_end or (self.frames, self._playback_seconds(started))
         return Summary(frames, seconds if frames > 1 else 0.0, self.stats)
+
+    def _playback_seconds(self, started: float) -> float:
+        """Seconds from the first frame shown to now, less the pauses. Taken when a file ends, so that a freeze on
+        its held last frame is not taken off the playback before it, which had made the closing line's FPS too high,
+        or left it out."""
+        now = time.monotonic()
+        return now - (self._first_shown or started) - self._paused_until(now)
 
     def _show(self, result: Result, new: bool) -> None:
         began = time.perf_counter()

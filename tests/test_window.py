@@ -1,6 +1,7 @@
 """The real OpenCV window under Xvfb: what a person sees, and keys and clicks driving it."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -411,11 +412,16 @@ def test_the_window_keeps_a_video_s_last_frame_until_the_user_quits(xserver, tmp
         ticks = cpu_ticks(window.process.pid)
         time.sleep(2)
         held = cpu_ticks(window.process.pid) - ticks
+        window.key("space", pause=1.5)  # frozen on the held frame: 1.5 s, three times the file's playback
+        window.key("space")
     finally:
         output = window.quit()
     assert window.process.returncode == 0, output
     assert "end of the video: its last frame stays; q quits" in output
     assert "layer block1_conv2" in output
+    # The closing line counts the half second of playback: that freeze was taken off it, leaving no time at all.
+    closing = re.search(r"processed 15 frames in ([0-9.]+) s", output)
+    assert closing and 0.2 <= float(closing[1]) <= 1.4, output
     assert held < 100, held  # not recomputing: less than half a core
     assert shot[:, :, :].std() > 20  # the window still shows pictures, not a blank screen
 
