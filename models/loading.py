@@ -69,6 +69,9 @@ class LoadedModel:
         for layer in self.layers:
             if layer.name == name:
                 return layer
+        same = [layer for layer in self.layers if layer.name.casefold() == name.casefold()]
+        if len(same) == 1:  # BLOCK1_CONV2, as a paper's table or Caps Lock writes it
+            return same[0]
         try:
             self.model.get_layer(name)
             exists = True
@@ -79,7 +82,9 @@ class LoadedModel:
                              f"try {listing}")
         import difflib
 
-        close = difflib.get_close_matches(name, [layer.name for layer in self.layers], n=4, cutoff=0.4)
+        folded = {layer.name.casefold(): layer.name for layer in self.layers}
+        close = [layer.name for layer in same] or [
+            folded[hit] for hit in difflib.get_close_matches(name.casefold(), list(folded), n=4, cutoff=0.4)]
         hint = f" Did you mean: {', '.join(close)}?" if close else f" See {listing}."
         if name.strip().isdigit() and 1 <= int(name) <= len(self.stage_starts):  # a number, as the digit keys take
             stage = self.layers[self.stage_starts[int(name) - 1]].name

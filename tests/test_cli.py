@@ -240,6 +240,16 @@ def test_camera_sizes_are_read_as_width_by_height_and_kept_as_height_width(text,
     assert parse_config(["--input-size", text])[0].input_size == size_hw
 
 
+def test_named_choices_take_any_case():
+    """`--weights None`, as Python writes it, and `--colormap Viridis` were refused; keys ignore Caps Lock too."""
+    config, _ = parse_config(["--weights", "None", "--device", "CPU", "--colormap", "Viridis", "--normalize", "Layer",
+                              "--normalize-in", "Host", "--order", "MEAN", "--preprocess", "Caffe"])
+    assert (config.weights, config.device, config.colormap, config.normalize, config.normalize_in, config.order,
+            config.preprocess) == ("none", "cpu", "viridis", "layer", "host", "mean", "caffe")
+    with pytest.raises(UsageError, match="invalid choice: 'nones'"):
+        parse_config(["--weights", "Nones"])
+
+
 @pytest.mark.parametrize("option", ["--source", "--model", "--layer", "--output", "--save-mosaics",
                                     "--snapshot-dir", "--custom-objects"])
 def test_an_empty_name_is_refused_rather_than_read_as_the_current_folder(option):

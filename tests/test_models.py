@@ -41,6 +41,13 @@ def test_unknown_layer_lists_close_names(vgg16):
         vgg16.layer("7")  # VGG16 has five stages
 
 
+def test_a_layer_named_in_capitals_is_found(vgg16):
+    """BLOCK1_CONV2, as a paper's table or Caps Lock writes it: the layer, not "no layer" without a hint."""
+    assert vgg16.layer("BLOCK1_CONV2").name == "block1_conv2" and vgg16.index_of("Block3_Conv3") == 8
+    with pytest.raises(LayerError, match="no layer 'BLOCK1_CONV9'. Did you mean: block1_conv2, block1_conv1"):
+        vgg16.layer("BLOCK1_CONV9")
+
+
 def test_unknown_model_lists_close_names():
     with pytest.raises(UsageError, match="unknown model 'mobilenetv9'.*mobilenet"):
         load_model("mobilenetv9")
