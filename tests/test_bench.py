@@ -128,3 +128,14 @@ def test_an_unknown_layer_of_the_users_model_points_to_the_command_that_lists_th
     assert done.returncode == 2, done.stderr
     assert f"no layer 'zzz'. See python run_live.py --model '{model}' --list-layers." in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("growth, said", [(-0.0, "memory +0.0 MB;"), (-0.5, "memory -0.5 MB;"), (2.3, "memory +2.3 MB;")])
+def test_the_long_runs_memory_reads_with_one_sign(capsys, growth, said):
+    """A run whose memory fell a little, rounded to -0.0, printed "memory +-0.0 MB". The figures are run M's."""
+    from live.bench import print_table
+
+    report = json.loads((ROOT / "docs" / "bench-cpu.json").read_text())
+    report["stability"]["memory_growth_mb"] = growth
+    print_table(report)
+    assert said in capsys.readouterr().out
