@@ -396,6 +396,10 @@ class SlideshowSource(FrameSource):
             log.warning("%s: leaving out %s", self, said)
         if not self.paths:
             raise SourceError(self._nothing_to_show())
+        videos = sorted((path for path in files if Path(path).suffix.lower() in VIDEO_SUFFIXES), key=_natural_order)
+        if videos:  # a presenter's folder of photos and clips: the clips went missing without a word
+            log.warning("%s: leaving out %s, which a slideshow does not play; a video plays on its own: --source "
+                        "'%s'", self, counted(len(videos), "video"), videos[0])
         self.rewind()
         if not self._next_image():
             raise SourceError(f"source '{self.spec}': none of its images could be read (are they truncated or "

@@ -570,12 +570,19 @@ def test_heic_photos_in_a_slideshow_are_named_not_silently_left_out(tmp_path, ca
         open_source(str(folder))
 
 
-def test_a_folder_of_videos_names_one_to_play(tmp_path):
+def test_a_folder_of_videos_names_one_to_play(tmp_path, caplog):
+    """Among photos, too: a presenter's folder of photos and clips showed the photos, the clips left out unsaid."""
     (tmp_path / "clips").mkdir()
     write_video(tmp_path / "clips" / "talk.avi", moving_frames(3, 32, 32))
     with pytest.raises(SourceError, match="is a folder without an image .*a video plays on its own: --source "
                                           "'.*talk.avi'"):
         open_source(str(tmp_path / "clips"))
+    write_video(tmp_path / "clips" / "demo.avi", moving_frames(3, 32, 32))
+    write_photos(tmp_path / "clips", [("slide.png", (20, 20))])
+    with caplog.at_level(logging.WARNING), open_source(str(tmp_path / "clips")) as source:
+        assert [Path(path).name for path in source.paths] == ["slide.png"]
+    assert (f"leaving out 2 videos, which a slideshow does not play; a video plays on its own: --source "
+            f"'{tmp_path / 'clips' / 'demo.avi'}'") in caplog.text
 
 
 def test_a_dataset_of_class_folders_is_played_with_a_recursive_pattern(tmp_path):
