@@ -41,6 +41,7 @@ SLIDE_SECONDS = 3.0  # how long a slideshow holds each image, unless --seconds-p
 PATTERN_CHARS = "*?["  # a --source with these that names no file is a pattern of image files: 'photos/*.jpg'
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v")  # named where a folder holds videos, not images
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm", ".pnm")
+AUDIO_SUFFIXES = (".mp3", ".wav", ".m4a", ".aac", ".flac", ".ogg", ".oga", ".opus", ".wma", ".aiff", ".aif")
 HEIC_SUFFIXES = (".heic", ".heif")  # an iPhone's photos, unless set to "Most Compatible": OpenCV reads none
 HEIC_CONVERT = "JPEG or PNG first (on a Mac, Preview's File > Export; on Linux, heif-convert)"
 
@@ -270,6 +271,8 @@ class CaptureSource(FrameSource):
         if Path(self.spec).suffix.lower() in HEIC_SUFFIXES:
             return (f"'{self.spec}' is an HEIC photo (an iPhone's format), which OpenCV cannot read: convert it to "
                     f"{HEIC_CONVERT}")
+        if Path(self.spec).suffix.lower() in AUDIO_SUFFIXES:  # the talk's sound track, picked for its video
+            return f"'{self.spec}' is a sound file, with no pictures to show: give a video or an image"
         return f"'{self.spec}' is not a video or image that OpenCV can read"
 
     def read(self) -> np.ndarray | None:

@@ -555,6 +555,18 @@ def test_a_quoted_pattern_plays_the_images_it_matches(tmp_path):
         open_source(str(folder / "*.gif"))
 
 
+def test_a_sound_file_is_called_one(tmp_path):
+    """A talk's sound track picked for its video was "not a video or image that OpenCV can read"."""
+    import wave
+
+    with wave.open(str(tmp_path / "talk.wav"), "wb") as sound:  # a real WAV: one second of a 440 Hz tone
+        sound.setnchannels(1), sound.setsampwidth(2), sound.setframerate(8000)
+        sound.writeframes((np.sin(np.arange(8000) * 2 * np.pi * 440 / 8000) * 8000).astype("<i2").tobytes())
+    with pytest.raises(SourceError, match="talk.wav' is a sound file, with no pictures to show: give a video or an "
+                                          "image$"):
+        open_source(str(tmp_path / "talk.wav"))
+
+
 def test_heic_photos_in_a_slideshow_are_named_not_silently_left_out(tmp_path, caplog):
     """An iPhone saves HEIC, which OpenCV cannot read: a folder of them said only that it held no image, and among
     JPEGs they went missing without a word."""
