@@ -153,9 +153,10 @@ class Composer:
             column = slice(focus_column, focus_column + 1)
             levels = to_levels(extraction.maps_hwk[:, :, column], extraction.offset[column], extraction.scale[column])
             self._overlay_heat(camera, levels[:, :, 0].astype(np.uint8), lut, bgr.shape[:2], crop_box)
-        self._draw_text(canvas, lines, message)
-        if show_help:
-            self._draw_help(canvas, below=self._line * len(lines) + 8)
+        help_top = self._help_top(canvas.shape[0], below=self._line * len(lines) + 8) if show_help else None
+        self._draw_text(canvas, lines, message, above=help_top)
+        if help_top is not None:
+            self._draw_help(canvas, help_top)
         return canvas
 
     def _clear_around(self, canvas: np.ndarray) -> None:
@@ -220,9 +221,14 @@ class Composer:
             top, left = tiler.origin(tile)
             _outlined(mosaic, text, (left + 2, int(top + 12 * scale / 0.4)), scale)
 
-    def _draw_text(self, canvas, lines: list[str], message: str) -> None:
+    def _draw_text(self, canvas, lines: list[str], message: str, above: int | None = None) -> None:
+        """The lines at the top of the camera picture, those that end `above` a row (the help box's top) only: at
+        --panel-height 240 the help covers the second line, which showed in bits beside and under it."""
         y = self._line + 2
         for line in lines:
+            mask, rise = _glyphs(line, self._text)
+            if above is not None and y - rise + mask.shape[0] > above:
+                break
             _outlined(canvas, line, (10, y), self._text)
             y += self._line
         if message:  # at the foot of the camera picture, broken into lines that stay on it
@@ -232,11 +238,19 @@ class Composer:
                 y = canvas.shape[0] - 14 - (len(rows) - 1 - i) * round(22 * scale / TEXT_SCALE)
                 _outlined(canvas, row, (10, y), scale, (80, 255, 80))
 
-    def _draw_help(self, canvas, below: int) -> None:
-        """The keys, centred on the canvas's height, but below the lines of text (`below` pixels) where it fits."""
+    def _help_height(self) -> int:
+        return round(30 * self._text / TEXT_SCALE) + self._line * len(HELP)
+
+    def _help_top(self, canvas_height: int, below: int) -> int:
+        """The help box's top row: centred on the canvas's height, but below the lines of text (`below` pixels)
+        where it fits."""
+        height = self._help_height()
+        return max(0, min(max(below, (canvas_height - height) // 2), canvas_height - height))
+
+    def _draw_help(self, canvas, top: int) -> None:
+        """The keys, in a darkened box from row `top`."""
         ratio = self._text / TEXT_SCALE
-        height = round(30 * ratio) + self._line * len(HELP)
-        top = max(0, min(max(below, (canvas.shape[0] - height) // 2), canvas.shape[0] - height))
+        height = self._help_height()
         left = round(40 * ratio)
         box = canvas[top:top + height, left:left + round(560 * ratio)]
         box //= 4

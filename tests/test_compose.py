@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from live.compose import CROP_MARK, Composer
+from live.compose import CROP_MARK, TEXT_SCALE, Composer
 from live.tiler import BACKGROUND, MosaicLayout, colormap_lut
 from tests.conftest import extraction
 
@@ -157,6 +157,12 @@ def test_the_help_stays_below_the_lines_of_text_where_it_fits():
         assert darkened.size and darkened.max() < panel_height, panel_height  # the whole box is on the picture
         if panel_height >= 360:
             assert darkened.min() > composer._line * len(lines), panel_height  # under the third line
+        else:  # over the second line, which showed in bits beside the box and under it: not drawn
+            top = composer._help_top(helped.shape[0], composer._line * len(lines) + 8)
+            left = round(40 * composer._text / TEXT_SCALE)
+            bare = Composer(panel_height).compose(bright, extraction(), layout, lut, [], show_help=True)
+            assert 0 < top < composer._line * 3 and np.array_equal(helped[top:, :left], bare[top:, :left])
+            assert not np.array_equal(helped[:top, :left], bare[:top, :left])  # the first line is above it
 
 
 def test_the_camera_picture_is_at_most_2_4_panel_heights_wide():
