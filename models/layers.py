@@ -30,13 +30,15 @@ def stage_starts(layers: list[FeatureLayer]) -> list[int]:
     smaller than every one before it (block1_conv1, block2_conv1, ... block5_conv1 for VGG16).
 
     A size that holds no convolution (a padding layer's, a pooling's before the next block) is passed over,
-    and so are layers whose size is left open by the model.
+    and so are layers whose size is left open by the model, and 1x1 maps with larger ones after them: a
+    squeeze-and-excitation branch's (EfficientNet, MobileNetV3), which took the second key and left none for the
+    stages after it.
     """
+    areas = [None if layer.height is None or layer.width is None else layer.height * layer.width for layer in layers]
     starts, smallest, waiting = [], float("inf"), False
-    for index, layer in enumerate(layers):
-        if layer.height is None or layer.width is None:
+    for index, (layer, area) in enumerate(zip(layers, areas)):
+        if area is None or area == 1 and any(later is not None and later > 1 for later in areas[index + 1:]):
             continue
-        area = layer.height * layer.width
         if area < smallest:
             smallest, waiting = area, True
         if waiting and area == smallest and "Conv" in layer.kind:

@@ -442,6 +442,16 @@ def test_stages_begin_at_the_first_convolution_of_each_smaller_map_size(vgg16):
     mobilenet = load_model("mobilenet_v2", weights="none")  # padding layers between stages are passed over
     assert [mobilenet.layers[i].name for i in mobilenet.stage_starts] == [
         "Conv1", "block_1_depthwise", "block_3_depthwise", "block_6_depthwise", "block_13_depthwise"]
+    # Squeeze-and-excitation's 1x1 maps are a branch, not a stage: they took the key 2, leaving none after it.
+    mobilenet = load_model("mobilenet_v3_small", weights="none")
+    assert [(mobilenet.layers[i].name, mobilenet.layers[i].height) for i in mobilenet.stage_starts] == [
+        ("conv", 112), ("expanded_conv_depthwise", 56), ("expanded_conv_1_depthwise", 28),
+        ("expanded_conv_3_depthwise", 14), ("expanded_conv_8_depthwise", 7)]
+    from models.layers import FeatureLayer, stage_starts
+
+    last = [FeatureLayer("a", 8, 8, 4, "Conv2D"), FeatureLayer("pool", 1, 1, 4, "GlobalAveragePooling2D"),
+            FeatureLayer("head", 1, 1, 10, "Conv2D")]
+    assert stage_starts(last) == [0, 2]  # 1x1 maps with none larger after them are the last stage, as before
 
 
 def test_a_model_of_open_size_is_sized_at_the_input_it_runs_at(tmp_path):
