@@ -25,23 +25,27 @@ class FeatureLayer:
     kind: str = ""  # the Keras layer class, e.g. Conv2D
 
 
+STAGE_SHRINK = 1.5  # a stage's maps have at most 1/1.5 of the area of the stage's before: a stride halves each side
+
+
 def stage_starts(layers: list[FeatureLayer]) -> list[int]:
     """Where each stage of a network begins, as indices into `layers`: the first convolution at each map size
     smaller than every one before it (block1_conv1, block2_conv1, ... block5_conv1 for VGG16).
 
-    A size that holds no convolution (a padding layer's, a pooling's before the next block) is passed over,
-    and so are layers whose size is left open by the model, and 1x1 maps with larger ones after them: a
-    squeeze-and-excitation branch's (EfficientNet, MobileNetV3), which took the second key and left none for the
-    stages after it.
+    Smaller means by a stride or a pooling: a convolution without padding takes a border off (Inception's and
+    Xception's 111x111 to 109x109), which made two stages of one. A size that holds no convolution (a padding
+    layer's, a pooling's before the next block) is passed over, and so are layers whose size is left open by the
+    model, and 1x1 maps with larger ones after them: a squeeze-and-excitation branch's (EfficientNet,
+    MobileNetV3), which took the second key and left none for the stages after it.
     """
     areas = [None if layer.height is None or layer.width is None else layer.height * layer.width for layer in layers]
-    starts, smallest, waiting = [], float("inf"), False
+    starts, stage_area, waiting = [], float("inf"), False
     for index, (layer, area) in enumerate(zip(layers, areas)):
         if area is None or area == 1 and any(later is not None and later > 1 for later in areas[index + 1:]):
             continue
-        if area < smallest:
-            smallest, waiting = area, True
-        if waiting and area == smallest and "Conv" in layer.kind:
+        if area * STAGE_SHRINK <= stage_area:
+            stage_area, waiting = area, True
+        if waiting and area <= stage_area and "Conv" in layer.kind:
             starts.append(index)
             waiting = False
     return starts

@@ -452,6 +452,11 @@ def test_stages_begin_at_the_first_convolution_of_each_smaller_map_size(vgg16):
     last = [FeatureLayer("a", 8, 8, 4, "Conv2D"), FeatureLayer("pool", 1, 1, 4, "GlobalAveragePooling2D"),
             FeatureLayer("head", 1, 1, 10, "Conv2D")]
     assert stage_starts(last) == [0, 2]  # 1x1 maps with none larger after them are the last stage, as before
+    # A convolution without padding takes a border off, 111 to 109: the same stage (Inception's were [0, 1, 3, 4]).
+    inception = [FeatureLayer(name, side, side, 32, kind) for name, side, kind in [
+        ("conv2d", 111, "Conv2D"), ("conv2d_1", 109, "Conv2D"), ("pool", 54, "MaxPooling2D"),
+        ("conv2d_3", 54, "Conv2D"), ("conv2d_4", 52, "Conv2D")]]
+    assert stage_starts(inception) == [0, 3]
 
 
 def test_a_model_of_open_size_is_sized_at_the_input_it_runs_at(tmp_path):
