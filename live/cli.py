@@ -178,9 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="a Python file that defines the model file's own layers or functions; it is run before the model "
              "loads (again for more files)")
     add("--input-size", type=input_size, default=None, metavar="WxH",
-        help="for a model file that leaves its input size open (fully convolutional, a U-Net): the size it runs "
-             "at, such as 640x480 (default: the shape of the source's pictures at about 224x224, such as 256x192 "
-             "for a 640x480 camera, or the nearest size whose maps halve evenly)")
+        help="for a model by name, the size it is built at (default: Keras' own, such as 224x224 for vgg16 and "
+             "299x299 for inception_v3); for a model file that leaves its input size open (fully convolutional, a "
+             "U-Net): the size it runs at, such as 640x480 (default: the shape of the source's pictures at about "
+             "224x224, such as 256x192 for a 640x480 camera, or the nearest size whose maps halve evenly)")
     add("--weights", default="auto", type=str.lower, choices=WEIGHTS_CHOICES,
         help="auto: bundled offline weights for vgg16, ImageNet for others; imagenet: Keras download; none: random")
     add("--preprocess", default="auto", type=str.lower, choices=PREPROCESS_CHOICES,

@@ -241,7 +241,9 @@ def _keras_version(path: Path) -> str:
         return ""
 
 
-def _load_named(spec_name: str, weights: str) -> tuple[object, str, Callable]:
+def _load_named(spec_name: str, weights: str, input_hw: tuple[int, int] | None = None) -> tuple[object, str, Callable]:
+    """A `keras.applications` model without its classifier, built at `input_hw` (height, width), by default at the
+    size Keras gives it."""
     spec = find_spec(spec_name)
     import keras
 
@@ -249,10 +251,13 @@ def _load_named(spec_name: str, weights: str) -> tuple[object, str, Callable]:
         weights = "hed" if spec.name == "vgg16" else "imagenet"
     constructor = getattr(keras.applications, spec.class_name)
     module = importlib.import_module(f"keras.applications.{spec.module}")
-    shape = (*spec.input_hw, 3)
+    shape = (*(input_hw or spec.input_hw), 3)
     try:
         model = constructor(include_top=False, weights="imagenet" if weights == "imagenet" else None, input_shape=shape)
     except Exception as exc:  # Keras raises bare Exceptions for failed downloads.
+        if input_hw is not None and str(exc).startswith("Input size must be"):  # "... at least 32x32; Received: ..."
+            raise UsageError(f"--input-size {input_hw[1]}x{input_hw[0]} is too small for {spec.name}: "
+                             f"{str(exc).split(';')[0].lower()}") from exc
         if weights == "imagenet":
             raise ModelError(f"could not get the ImageNet weights of {spec.name} ({exc}). They download once into "
                              f"~/.keras/models; offline, use --weights none"
@@ -483,7 +488,7 @@ def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custo
         model, description, preprocess_fn = _load_file(path, preprocess, custom)
         label = path.stem
     else:
-        model, description, preprocess_fn = _load_named(name, "none" if layers_only else weights)
+        model, description, preprocess_fn = _load_named(name, "none" if layers_only else weights, input_hw)
         if layers_only:
             description = "its weights not loaded: the layers do not depend on them"
         if preprocess != "auto":
@@ -491,9 +496,9 @@ def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custo
         label = find_spec(name).name
     height, width = model.inputs[0].shape[1:3]
     open_size = height is None or width is None
-    if input_hw is not None and not open_size:
-        raise UsageError(f"--input-size is for a model that leaves its input size open; {label} takes "
-                         f"{width}x{height}")
+    if input_hw is not None and not open_size and (height, width) != tuple(input_hw):  # a file's fixed size
+        raise UsageError(f"--input-size is for a model by name or one that leaves its input size open; {label} "
+                         f"takes {width}x{height}")
     asked = input_hw
     from_picture = asked is None and picture_hw is not None and height is None and width is None
     fallback = input_hw or (input_for_picture(picture_hw) if from_picture else DEFAULT_INPUT_HW)

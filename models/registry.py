@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """How to build one `keras.applications` model: its class and the module holding its `preprocess_input`."""
+    """How to build one `keras.applications` model: its class, the module holding its `preprocess_input`, and the
+    input size Keras gives it with its classifier, which its ImageNet weights were trained at."""
 
     name: str
     class_name: str
@@ -44,7 +45,15 @@ _TABLE = [
     for v in ("B0", "B1", "B2", "B3", "S", "M", "L")
 ]
 
-MODELS: dict[str, ModelSpec] = {name: ModelSpec(name, cls, module) for name, cls, module in _TABLE}
+# Keras' own sizes (`default_size` in keras.applications) where they are not 224: Inception and Xception ran at
+# 224x224 here, and EfficientNetB7 too, a third of its side.
+_SIDES = {"inception_v3": 299, "inception_resnet_v2": 299, "xception": 299,
+          **{f"efficientnet_b{i}": side for i, side in enumerate((224, 240, 260, 300, 380, 456, 528, 600))},
+          "efficientnet_v2_b1": 240, "efficientnet_v2_b2": 260, "efficientnet_v2_b3": 300, "efficientnet_v2_s": 384,
+          "efficientnet_v2_m": 480, "efficientnet_v2_l": 480}
+
+MODELS: dict[str, ModelSpec] = {name: ModelSpec(name, cls, module, (_SIDES.get(name, 224),) * 2)
+                                for name, cls, module in _TABLE}
 
 
 def _squash(name: str) -> str:

@@ -173,7 +173,7 @@ def test_no_display_runs_headless_with_a_message():
     (["--camera-size", "big"], 2, "'big' is not a size: give WIDTHxHEIGHT, such as 1280x720, or 720p or 1080p"),
     (["--camera-size", "8x8"], 2, "8x8 is not a camera size: width and height must be 16 to 8192 pixels"),
     (["--input-size", "640"], 2, "'640' is not a size: give WIDTHxHEIGHT"),
-    (["--input-size", "640x480"], 2, "--input-size is for a model that leaves its input size open; vgg16 takes"),
+    (["--input-size", "20x20"], 2, "--input-size 20x20 is too small for vgg16: input size must be at least 32x32"),
     (["--source", "demo", "--camera-size", "720p"], 2, "but --source 'demo' is the built-in demo scene"),
 ])
 def test_bad_input_gets_one_clear_sentence(args, code, phrase):

@@ -77,6 +77,20 @@ def test_other_application_with_random_weights():
     assert loaded.weights == "random initialization"
 
 
+def test_a_model_by_name_runs_at_keras_own_size_or_the_one_asked():
+    """Inception and Xception were built at 224x224, EfficientNetB7 at a third of its 600x600: Keras' own size is
+    the one their ImageNet weights were trained at. --input-size was refused for a model by name."""
+    import keras
+
+    assert load_model("mobilenet_v2", weights="none").input_hw == (224, 224)
+    assert [find_spec(name).input_hw for name in ("inception_v3", "xception", "efficientnet_b7", "efficientnet_v2_s")
+            ] == [(299, 299), (299, 299), (600, 600), (384, 384)]
+    built = keras.applications.EfficientNetB1(weights=None)  # with its classifier, Keras sizes it itself: 240
+    assert find_spec("efficientnet_b1").input_hw == tuple(built.inputs[0].shape[1:3])
+    loaded = load_model("mobilenet_v2", weights="none", input_hw=(240, 320))
+    assert loaded.input_hw == (240, 320) and (loaded.layers[0].height, loaded.layers[0].width) == (120, 160)
+
+
 def test_default_layer_is_the_first_convolution():
     loaded = load_model("resnet50", weights="none")
     assert loaded.layers[0].name == "conv1_pad"  # a padding layer comes first
@@ -571,8 +585,8 @@ def test_a_model_of_open_size_runs_at_the_shape_of_the_pictures(tmp_path, caplog
 
 
 def test_input_size_is_refused_for_a_model_of_fixed_size(tmp_path):
-    with pytest.raises(UsageError, match="--input-size is for a model that leaves its input size open; small "
-                                         "takes 32x32"):
+    with pytest.raises(UsageError, match="--input-size is for a model by name or one that leaves its input "
+                                         "size open; small takes 32x32"):
         _small_model().save(tmp_path / "small.keras")
         load_model(str(tmp_path / "small.keras"), input_hw=(64, 64))
 
