@@ -130,7 +130,8 @@ def test_an_unknown_layer_of_the_users_model_points_to_the_command_that_lists_th
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("growth, said", [(-0.0, "memory +0.0 MB;"), (-0.5, "memory -0.5 MB;"), (2.3, "memory +2.3 MB;")])
+@pytest.mark.parametrize("growth, said", [(-0.0, "memory +0.0 MB;"), (-0.5, "memory -0.5 MB;"),
+                                          (2.3, "memory +2.3 MB;")])
 def test_the_long_runs_memory_reads_with_one_sign(capsys, growth, said):
     """A run whose memory fell a little, rounded to -0.0, printed "memory +-0.0 MB". The figures are run M's."""
     from live.bench import print_table
