@@ -37,9 +37,12 @@ _TABLE = [
     ("inception_resnet_v2", "InceptionResNetV2", "inception_resnet_v2"),
     ("xception", "Xception", "xception"),
     ("nasnet_mobile", "NASNetMobile", "nasnet"),
+    ("nasnet_large", "NASNetLarge", "nasnet"),
     ("convnext_tiny", "ConvNeXtTiny", "convnext"),
     ("convnext_small", "ConvNeXtSmall", "convnext"),
     ("convnext_base", "ConvNeXtBase", "convnext"),
+    ("convnext_large", "ConvNeXtLarge", "convnext"),
+    ("convnext_xlarge", "ConvNeXtXLarge", "convnext"),
 ] + [(f"efficientnet_b{i}", f"EfficientNetB{i}", "efficientnet") for i in range(8)] + [
     (f"efficientnet_v2_{v.lower()}", f"EfficientNetV2{v}", "efficientnet_v2")
     for v in ("B0", "B1", "B2", "B3", "S", "M", "L")
@@ -47,7 +50,7 @@ _TABLE = [
 
 # Keras' own sizes (`default_size` in keras.applications) where they are not 224: Inception and Xception ran at
 # 224x224 here, and EfficientNetB7 too, a third of its side.
-_SIDES = {"inception_v3": 299, "inception_resnet_v2": 299, "xception": 299,
+_SIDES = {"inception_v3": 299, "inception_resnet_v2": 299, "xception": 299, "nasnet_large": 331,
           **{f"efficientnet_b{i}": side for i, side in enumerate((224, 240, 260, 300, 380, 456, 528, 600))},
           "efficientnet_v2_b1": 240, "efficientnet_v2_b2": 260, "efficientnet_v2_b3": 300, "efficientnet_v2_s": 384,
           "efficientnet_v2_m": 480, "efficientnet_v2_l": 480}

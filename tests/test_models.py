@@ -71,6 +71,15 @@ def test_names_are_forgiving(name, expected):
     assert expected in list_models()
 
 
+def test_every_keras_application_is_known_by_name():
+    """ConvNeXtLarge, ConvNeXtXLarge and NASNetLarge were "unknown model"."""
+    import keras
+
+    classes = {name for name in dir(keras.applications) if name[0].isupper()}
+    assert classes and {find_spec(name).class_name for name in list_models()} == classes
+    assert find_spec("NASNetLarge").input_hw == (331, 331)
+
+
 def test_other_application_with_random_weights():
     loaded = load_model("mobilenet_v2", weights="none")
     assert loaded.layers[0].name == "Conv1" and loaded.layers[0].channels == 32
