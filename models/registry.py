@@ -48,8 +48,8 @@ _TABLE = [
     for v in ("B0", "B1", "B2", "B3", "S", "M", "L")
 ]
 
-# Keras' own sizes (`default_size` in keras.applications) where they are not 224: Inception and Xception ran at
-# 224x224 here, and EfficientNetB7 too, a third of its side.
+# Keras' own sizes (`default_size` in keras.applications) where they are not 224: all ran at 224x224 here,
+# Inception and Xception as well as EfficientNetB7, whose own is 600x600.
 _SIDES = {"inception_v3": 299, "inception_resnet_v2": 299, "xception": 299, "nasnet_large": 331,
           **{f"efficientnet_b{i}": side for i, side in enumerate((224, 240, 260, 300, 380, 456, 528, 600))},
           "efficientnet_v2_b1": 240, "efficientnet_v2_b2": 260, "efficientnet_v2_b3": 300, "efficientnet_v2_s": 384,
