@@ -226,9 +226,10 @@ class Composer:
         --panel-height 240 the help covers the second line, which showed in bits beside and under it."""
         y = self._line + 2
         for line in lines:
-            mask, rise = _glyphs(line, self._text)
-            if above is not None and y - rise + mask.shape[0] > above:
-                break
+            if above is not None:  # only while the help shows: the lines' bands are not measured at each frame
+                mask, rise = _glyphs(line, self._text)
+                if y - rise + mask.shape[0] > above:
+                    break
             _outlined(canvas, line, (10, y), self._text)
             y += self._line
         if message:  # at the foot of the camera picture, broken into lines that stay on it

@@ -397,9 +397,9 @@ class SlideshowSource(FrameSource):
             if not self.paths:
                 raise SourceError(f"source '{self.spec}' holds {said}")
             log.warning("%s: leaving out %s", self, said)
-        if not self.paths:
-            raise SourceError(self._nothing_to_show())
         videos = sorted((path for path in files if Path(path).suffix.lower() in VIDEO_SUFFIXES), key=_natural_order)
+        if not self.paths:
+            raise SourceError(self._nothing_to_show(videos))
         if videos:  # a presenter's folder of photos and clips: the clips went missing without a word
             log.warning("%s: leaving out %s, which a slideshow does not play; a video plays on its own: --source "
                         "'%s'", self, counted(len(videos), "video"), videos[0])
@@ -417,12 +417,12 @@ class SlideshowSource(FrameSource):
         self.paths = paths
         self._numbers = {path: number for number, path in enumerate(paths, 1)}
 
-    def _nothing_to_show(self) -> str:
+    def _nothing_to_show(self, videos: list[str]) -> str:
+        """Why a slideshow has no image; `videos` are the files of the folder or pattern that are videos."""
         if not Path(self.spec).is_dir():
             return f"source '{self.spec}' matches no image that OpenCV can read"
         entries = sorted(path for path in Path(self.spec).iterdir() if not path.name.startswith("."))
         files = [path for path in entries if path.is_file()]
-        videos = [path for path in files if path.suffix.lower() in VIDEO_SUFFIXES]
         folders = [path for path in entries if path.is_dir()]
         said = (f"source '{self.spec}' is a folder without an image that OpenCV can read (a folder plays its images "
                 f"as a slideshow)")
