@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 SETTLE_SECONDS = 0.5  # a window moved onto another monitor is fitted to it once it has stayed put this long
 RATIO_TRIES = 30  # shown frames during which the window is looked for on the X server, to learn Qt's pixel ratio
 WHEEL_NOTCH = 120  # Qt's (and OpenCV's) mouse wheel delta for one notch
+UNZOOM_SECONDS = 0.25  # turns down sent to undo Qt's zoom are waited for this long, and sent again no sooner
 
 
 def fit_window(canvas_hw: tuple[int, int], monitor_hw: tuple[int, int] | None) -> tuple[int, int]:
@@ -26,6 +27,24 @@ def fit_window(canvas_hw: tuple[int, int], monitor_hw: tuple[int, int] | None) -
         return height, width
     scale = min(1.0, 0.9 * monitor_hw[0] / height, 0.95 * monitor_hw[1] / width)
     return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def qt_zoom(zoom: float, delta: int) -> float:
+    """The zoom of OpenCV's Qt view after a turn of the wheel by `delta` (up positive), as its
+    DefaultViewPort::scaleView works it out: a tenth in for a notch up, a tenth out for one down, never below 1,
+    and no further in past 100."""
+    factor = 1 + delta / (10 * WHEEL_NOTCH)
+    if (zoom == 1 and factor < 1) or (zoom > 100 and factor > 1):
+        return zoom
+    return max(1.0, zoom * factor)
+
+
+def notches_to_unzoom(zoom: float) -> int:
+    """The notches down that bring Qt's view back from `zoom` to the whole picture."""
+    notches = 0
+    while zoom > 1:
+        zoom, notches = qt_zoom(zoom, -WHEEL_NOTCH), notches + 1
+    return notches
 
 
 def wheel_notches(delta: int) -> tuple[int, int]:
@@ -49,6 +68,9 @@ class Window:
         self.clicks: list[tuple[int, int]] = []
         self.pointer: tuple[int, int] | None = None
         self._scrolled = 0  # the mouse wheel's turn not yet taken, in Qt's units: 120 a notch, up positive
+        self._zoom = 1.0  # how far Qt's view has zoomed in on the wheel's turns (see `_unzoom`)
+        self._unzooming = 0  # notches down sent to undo it, not yet come back
+        self._unzoom_sent = 0.0  # when they were sent
         cv2.setMouseCallback(title, self._on_mouse)
         self._sized = None
         self._centred = False  # put in the middle of its monitor, once: after that, where the user puts it
@@ -73,7 +95,12 @@ class Window:
         if event == cv2.EVENT_LBUTTONDOWN:
             self.clicks.append((y, x))
         elif event == cv2.EVENT_MOUSEWHEEL:
-            self._scrolled += flags >> 16  # the wheel's delta, signed, in the flags' upper 16 bits
+            delta = flags >> 16  # the wheel's delta, signed, in the flags' upper 16 bits
+            self._zoom = qt_zoom(self._zoom, delta)
+            if delta < 0 and self._unzooming:  # a notch sent by `_unzoom`, not the user's
+                self._unzooming -= 1
+            else:
+                self._scrolled += delta
 
     def take_scroll(self) -> int:
         """Whole notches the mouse wheel turned since asked, up positive; a touchpad's smaller steps add up."""
@@ -280,7 +307,28 @@ class Window:
 
     def poll(self) -> int:
         """Let the window handle its events; return the key pressed meanwhile (-1 for none)."""
+        if self._zoom > 1 or self._unzooming:
+            self._unzoom()
         return cv2.waitKeyEx(1)
+
+    def _unzoom(self) -> None:
+        """Undo the zoom of Qt's view with as many turns of the wheel down, sent over the window through X.
+
+        OpenCV's Qt window zooms in by a tenth at each turn of the wheel up, after handing the turn to us
+        (DefaultViewPort::wheelEvent), in GUI_NORMAL mode too: the wheel, which pages back through the channels,
+        left a cropped, enlarged picture with an overview box in its corner. OpenCV gives no way to turn that
+        off, nor to reset it where its toolbar and shortcuts are not shown; a turn down zooms out, never below
+        the whole picture. The turns sent come back through `_on_mouse`, which does not count them as the
+        user's; they are sent only while the pointer is over the window, and again if they did not come back."""
+        now = time.monotonic()
+        if now - self._unzoom_sent < UNZOOM_SECONDS:
+            return
+        self._unzooming = 0  # those sent before did not come back (the pointer left the window meanwhile)
+        if self._zoom > 1:
+            notches = notches_to_unzoom(self._zoom)
+            if self.screen.wheel_down(self.title, notches):
+                self._unzooming = notches
+            self._unzoom_sent = now
 
     def closed(self) -> bool:
         try:

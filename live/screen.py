@@ -1,5 +1,5 @@
 """The X server behind the window: whether one can be reached, its monitors, the window's pixel ratio where Qt
-scales, and the screen kept awake."""
+scales, the screen kept awake, and the wheel turned over the window."""
 
 from __future__ import annotations
 
@@ -117,6 +117,30 @@ class XScreen:
             return size.height, size.width
         except Exception:  # a window gone meanwhile, or the X server
             return None
+
+    def wheel_down(self, title: str, notches: int) -> bool:
+        """Turn the mouse wheel down by `notches` over this process's window `title`, as a mouse does, through X's
+        test extension; only where the pointer is over the window, so that no other window gets the turns. False
+        where it did not (the pointer elsewhere, no XTEST, the window not found)."""
+        if self._connection is None:
+            return False
+        try:
+            from Xlib import X
+            from Xlib.ext import xtest
+
+            window = self._own_window(title) if self._connection.has_extension("XTEST") else None
+            if window is None:
+                return False
+            pointer, size = window.query_pointer(), window.get_geometry()
+            if not (pointer.same_screen and 0 <= pointer.win_x < size.width and 0 <= pointer.win_y < size.height):
+                return False
+            for _ in range(notches):
+                xtest.fake_input(self._connection, X.ButtonPress, 5)  # X's button 5: the wheel down
+                xtest.fake_input(self._connection, X.ButtonRelease, 5)
+            self._connection.flush()
+            return True
+        except Exception:  # a window gone meanwhile, or the X server
+            return False
 
     def _own_window(self, title: str):
         """This process's top-level X window called `title`: among the window manager's list of windows, or the

@@ -1,12 +1,15 @@
 """The window: fitted to the monitor it is on, followed onto another, fullscreen and back, and the mouse wheel."""
 
 import os
+import shutil
 import subprocess
 import sys
 
+import cv2
+import numpy as np
 import pytest
 
-from live.display import fit_window, wheel_notches
+from live.display import fit_window, notches_to_unzoom, qt_zoom, wheel_notches
 from tests.conftest import ROOT, _start_xvfb, window_manager
 
 
@@ -370,3 +373,68 @@ def test_the_wheel_turns_whole_notches_and_a_touchpad_s_small_steps_add_up():
     assert wheel_notches(120) == (1, 0) and wheel_notches(-240) == (-2, 0)  # a mouse: 120 a notch
     assert wheel_notches(40) == (0, 40) and wheel_notches(40 + 40 + 45) == (1, 5)  # a touchpad's steps
     assert wheel_notches(-130) == (-1, -10) and wheel_notches(-10 + 30) == (0, 20)  # back the other way
+
+
+def test_the_zoom_of_qt_s_view_is_followed_as_qt_works_it_out():
+    assert qt_zoom(1.0, 120) == pytest.approx(1.1) and qt_zoom(1.1, 120) == pytest.approx(1.21)  # a notch up
+    assert qt_zoom(1.0, -120) == 1.0 and qt_zoom(1.1, -120) == 1.0  # never below 1: up and down again is 1
+    assert qt_zoom(1.21, -120) == pytest.approx(1.089) and qt_zoom(101.0, 120) == 101.0  # no further in past 100
+    assert qt_zoom(1.0, 40) == pytest.approx(1 + 40 / 1200)  # a touchpad's small step zooms a little
+    assert [notches_to_unzoom(zoom) for zoom in (1.0, 1.05, 1.1, 1.21, 1.1 ** 3)] == [0, 1, 1, 2, 3]
+
+
+WHEEL_UP = """
+import subprocess
+import sys
+import time
+import cv2
+import numpy as np
+from live.display import Window
+window = Window("wheel")
+rows, columns = np.indices((400, 600))
+canvas = np.dstack([columns % 256, rows % 256, (columns // 256) * 90 + (rows // 256) * 40]).astype(np.uint8)
+
+def xdotool(*args):
+    return subprocess.run(["xdotool", *args], capture_output=True, text=True, check=True).stdout
+
+def shown_for(seconds, frozen=False):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        window.poll() if frozen else window.show(canvas)  # frozen: the same picture, only the events looked at
+        time.sleep(0.02)
+
+def geometry():
+    ids = xdotool("search", "--name", "^wheel$").split()
+    values = dict(line.split("=") for line in xdotool("getwindowgeometry", "--shell", ids[-1]).split())
+    return ids[-1], len(ids), int(values["X"]), int(values["Y"]), int(values["WIDTH"]), int(values["HEIGHT"])
+
+shown_for(1.5)
+for frozen in (False, True):
+    _, *before = geometry()
+    over = before[1] + before[3] // 2 + 40 * frozen, before[2] + before[4] // 2  # --sync waits long if not moved
+    xdotool("mousemove", "--sync", *map(str, over), "click", "--repeat", "3", "--delay", "60", "4")
+    shown_for(1.5, frozen)
+    found, *after = geometry()
+    print(*before, "|", *after, "|", window.take_scroll(), flush=True)
+    subprocess.run(["import", "-window", found, sys.argv[1] + str(int(frozen)) + ".png"], check=True)
+np.save(sys.argv[1] + ".npy", canvas)
+"""
+
+
+@pytest.mark.skipif(shutil.which("import") is None or shutil.which("xdotool") is None,
+                    reason="needs ImageMagick's import and xdotool (apt-get install imagemagick xdotool)")
+def test_the_wheel_turned_up_leaves_the_picture_whole_where_it_was(managed_xserver, tmp_path):
+    """OpenCV's Qt window zooms in by a tenth at each turn of the wheel up, which pages back through the channels:
+    the picture was left cropped and enlarged, with an overview box in a corner. Three notches up, while pictures
+    are shown and while the picture stays (frozen): the window shows the whole picture, at its place and size,
+    and the turns are counted."""
+    env = dict(os.environ, DISPLAY=managed_xserver, PYTHONPATH=str(ROOT))
+    shown = subprocess.run([sys.executable, "-c", WHEEL_UP, str(tmp_path / "shot")], env=env, capture_output=True,
+                           text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    canvas = np.load(tmp_path / "shot.npy")
+    for frozen, line in enumerate(shown.stdout.splitlines()):
+        before, after, notches = [list(map(int, part.split())) for part in line.split("|")]
+        assert after == before and before[0] == 1 and notches == [3], line  # one window, where it was
+        shot = cv2.imread(str(tmp_path / f"shot{frozen}.png"))
+        assert shot.shape == canvas.shape and np.abs(shot.astype(int) - canvas).mean() < 2, (frozen, line)

@@ -1,8 +1,11 @@
 """The X server behind the window: its monitors, one by one, and the screen kept awake."""
 
 import os
+import shutil
 import subprocess
 import sys
+
+import pytest
 
 from live.screen import XScreen, monitor_at, numbered
 from tests.conftest import ROOT, _start_xvfb
@@ -83,6 +86,39 @@ def test_the_screen_is_kept_awake_while_the_pictures_move_not_while_frozen():
         server.wait(timeout=10)
     assert moving.state == screensaver.StateOff and moving.idle < 1500, (moving.state, moving.idle)  # 3.5 s of frames
     assert frozen.state == screensaver.StateOn and frozen.idle > 3000, (frozen.state, frozen.idle)
+
+
+WHEEL_DOWN = """
+import subprocess
+import cv2
+import numpy as np
+from live.display import Window
+from live.screen import XScreen
+window = Window("turned")
+for _ in range(20):
+    window.show(np.zeros((300, 400, 3), np.uint8))
+    cv2.waitKey(20)
+x, y, width, height = cv2.getWindowImageRect("turned")
+screen = XScreen()
+subprocess.run(["xdotool", "mousemove", "--sync", str(x + width + 50), str(y + height + 50)], check=True)
+outside = screen.wheel_down("turned", 1)
+subprocess.run(["xdotool", "mousemove", "--sync", str(x + width // 2), str(y + height // 2)], check=True)
+inside = screen.wheel_down("turned", 2)
+for _ in range(20):
+    window.poll()
+    cv2.waitKey(20)
+print(outside, inside, window.take_scroll())
+"""
+
+
+@pytest.mark.skipif(shutil.which("xdotool") is None, reason="needs xdotool (apt-get install xdotool)")
+def test_the_wheel_is_turned_over_the_window_only_while_the_pointer_is_over_it(xserver):
+    """The turns down that undo Qt's zoom go where the pointer is: sent only while it is over the window, so that
+    no other window (the presenter's notes beside it) is scrolled by them."""
+    env = dict(os.environ, DISPLAY=xserver, PYTHONPATH=str(ROOT))
+    turned = subprocess.run([sys.executable, "-c", WHEEL_DOWN], env=env, capture_output=True, text=True, timeout=60)
+    assert turned.returncode == 0, turned.stderr
+    assert turned.stdout.split() == ["False", "True", "-2"], turned.stdout  # the window got the two turns down
 
 
 def test_monitor_numbers_count_the_primary_first_then_the_others_from_the_left():
