@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 SETTLE_SECONDS = 0.5  # a window moved onto another monitor is fitted to it once it has stayed put this long
 RATIO_TRIES = 30  # shown frames during which the window is looked for on the X server, to learn Qt's pixel ratio
 WHEEL_NOTCH = 120  # Qt's (and OpenCV's) mouse wheel delta for one notch
-UNZOOM_SECONDS = 0.25  # turns down sent to undo Qt's zoom are waited for this long, and sent again no sooner
+UNZOOM_SECONDS = 0.25  # turns down sent to undo Qt's zoom are waited for this long; not sent, asked again after it
 
 
 def fit_window(canvas_hw: tuple[int, int], monitor_hw: tuple[int, int] | None) -> tuple[int, int]:
@@ -70,7 +70,7 @@ class Window:
         self._scrolled = 0  # the mouse wheel's turn not yet taken, in Qt's units: 120 a notch, up positive
         self._zoom = 1.0  # how far Qt's view has zoomed in on the wheel's turns (see `_unzoom`)
         self._unzooming = 0  # notches down sent to undo it, not yet come back
-        self._unzoom_sent = 0.0  # when they were sent
+        self._unzoom_sent = self._unzoom_failed = 0.0  # when they were last sent; when they last could not be
         cv2.setMouseCallback(title, self._on_mouse)
         self._sized = None
         self._centred = False  # put in the middle of its monitor, once: after that, where the user puts it
@@ -321,14 +321,18 @@ class Window:
         the whole picture. The turns sent come back through `_on_mouse`, which does not count them as the
         user's; they are sent only while the pointer is over the window, and again if they did not come back."""
         now = time.monotonic()
-        if now - self._unzoom_sent < UNZOOM_SECONDS:
-            return
-        self._unzooming = 0  # those sent before did not come back (the pointer left the window meanwhile)
-        if self._zoom > 1:
-            notches = notches_to_unzoom(self._zoom)
+        if self._unzooming and now - self._unzoom_sent > UNZOOM_SECONDS:
+            self._unzooming = 0  # they did not come back: the pointer left the window before X sent them
+        zoom = self._zoom
+        for _ in range(self._unzooming):
+            zoom = qt_zoom(zoom, -WHEEL_NOTCH)  # where the notches on their way will leave it
+        if zoom > 1 and now - self._unzoom_failed >= UNZOOM_SECONDS:  # not over the window: asked again later
+            notches = notches_to_unzoom(zoom)
             if self.screen.wheel_down(self.title, notches):
-                self._unzooming = notches
-            self._unzoom_sent = now
+                self._unzooming += notches
+                self._unzoom_sent = now
+            else:
+                self._unzoom_failed = now
 
     def closed(self) -> bool:
         try:
