@@ -30,13 +30,17 @@ def fit_window(canvas_hw: tuple[int, int], monitor_hw: tuple[int, int] | None) -
 
 
 def qt_zoom(zoom: float, delta: int) -> float:
-    """The zoom of OpenCV's Qt view after a turn of the wheel by `delta` (up positive), as its
-    DefaultViewPort::scaleView works it out: a tenth in for a notch up, a tenth out for one down, never below 1,
-    and no further in past 100."""
-    factor = 1 + delta / (10 * WHEEL_NOTCH)
-    if (zoom == 1 and factor < 1) or (zoom > 100 and factor > 1):
+    """The zoom of OpenCV's Qt view after a turn of the wheel by `delta` (up positive), worked out as its
+    DefaultViewPort::scaleView does, to the last bit: a tenth in for a notch up, a tenth out for one down, never
+    below the whole picture, and no further in past 100. Qt draws its overview box wherever it comes out above 1."""
+    factor = delta / 240 / 5 + 1
+    if zoom == 1 and factor < 1:
         return zoom
-    return max(1.0, zoom * factor)
+    if zoom * factor < 1:
+        factor = 1 / zoom
+    if zoom > 100 and factor > 1:
+        return zoom
+    return zoom * factor
 
 
 def notches_to_unzoom(zoom: float) -> int:
