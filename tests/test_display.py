@@ -378,7 +378,7 @@ def test_the_wheel_turns_whole_notches_and_a_touchpad_s_small_steps_add_up():
 def test_the_zoom_of_qt_s_view_is_followed_as_qt_works_it_out():
     assert qt_zoom(1.0, 120) == pytest.approx(1.1) and qt_zoom(1.1, 120) == pytest.approx(1.21)  # a notch up
     assert qt_zoom(1.0, -120) == 1.0 and qt_zoom(1.1, -120) == pytest.approx(1.0)  # up and down again: whole
-    assert qt_zoom(qt_zoom(1.0, 45), -120) <= 1  # never below the whole picture, nor above it once back there
+    assert qt_zoom(qt_zoom(1.0, 45), -120) <= 1  # back to the whole picture: at 1, or a rounding under, never over
     assert qt_zoom(1.21, -120) == pytest.approx(1.089) and qt_zoom(101.0, 120) == 101.0  # no further in past 100
     assert qt_zoom(1.0, 40) == pytest.approx(1 + 40 / 1200)  # a touchpad's small step zooms a little
     assert [notches_to_unzoom(zoom) for zoom in (1.0, 1.05, 1.1, 1.21, 1.1 ** 3)] == [0, 1, 1, 2, 3]
