@@ -327,11 +327,8 @@ class Window:
         now = time.monotonic()
         if self._unzooming and now - self._unzoom_sent > UNZOOM_SECONDS:
             self._unzooming = 0  # they did not come back: the pointer left the window before X sent them
-        zoom = self._zoom
-        for _ in range(self._unzooming):
-            zoom = qt_zoom(zoom, -WHEEL_NOTCH)  # where the notches on their way will leave it
-        if zoom > 1 and now - self._unzoom_failed >= UNZOOM_SECONDS:  # not over the window: asked again later
-            notches = notches_to_unzoom(zoom)
+        notches = notches_to_unzoom(self._zoom) - self._unzooming  # less those on their way
+        if notches > 0 and now - self._unzoom_failed >= UNZOOM_SECONDS:  # not over the window: asked again later
             if self.screen.wheel_down(self.title, notches):
                 self._unzooming += notches
                 self._unzoom_sent = now
