@@ -334,3 +334,16 @@ def window_manager(display: str):
     finally:
         manager.terminate()
         manager.wait(timeout=10)
+
+
+def jpeg_bytes(progressive: bool = False, thumbnail: bool = False, after_end: bytes = b"") -> bytes:
+    """A JPEG photo as OpenCV writes it; with an EXIF segment holding a whole small JPEG, as a camera's thumbnail
+    (its own end-of-image marker comes long before the photo's), and with bytes after its end, as a phone's motion
+    photo appends its video."""
+    picture = cv2.GaussianBlur(np.random.default_rng(1).integers(0, 256, (240, 320, 3), dtype=np.uint8), (9, 9), 3)
+    data = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_PROGRESSIVE, int(progressive)])[1].tobytes()
+    if thumbnail:
+        small = cv2.imencode(".jpg", picture[::8, ::8])[1].tobytes()
+        exif = b"Exif\x00\x00" + small
+        data = data[:2] + b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif + data[2:]
+    return data + after_end

@@ -12,8 +12,8 @@ import pytest
 from live.capture import Frame
 from live.errors import SourceError, UsageError
 from live.sources import (SNAPSHOT_MAX_FPS, CaptureSource, DemoSource, ImageSource, SlideshowSource, camera_candidates,
-                          describe_kind, jpeg_cut_short, list_cameras, open_source, to_bgr8)
-from tests.conftest import gray_frames, moving_frames, write_video
+                          describe_kind, list_cameras, open_source)
+from tests.conftest import gray_frames, jpeg_bytes, moving_frames, write_video
 
 
 def test_video_file_gives_every_frame_then_none(tmp_path):
@@ -105,33 +105,6 @@ def test_image_repeats_as_a_stream(tmp_path):
         assert isinstance(source, ImageSource)
         for _ in range(3):
             np.testing.assert_array_equal(source.read(), image)
-
-
-def test_a_photo_larger_than_the_window_can_show_is_scaled_down_once(tmp_path, caplog):
-    """A 48-megapixel photo was copied and scaled every frame: 13.6 FPS against the demo's 30."""
-    path = tmp_path / "huge.png"
-    cv2.imwrite(str(path), np.tile(moving_frames(1, 240, 440)[0], (10, 10, 1)))  # 4400x2400
-    with caplog.at_level(logging.INFO, logger="live.sources"), open_source(str(path)) as source:
-        frame = source.read()
-    assert frame.shape == (2095, 3840, 3)
-    assert "is 4400x2400: shown scaled down once to 3840x2095" in caplog.text
-
-
-def test_a_photo_is_turned_as_its_exif_orientation_says(tmp_path):
-    """Phones store portrait photos sideways with an orientation tag; the picture must stand upright."""
-    from PIL import Image
-
-    stored = np.zeros((100, 200, 3), np.uint8)
-    stored[:, :100] = (0, 0, 255)  # the left half red, as stored
-    photo = Image.fromarray(stored[..., ::-1])
-    exif = photo.getexif()
-    exif[0x0112] = 6  # "turn 90 degrees clockwise to view"
-    path = tmp_path / "portrait.jpg"
-    photo.save(path, exif=exif)
-    with open_source(str(path)) as source:
-        upright = source.read()
-    assert upright.shape == (200, 100, 3)
-    assert upright[:90, :, 2].mean() > 200 and upright[110:, :, 2].mean() < 50  # the red half now on top
 
 
 def test_an_animated_gif_plays_and_a_still_one_is_an_image(tmp_path):
@@ -367,25 +340,6 @@ def test_kinds(spec, kind):
     assert describe_kind(spec) == kind
 
 
-@pytest.mark.parametrize("frame", [
-    np.full((5, 7), 90, np.uint8),                      # gray
-    np.full((5, 7, 1), 90, np.uint8),                   # gray with a channel axis
-    np.full((5, 7, 4), 90, np.uint8),                   # BGRA
-    np.full((5, 7, 3), 90 * 257, np.uint16),            # 16-bit
-    np.full((5, 7, 3), 90 / 255, np.float32),           # float 0..1
-])
-def test_any_frame_becomes_8bit_bgr(frame):
-    bgr = to_bgr8(frame)
-    assert bgr.shape == (5, 7, 3) and bgr.dtype == np.uint8
-    assert abs(int(bgr[0, 0, 0]) - 90) <= 1
-
-
-def test_tiny_and_empty_frames():
-    assert to_bgr8(np.zeros((1, 1, 3), np.uint8)).shape == (1, 1, 3)
-    assert to_bgr8(np.zeros((0, 0, 3), np.uint8)) is None
-    assert to_bgr8(None) is None
-
-
 def test_a_live_stream_plays_and_files_behind_urls_play_as_files(tmp_path):
     """A live MJPEG stream (a phone's webcam app) is a stream: no end, retried when lost. A video or an image
     file behind a URL was taken for one too: its end was a lost stream, reopened over and over with two lines
@@ -469,33 +423,6 @@ def test_a_folder_plays_its_images_in_name_order_each_held_for_its_time(tmp_path
         assert source.read()[0, 0, 0] == 30
     assert caplog.text.count("skipping") == 1 and "broken.png', which could not be read as an image" in caplog.text
     assert "opened slideshow" in caplog.text and "each for 0.1 s" in caplog.text
-
-
-def jpeg_bytes(progressive: bool = False, thumbnail: bool = False, after_end: bytes = b"") -> bytes:
-    """A JPEG photo as OpenCV writes it; with an EXIF segment holding a whole small JPEG, as a camera's thumbnail
-    (its own end-of-image marker comes long before the photo's), and with bytes after its end, as a phone's motion
-    photo appends its video."""
-    picture = cv2.GaussianBlur(np.random.default_rng(1).integers(0, 256, (240, 320, 3), dtype=np.uint8), (9, 9), 3)
-    data = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_PROGRESSIVE, int(progressive)])[1].tobytes()
-    if thumbnail:
-        small = cv2.imencode(".jpg", picture[::8, ::8])[1].tobytes()
-        exif = b"Exif\x00\x00" + small
-        data = data[:2] + b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif + data[2:]
-    return data + after_end
-
-
-@pytest.mark.parametrize("kind", ["baseline", "progressive", "thumbnail", "motion photo"])
-def test_a_jpeg_cut_short_is_told_from_a_whole_one(tmp_path, kind):
-    data = jpeg_bytes(kind == "progressive", kind == "thumbnail", b"ftypmp42" * 500 if kind == "motion photo" else b"")
-    whole, cut, header = tmp_path / "whole.jpg", tmp_path / "cut.jpg", tmp_path / "header.jpg"
-    whole.write_bytes(data)
-    cut.write_bytes(data[:len(data) * 6 // 10])
-    header.write_bytes(data[:30])
-    assert not jpeg_cut_short(str(whole)) and jpeg_cut_short(str(cut)) and jpeg_cut_short(str(header))
-    assert cv2.imread(str(cut)) is not None  # what OpenCV shows all the same, gray where the data ends
-    png = tmp_path / "named.jpg"
-    png.write_bytes(cv2.imencode(".png", np.zeros((4, 4, 3), np.uint8))[1].tobytes())  # not a JPEG at all
-    assert not jpeg_cut_short(str(png)) and not jpeg_cut_short(str(tmp_path / "missing.jpg"))
 
 
 def test_a_photo_cut_short_is_named_once_as_an_image_and_in_a_slideshow(tmp_path, caplog):

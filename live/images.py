@@ -1,0 +1,123 @@
+"""Pictures as the window shows them: any frame to 8-bit BGR, and an image file read upright, scaled down once if
+huge, with damage named once in words (the decoders' own lines name no file)."""
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+
+from live.stderr import decoder_lines
+
+log = logging.getLogger(__name__)
+
+STILL_MAX_HW = (2160, 3840)  # a larger still image is scaled down once to fit: the window shows no more
+
+
+def to_bgr8(frame: np.ndarray | None) -> np.ndarray | None:
+    """Any frame OpenCV can hand over (gray, BGRA, 16-bit, float) as contiguous 8-bit BGR, or None if empty."""
+    if frame is None or frame.size == 0:
+        return None
+    if frame.dtype == np.uint16:
+        frame = (frame >> 8).astype(np.uint8)
+    elif frame.dtype in (np.float32, np.float64):
+        peak = 1.0 if np.nanmax(frame) <= 1.0 else 255.0
+        frame = np.clip(np.nan_to_num(frame) * (255.0 / peak), 0, 255).astype(np.uint8)
+    elif frame.dtype != np.uint8:
+        frame = np.clip(frame, 0, 255).astype(np.uint8)
+    if frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 1):
+        return cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2BGR)
+    if frame.ndim == 3 and frame.shape[2] == 4:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    if frame.ndim == 3 and frame.shape[2] == 3:
+        return np.ascontiguousarray(frame)
+    return None
+
+
+def read_image(path: str) -> np.ndarray | None:
+    """An image file as 8-bit BGR, or None where it cannot be read. Any depth and colour, as the file has it, but
+    turned as its EXIF orientation says: a phone's portrait photo is stored sideways (IMREAD_UNCHANGED would
+    ignore the tag; an alpha channel is dropped either way). A huge one is scaled down once (fit_still)."""
+    with decoder_lines() as said:
+        image = to_bgr8(cv2.imread(path, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR))
+    if said:
+        log.debug("'%s': the image decoder said: %s", path, "; ".join(said))
+    if image is None:
+        return None  # which the caller says, in its own words
+    if path not in _looked_at:
+        _looked_at.add(path)
+        _say_damage(path, said)
+    return fit_still(image, path)
+
+
+def _say_damage(path: str, said: list[str]) -> None:
+    """Name a file that shows with parts missing or garbled: libjpeg's own line names no file ("Premature end of
+    JPEG file"). libpng's warnings (an odd colour profile) leave the picture whole and are not repeated."""
+    damage = [line for line in said if not line.startswith("libpng warning")]
+    if jpeg_cut_short(path):
+        log.warning("'%s' is cut short: the end of the JPEG is missing (a download or copy that did not finish?), "
+                    "so what it lacks shows gray or blurred", path)
+    elif damage:
+        log.warning("'%s' holds damaged data, so parts of it may show garbled (the image decoder says: %s)", path,
+                    "; ".join(damage))
+
+
+_looked_at: set[str] = set()  # the files looked at for damage: once each, not at each turn of a slideshow
+
+
+def jpeg_cut_short(path: str) -> bool:
+    """Whether the JPEG file at `path` ends before its image does. OpenCV shows such a file all the same, gray
+    below what was there (libjpeg only writes "Premature end of JPEG file" to the terminal, naming no file), so
+    the segments are walked up to the end-of-image marker. False for any file that is not a JPEG, and for data
+    after that marker (a phone's motion photo appends its video there)."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError:
+        return False
+    if data[:2] != b"\xff\xd8":
+        return False
+    at, size = 2, len(data)
+    while at + 1 < size:
+        if data[at] != 0xFF:
+            return False  # not the layout expected: leave it to the decoder
+        marker = data[at + 1]
+        if marker == 0xD9:  # end of image
+            return False
+        if marker == 0xFF or marker == 0x01 or 0xD0 <= marker <= 0xD7:  # fill byte, or a marker without length
+            at += 1 if marker == 0xFF else 2
+            continue
+        if at + 4 > size:
+            return True
+        at += 2 + int.from_bytes(data[at + 2:at + 4], "big")  # a segment: an EXIF thumbnail's own end is inside
+        if marker != 0xDA:
+            continue
+        while True:  # after a start of scan: coded data, in which 0xFF is followed by 0 or a restart marker
+            at = data.find(b"\xff", at)
+            if at < 0 or at + 1 >= size:
+                return True
+            following = data[at + 1]
+            if following == 0x00 or 0xD0 <= following <= 0xD7:
+                at += 2
+            elif following == 0xFF:
+                at += 1
+            else:
+                break  # the next marker: another scan (a progressive JPEG), or the end
+    return True
+
+
+def fit_still(image: np.ndarray, spec: str) -> np.ndarray:
+    """A still image no larger than STILL_MAX_HW, scaled down once if it is: a camera's 48-megapixel photo, copied
+    and scaled every frame, cost half the frame rate, and the window shows no more. It is handed out as the frame
+    again and again, so it is made read-only rather than copied for each frame: nothing downstream writes into a
+    frame, and anything that tried would fail at once instead of changing the frames after it."""
+    height, width = image.shape[:2]
+    shrink = min(STILL_MAX_HW[0] / height, STILL_MAX_HW[1] / width)
+    if shrink < 1:
+        size_hw = (max(1, round(height * shrink)), max(1, round(width * shrink)))
+        log.info("%s is %dx%d: shown scaled down once to %dx%d, as large as the window can show it", spec, width,
+                 height, size_hw[1], size_hw[0])
+        image = cv2.resize(image, size_hw[::-1], interpolation=cv2.INTER_AREA)
+    image.flags.writeable = False
+    return image
