@@ -366,12 +366,15 @@ def _open_window(config: Config):
     """The window, or None (with a message) where none can be opened."""
     if config.headless:
         return None
-    from live.display import Window
+    from live.display import NO_WINDOWS, Window, window_backend
     from live.screen import display_problem
 
     problem = display_problem()
     if problem:
         log.warning("%s: running headless (add --headless to say so)", problem)
+        return None
+    if window_backend() is None:
+        log.warning("%s; running headless", NO_WINDOWS)
         return None
     try:
         return Window(fullscreen=config.fullscreen, monitor=config.monitor)

@@ -4,6 +4,7 @@ keys, clicks and the mouse wheel."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 import cv2
@@ -18,6 +19,22 @@ SETTLE_SECONDS = 0.5  # a window moved onto another monitor is fitted to it once
 RATIO_TRIES = 30  # shown frames during which the window is looked for on the X server, to learn Qt's pixel ratio
 WHEEL_NOTCH = 120  # Qt's (and OpenCV's) mouse wheel delta for one notch
 UNZOOM_SECONDS = 0.25  # turns down sent to undo Qt's zoom are waited for this long; not sent, asked again after it
+
+
+NO_WINDOWS = ("this OpenCV was built without windows (opencv-python-headless, the build that servers and many ML "
+              "images have): for the window, pip uninstall -y opencv-python-headless opencv-python, then pip install "
+              "-r requirements.txt (both builds install the same cv2)")
+
+
+def window_backend(build_information: str | None = None) -> str | None:
+    """The window toolkit this OpenCV was built with ('QT5', 'GTK3', 'WIN32UI', 'COCOA'), read from its build
+    information, or None where it has none, as opencv-python-headless: its namedWindow then fails with a hint to
+    rebuild OpenCV from source, where installing the other build is the fix. '' where the build does not say."""
+    text = cv2.getBuildInformation() if build_information is None else build_information
+    found = re.search(r"^\s*GUI:\s*(\S+)", text, re.MULTILINE)
+    if found is None:
+        return ""
+    return None if found.group(1).upper() == "NONE" else found.group(1)
 
 
 def fit_window(canvas_hw: tuple[int, int], monitor_hw: tuple[int, int] | None) -> tuple[int, int]:

@@ -347,3 +347,10 @@ def jpeg_bytes(progressive: bool = False, thumbnail: bool = False, after_end: by
         exif = b"Exif\x00\x00" + small
         data = data[:2] + b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif + data[2:]
     return data + after_end
+
+
+def installed_distributions() -> set[str]:
+    """The names of the Python packages installed, in lower case ('opencv-python-headless', say)."""
+    from importlib import metadata
+
+    return {dist.metadata["Name"].lower() for dist in metadata.distributions()}

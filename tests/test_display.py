@@ -9,8 +9,25 @@ import cv2
 import numpy as np
 import pytest
 
-from live.display import fit_window, notches_to_unzoom, qt_zoom, wheel_notches
-from tests.conftest import ROOT, _start_xvfb, window_manager
+from live.display import fit_window, notches_to_unzoom, qt_zoom, wheel_notches, window_backend
+from tests.conftest import ROOT, _start_xvfb, installed_distributions, window_manager
+
+
+# The lines of `cv2.getBuildInformation()` that name the window toolkit, as opencv-python-headless 5.0.0.93 and
+# opencv-python 5.0.0.93 print them on Linux.
+HEADLESS_BUILD = "  Video I/O:\n\n  GUI:                           NONE\n    VTK support:                 NO\n"
+QT_BUILD = "  GUI:                           QT5\n    QT:                          YES (ver 5.15.19 )\n"
+
+
+def test_an_opencv_without_windows_is_told_from_one_with_them():
+    """opencv-python-headless, common on servers and in ML images, fails at namedWindow with OpenCV's hint to
+    rebuild it from source: the build that has no windows is known before, and the sentence says what to install."""
+    assert window_backend(HEADLESS_BUILD) is None
+    assert window_backend(QT_BUILD) == "QT5"
+    assert window_backend("  Media I/O:\n    ZLib: YES\n") == ""  # a build that does not say: tried all the same
+    builds = installed_distributions() & {"opencv-python", "opencv-python-headless"}
+    if len(builds) == 1:  # both: the cv2 of whichever was installed last
+        assert (window_backend() is None) == (builds == {"opencv-python-headless"}), builds  # this machine's OpenCV
 
 
 def test_window_is_shrunk_to_fit_a_small_screen():
@@ -59,15 +76,15 @@ def test_a_window_that_qt_scales_is_fitted_and_centred_in_the_screens_own_pixels
     sized in Qt's pixels for a monitor measured in the X server's: 3648x1308 on a 1920x1080 screen, the mosaic
     off its edge. It is fitted and centred in Qt's pixels of the screen, so that on a 4K laptop's screen scaled
     by 2 it looks as large as on a 1920x1080 one: 3648 of its pixels wide, not 2008, half that to the eye."""
-    from Xlib import display as xdisplay
-
-    xserver, server = _start_xvfb(f"{screen_hw[1]}x{screen_hw[0]}")
+    xserver, server = _start_xvfb(f"{screen_hw[1]}x{screen_hw[0]}")  # skipped without Xvfb, before Xlib is needed
     env = dict(os.environ, DISPLAY=xserver, PYTHONPATH=str(ROOT), QT_SCALE_FACTOR="2")
     shown = subprocess.Popen([sys.executable, "-c", WINDOW_ON + "import time; print(flush=True); time.sleep(30)"],
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert shown.stdout.readline(), shown.stderr.read()  # Qt's own rect, then shown and waiting
         assert shown.stdout.readline() == "\n", shown.stderr.read()
+        from Xlib import display as xdisplay
+
         connection = xdisplay.Display(xserver)
         root = connection.screen().root
         window = next(child for child in root.query_tree().children if child.get_wm_name() == "fit")

@@ -63,12 +63,12 @@ def test_the_screen_is_kept_awake_while_the_pictures_move_not_while_frozen():
     """A presenter talks in front of the camera and touches nothing: the screen saver (or the monitor's power
     saving) blanked the demo after its timeout. While pictures move, the X server's idle clock is reset, as a
     video player does while it plays; frozen, it is not, as a paused player's is not."""
-    from Xlib import X
-    from Xlib import display as xdisplay
-    from Xlib.ext import screensaver
-
-    display, server = _start_xvfb()
+    display, server = _start_xvfb()  # skipped without Xvfb, before Xlib is needed
     try:
+        from Xlib import X
+        from Xlib import display as xdisplay
+        from Xlib.ext import screensaver
+
         connection = xdisplay.Display(display)
         connection.set_screen_saver(2, 0, X.DefaultBlanking, X.DefaultExposures)  # on after 2 s without input
         connection.sync()
