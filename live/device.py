@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from pathlib import Path
 
 from live.errors import UsageError
@@ -18,14 +19,31 @@ CUDA_HINT = "pip install \"tensorflow[and-cuda]==2.21.0\" gives TensorFlow the C
 
 
 def import_tensorflow(debug: bool = False):
-    """Import TensorFlow without its start-up messages on the user's terminal."""
+    """Import TensorFlow without its start-up messages on the user's terminal (nor matplotlib, which Keras takes)."""
     if not debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with open(os.devnull, "w") as devnull, (contextlib.nullcontext() if debug else redirected(devnull)):
+    with open(os.devnull, "w") as devnull, (contextlib.nullcontext() if debug else redirected(devnull)), \
+            _without_matplotlib():
         import tensorflow as tf
         import keras  # noqa: F401
     tf.get_logger().setLevel(logging.ERROR)
     return tf
+
+
+@contextlib.contextmanager
+def _without_matplotlib():
+    """Keras imports matplotlib's pyplot and patches whenever matplotlib is installed (it is, for the demo's
+    photo and the benchmark): 0.5 to 0.9 s of every start, for gallery plots that nothing here draws. Inside,
+    importing matplotlib fails as if it were missing, which Keras allows for; afterwards it imports again."""
+    if "matplotlib" in sys.modules:  # imported already: nothing to save
+        yield
+        return
+    sys.modules["matplotlib"] = None
+    try:
+        yield
+    finally:
+        if sys.modules.get("matplotlib", 0) is None:
+            del sys.modules["matplotlib"]
 
 
 def configure_device(tf, device: str) -> str:

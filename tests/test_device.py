@@ -29,6 +29,15 @@ def test_configure_device_on_the_cpu_keeps_numba_and_opencv_to_one_thread():
     assert numba.get_num_threads() == 1 and cv2.getNumThreads() == 1
 
 
+def test_tensorflow_is_imported_without_matplotlib_which_imports_afterwards():
+    """Keras imports matplotlib's pyplot whenever it is installed: half a second or more of every start, for plots
+    that nothing here draws. It is kept out, and imports as usual afterwards (the benchmark's lesson plots)."""
+    code = ("import sys\nfrom live.device import import_tensorflow\nimport_tensorflow()\n"
+            "print('matplotlib' in sys.modules)\nimport matplotlib.pyplot\nprint(callable(matplotlib.pyplot.figure))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["False", "True"], done.stdout + done.stderr
+
+
 def test_an_nvidia_driver_that_tensorflow_cannot_use_gets_the_install_hint(tmp_path, monkeypatch, caplog):
     import live.device
     from live.errors import UsageError
