@@ -345,12 +345,15 @@ def test_the_text_is_drawn_larger_on_a_small_screen(projector_xserver, tmp_path)
     folder = tmp_path / "snaps"
     window = LiveWindow(projector_xserver, "--source", str(tmp_path / "gray.png"), "--snapshot-dir", str(folder))
     try:
-        x, y, width, height = window.geometry()
+        deadline = time.monotonic() + 15  # fitted within a second here; on a loaded machine it took longer
+        while (width := window.geometry()[2]) > 1024 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        time.sleep(0.5)  # the text drawn at the fitted window's size
         shown = cv2.imread(str(snap(window, folder).with_suffix(".png")))  # the canvas, as the window shows it
     finally:
         output = window.quit()
     assert window.process.returncode == 0, output
-    assert width <= 1024 and 0.5 < width / 1687 < 0.65, (width, height)
+    assert width <= 1024 and 0.5 < width / 1687 < 0.65, width
     zero = extraction(level=0)
     heights = []
     for zoom in (1.0, text_zoom(width / 1687)):  # as drawn before, and as it should be drawn for this window
@@ -420,8 +423,9 @@ def test_the_window_keeps_a_video_s_last_frame_until_the_user_quits(xserver, tmp
     assert "end of the video: its last frame stays; q quits" in output
     assert "layer block1_conv2" in output
     # The closing line counts the half second of playback: that freeze was taken off it, leaving no time at all.
-    closing = re.search(r"processed 15 frames in ([0-9.]+) s", output)
-    assert closing and 0.2 <= float(closing[1]) <= 1.4, output
+    # At the file's own rate frames are dropped on a loaded machine (14 and 9 of 15 seen): the time is the point.
+    closing = re.search(r"processed (\d+) frames in ([0-9.]+) s", output)
+    assert closing and 1 <= int(closing[1]) <= 15 and 0.2 <= float(closing[2]) <= 1.4, output
     assert held < 100, held  # not recomputing: less than half a core
     assert shot[:, :, :].std() > 20  # the window still shows pictures, not a blank screen
 
