@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
@@ -210,20 +211,28 @@ def run_cli(*args: str, timeout: float = 240, env_extra: dict | None = None, cwd
                           timeout=timeout, env=env, cwd=cwd or ROOT)
 
 
+def _start_x(command: list[str]) -> tuple[str, subprocess.Popen]:
+    """An X server started by `command` on a display number that it picks itself (-displayfd): free even when
+    test workers in parallel (pytest -n) start servers at the same moment. (display, process) once it takes
+    connections; display is '' where it did not start within 30 s."""
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen([*command, "-displayfd", str(write_end)], pass_fds=(write_end,),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    with os.fdopen(read_end) as told:
+        ready = select.select([told], [], [], 30)[0]  # the number comes once it is ready; nothing if it fails
+        number = told.readline().strip() if ready else ""
+    return (f":{number}" if number else ""), server
+
+
 def _start_xvfb(size_wh: str = "1920x1080") -> tuple[str, subprocess.Popen]:
     """An Xvfb server of 1920x1080 (or `size_wh`) on a free display number: (display, process)."""
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed (apt-get install xvfb)")
-    for number in range(120, 140):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
-            break
-    display = f":{number}"
-    server = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{size_wh}x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if Path(f"/tmp/.X11-unix/X{number}").exists():
-            break
-        time.sleep(0.05)
+    display, server = _start_x(["Xvfb", "-screen", "0", f"{size_wh}x24", "-nolisten", "tcp"])
+    if not display:
+        server.kill()
+        raise RuntimeError("Xvfb did not start")
     return display, server
 
 
@@ -271,18 +280,12 @@ def two_monitors(tmp_path):
     if shutil.which("Xorg") is None or shutil.which("xrandr") is None or not DUMMY_DRIVER.exists():
         pytest.skip("Xorg's dummy driver or xrandr is not installed "
                     "(apt-get install xserver-xorg-core xserver-xorg-video-dummy x11-xserver-utils)")
-    number = next(n for n in range(140, 160) if not Path(f"/tmp/.X11-unix/X{n}").exists()
-                  and not Path(f"/tmp/.X{n}-lock").exists())
-    display = f":{number}"
     (tmp_path / "two.conf").write_text(TWO_MONITORS_CONF)
-    server = subprocess.Popen(["Xorg", display, "-noreset", "-nolisten", "tcp", "-config", str(tmp_path / "two.conf"),
-                               "-logfile", str(tmp_path / "xorg.log")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    display, server = _start_x(["Xorg", "-noreset", "-nolisten", "tcp", "-config", str(tmp_path / "two.conf"),
+                                "-logfile", str(tmp_path / "xorg.log")])
     try:
-        for _ in range(200):
-            if Path(f"/tmp/.X11-unix/X{number}").exists() or server.poll() is not None:
-                break
-            time.sleep(0.05)
+        if not display:
+            pytest.skip(f"Xorg's dummy driver did not start (see {tmp_path / 'xorg.log'})")
         env = dict(os.environ, DISPLAY=display)
         # Two of the driver's outputs, as a laptop's screen and a projector's cable give them: the X screen grows
         # and shrinks with them, and Qt sees two screens, as it would there.
