@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -261,9 +262,11 @@ def test_paced_file_always_shows_its_last_frame(vgg16, tmp_path, monkeypatch, co
     assert summary.frames >= 1 and visualizer.last.frame.index == count - 1
 
 
-def test_a_recording_of_a_file_played_slower_than_its_rate_plays_as_it_was_seen(vgg16, tmp_path, monkeypatch):
+def test_a_recording_of_a_file_played_slower_than_its_rate_plays_as_it_was_seen(vgg16, tmp_path, monkeypatch,
+                                                                                caplog):
     """A model slower than the file shows a third of its frames; the recording repeats each of them instead
-    of playing three times too fast."""
+    of playing three times too fast. Frames its writer had no time for (on a loaded machine) are said, and
+    counted here with those in the file."""
     from live.inference import Inference
     from live.sources import open_source
 
@@ -273,12 +276,15 @@ def test_a_recording_of_a_file_played_slower_than_its_rate_plays_as_it_was_seen(
     output = tmp_path / "seen.avi"
     visualizer = Visualizer(Config(channels=8, loop=True, max_frames=12, output=output), open_source(str(video)),
                             vgg16)
+    caplog.set_level(logging.INFO, logger="live.outputs")
     summary = visualizer.run()
     recording = cv2.VideoCapture(str(output))
     count = 0
     while recording.read()[0]:
         count += 1
-    assert summary.frames == 12 and count >= 0.8 * 30 * summary.seconds and count > 2 * summary.frames
+    left_out = re.search(r"; (\d+) left out where its writer fell behind", caplog.text)
+    in_time = count + (int(left_out[1]) if left_out else 0)
+    assert summary.frames == 12 and in_time >= 0.8 * 30 * summary.seconds and count > 2 * summary.frames, caplog.text
 
 
 def test_a_slow_model_drops_frames_instead_of_queueing_them(vgg16, monkeypatch):
@@ -297,7 +303,11 @@ def test_a_slow_model_drops_frames_instead_of_queueing_them(vgg16, monkeypatch):
     summary = visualizer.run()
     assert summary.frames == 8
     assert source.index > 30  # the camera ran on; frames were skipped, not queued
-    assert np.median(visualizer.stats.stages["latency"]) < 0.2  # shown fresh: about one model step old
+    # Shown fresh: within 1.5 times a frame's processing (as the benchmark's latency target), where a queue would
+    # add a model step (0.1 s and more) for each frame taken before it. Relative, for a loaded machine.
+    stages = visualizer.stats.stages
+    processing = 0.1 + sum(np.median(stages[stage]) for stage in ("preprocess", "model", "tile", "compose"))
+    assert np.median(stages["latency"]) < 1.5 * processing, (np.median(stages["latency"]), processing)
 
 
 def signals_as_in_a_terminal() -> None:
