@@ -32,15 +32,30 @@ def display_problem() -> str | None:
         from Xlib import display as xdisplay
     except ImportError:  # cannot check: leave it to OpenCV
         return None
+    global _checked
     try:
-        xdisplay.Display(name).close()
+        connection = xdisplay.Display(name)
     except Exception as exc:  # Xlib's connection errors say what failed
         return f"the X display '{name}' cannot be reached ({str(exc).strip() or type(exc).__name__})"
+    if _checked is not None:
+        _checked.close()
+    _checked = connection
     return None
 
 
+# The connection display_problem made, kept open for the window's XScreen. Closed, it had left the X server
+# without a client, and a server that then resets (a bare Xvfb, Xorg without -noreset) refused the next
+# connection for a moment: on a loaded machine the window's, which was then never fitted to the screen.
+_checked = None
+
+
 def _x_connection():
-    """A connection to the X server of $DISPLAY, or None where there is none (or no python-xlib)."""
+    """A connection to the X server of $DISPLAY (display_problem's, where it made one), or None where there is
+    none (or no python-xlib)."""
+    global _checked
+    if _checked is not None:
+        connection, _checked = _checked, None
+        return connection
     try:
         from Xlib import display as xdisplay
 

@@ -27,6 +27,33 @@ def listed_monitors() -> list[tuple[int, int, int, int]]:
         screen.close()
 
 
+def test_the_x_server_keeps_a_client_from_the_display_check_to_the_window(projector_xserver, monkeypatch):
+    """The check that a display can be reached closed its connection, leaving a bare Xvfb without a client: it
+    then resets, and refused the window's own connection for a moment. On a loaded machine the window was then
+    never fitted to the screen (1687 pixels wide on a 1024x768 projector). Clients are counted with X-Resource."""
+    from Xlib import display as xdisplay
+
+    from live import screen
+
+    monkeypatch.setitem(os.environ, "DISPLAY", projector_xserver)
+    monkeypatch.setattr(screen, "_checked", None, raising=False)
+    observer = xdisplay.Display(projector_xserver)
+
+    def clients() -> int:  # connected now, the server's own (resource base 0) left out
+        return sum(client.resource_base != 0 for client in observer.res_query_clients().clients)
+
+    try:
+        assert screen.display_problem() is None
+        assert clients() == 2  # the observer and the check's, still open
+        window_screen = screen.XScreen()
+        assert clients() == 2  # the window's is that same one
+        assert window_screen.monitors == [(0, 0, 768, 1024)]
+        window_screen.close()
+        assert clients() == 1
+    finally:
+        observer.close()
+
+
 def test_the_monitors_of_one_x_screen_are_listed_each(two_monitors, monkeypatch):
     monkeypatch.setitem(os.environ, "DISPLAY", two_monitors)
     monitors = listed_monitors()
