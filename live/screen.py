@@ -14,6 +14,12 @@ MONITORS_SECONDS = 1.0  # the monitors are listed again this often: a projector 
 AWAKE_SECONDS = 10.0  # while the window shows moving pictures, the X server's idle clock is reset this often
 
 
+# The connection display_problem made, kept open for the window's XScreen. Closed, it had left the X server
+# without a client, and a server that then resets (a bare Xvfb, Xorg without -noreset) refused the next
+# connection for a moment: on a loaded machine the window's, which was then never fitted to the screen.
+_checked = None
+
+
 def display_problem() -> str | None:
     """Why no window can be opened here, or None when one can.
 
@@ -41,12 +47,6 @@ def display_problem() -> str | None:
         _checked.close()
     _checked = connection
     return None
-
-
-# The connection display_problem made, kept open for the window's XScreen. Closed, it had left the X server
-# without a client, and a server that then resets (a bare Xvfb, Xorg without -noreset) refused the next
-# connection for a moment: on a loaded machine the window's, which was then never fitted to the screen.
-_checked = None
 
 
 def _x_connection():

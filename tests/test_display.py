@@ -315,8 +315,8 @@ rect, since = None, time.monotonic()
 while time.monotonic() - since < 1 and time.monotonic() - started < 20:
     window.show(np.zeros((720, 2008, 3), np.uint8))
     cv2.waitKey(20)
-    if cv2.getWindowImageRect("fit") != rect:
-        rect, since = cv2.getWindowImageRect("fit"), time.monotonic()
+    if (now := cv2.getWindowImageRect("fit")) != rect:
+        rect, since = now, time.monotonic()
 print(*rect)
 """
 

@@ -207,7 +207,8 @@ def test_keys_and_a_click_drive_the_real_window(xserver, tmp_path, vgg16):
         deadline = time.monotonic() + 20  # on a loaded machine the key came after the first of the two snapshots
         while json.loads(frozen_a.read_text())["frame"] != json.loads(frozen_b.read_text())["frame"] \
                 and time.monotonic() < deadline:
-            frozen_a, frozen_b = frozen_b, (time.sleep(1), snap(window, folder))[1]
+            time.sleep(1)
+            frozen_a, frozen_b = frozen_b, snap(window, folder)
         window.key("space", "c", pause=1.2)
         colored = snap(window, folder)
         x, y, width, height = window.geometry()
