@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from live.config import Config
@@ -307,7 +308,7 @@ def _check_snapshot_dir(folder: Path) -> None:
 class _Stopper:
     """Ctrl+C, SIGTERM and SIGHUP (the terminal closed): before the loop runs they interrupt; once it runs
     they ask it to stop after the current frame, so threads are joined, the camera released and a recording
-    finished whole."""
+    finished whole; while the model loads beside the window, they ask too (the window closes, the loading ends)."""
 
     def __init__(self):
         self.event = None
@@ -335,6 +336,19 @@ def _load(config: Config, args, picture_hw: tuple[int, int] | None = None):
     if config.layer is not None:
         loaded.layer(config.layer)
     return loaded, device
+
+
+def _load_in_window(config: Config, args, source, window):
+    """`_load` while the window shows the source's picture and what is loading; None where the user quit or a
+    signal came meanwhile."""
+    from live.starting import load_in_window
+
+    _stopper.event = stop = threading.Event()  # Ctrl+C now asks, as once it runs: the loading is waited for
+    try:
+        return load_in_window(lambda: _load(config, args, source.picture_hw), window, source,
+                              Path(config.model).name, source.mirrors(config.mirror), config.panel_height, stop)
+    finally:
+        _stopper.event = None
 
 
 def _list_cameras() -> int:
@@ -425,14 +439,20 @@ def run(config: Config, args) -> int:
     from live.pipeline import Visualizer
     from live.sources import open_source
 
-    # A missing file or camera fails at once, before TensorFlow.
+    # A missing file or camera fails at once, before TensorFlow; the window opens before it too.
     with open_source(config.source, config.camera_size, config.seconds_per_image) as source:
-        loaded, device = _load(config, args, source.picture_hw)
         window = _open_window(config)
-        if window is not None:
-            _check_snapshot_dir(config.snapshot_dir)
-        config = _every_frame_of_a_video(config, source, watched=window is not None)
         try:
+            if window is None:
+                loaded, device = _load(config, args, source.picture_hw)
+            else:
+                _check_snapshot_dir(config.snapshot_dir)
+                ready = _load_in_window(config, args, source, window)
+                if ready is None:  # quit while loading: said by load_in_window
+                    return 0
+                loaded, device = ready
+                config = dataclasses.replace(config, fullscreen=window.fullscreen)  # f may have been pressed
+            config = _every_frame_of_a_video(config, source, watched=window is not None)
             visualizer = Visualizer(config, source, loaded, window)
         except BaseException:
             if window is not None:

@@ -21,6 +21,7 @@ TEXT_SHOWN_MIN = 0.85  # a canvas shown smaller than this (a projector of 1024x7
 TEXT_ZOOM_MAX = 1.6  # at most this much larger, and no wider than the camera picture for a long first line:
 LONG_LINE = "mobilenet_v2 | block_16_project_BN 7x7x320 | page 1/5 | mean | percentile | gray"
 HEAT_WEIGHT = 0.55
+DEFAULT_MOSAIC = MosaicLayout.for_count(64, 224, 224, 1)  # VGG16's first layer, the program's default, 8x8
 MAX_PICTURE_ASPECT = 2.4  # width / height: a wider picture is scaled to this width (21:9 cinema fits; 16:9 is 1.78)
 
 
@@ -44,6 +45,34 @@ def scale_camera(bgr: np.ndarray, panel_height: int, out: np.ndarray | None = No
     """
     height, width = camera_panel_hw(bgr.shape[:2], panel_height)
     return cv2.resize(bgr, (width, height), dst=out, interpolation=cv2.INTER_LINEAR)
+
+
+def mosaic_panel_hw(layout: MosaicLayout, panel_height: int) -> tuple[int, int]:
+    """(height, width) of the mosaic in the window: as high as the panel, and at least as wide (a row of tiles)."""
+    return layout.fit(panel_height, max(panel_height, round(panel_height * layout.width / layout.height)))
+
+
+def loading_canvas(picture: np.ndarray | None, picture_hw: tuple[int, int], panel_height: int,
+                   lines: list[str]) -> np.ndarray:
+    """The window's canvas while the model loads: the source's `picture` (or black of its shape, `picture_hw`), and
+    beside it, where the mosaic will be, `lines` saying what is loading. The size of the canvas of the default
+    mosaic, so that the window keeps its size when that comes."""
+    camera_h, camera_w = camera_panel_hw(picture_hw, panel_height)
+    canvas = np.zeros((panel_height, camera_w + SEPARATOR + mosaic_panel_hw(DEFAULT_MOSAIC, panel_height)[1], 3),
+                      np.uint8)
+    if picture is not None:
+        top = (panel_height - camera_h) // 2
+        cv2.resize(picture, (camera_w, camera_h), dst=canvas[top:top + camera_h, :camera_w],
+                   interpolation=cv2.INTER_AREA)
+    scale = max(TEXT_SCALE_MIN, 0.9 * panel_height / 720)
+    margin = round(40 * scale)
+    rows = [(row, scale if i == 0 else 0.75 * scale)  # the first line larger; each broken to fit the panel
+            for i, line in enumerate(lines) for row in _wrapped(line, scale, panel_height - 2 * margin)]
+    line_h = round(40 * scale)
+    top = (panel_height - line_h * (len(rows) - 1)) // 2
+    for i, (row, size) in enumerate(rows):
+        _outlined(canvas, row, (camera_w + SEPARATOR + margin, top + i * line_h), size)
+    return canvas
 
 
 def text_zoom(shown_scale: float | None) -> float:
@@ -84,7 +113,7 @@ class Composer:
         height = self.panel_height
         self.picture_h, self.camera_w = camera_panel_hw(frame_hw, height)
         self.picture_y = (height - self.picture_h) // 2  # a panorama's picture sits in the middle of its panel
-        self.mosaic_h, self.mosaic_w = layout.fit(height, max(height, round(height * layout.width / layout.height)))
+        self.mosaic_h, self.mosaic_w = mosaic_panel_hw(layout, height)
         width = self.camera_w + SEPARATOR + self.mosaic_w
         if self.canvas is None or self.canvas.shape[:2] != (height, width):
             self.canvas = np.zeros((height, width, 3), np.uint8)

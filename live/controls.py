@@ -49,6 +49,17 @@ HELP = [
 ]
 
 
+def key_char(key: int) -> tuple[int, str]:
+    """A key code from cv2.waitKeyEx as the keys below know it, and its character ('' for F5, Shift, é, ...): the
+    same key from every window toolkit and keyboard (arrows, a remote's Page Down, AZERTY digits, Caps Lock)."""
+    if key > 0xFFFF and key not in SAME_AS:  # OpenCV's GTK window adds Shift, Caps Lock, Num Lock... bits
+        key &= 0xFFFF
+    key = SAME_AS.get(key, key)
+    if ord("A") <= key <= ord("Z"):  # Caps Lock left on (OpenCV's Qt window gives lower case anyway)
+        key += ord("a") - ord("A")
+    return key, chr(key) if 0 <= key < 128 else ""
+
+
 @dataclass
 class ViewState:
     """Everything the user can change while it runs."""
@@ -134,12 +145,7 @@ class Controls:
         """Apply one key code (as from cv2.waitKeyEx, -1 for none); return the actions it asks for."""
         if key == -1:
             return []
-        if key > 0xFFFF and key not in SAME_AS:  # OpenCV's GTK window adds Shift, Caps Lock, Num Lock... bits
-            key &= 0xFFFF
-        key = SAME_AS.get(key, key)
-        if ord("A") <= key <= ord("Z"):  # Caps Lock left on (OpenCV's Qt window gives lower case anyway)
-            key += ord("a") - ord("A")
-        char = chr(key) if 0 <= key < 128 else ""  # other keys (F5, Shift, é, ...) do nothing
+        key, char = key_char(key)
         state = self.state
         if key == ESC and state.focus is not None:
             state.focus = None

@@ -84,7 +84,8 @@ class Window:
     """The one OpenCV window: shows the canvas, returns key presses and left clicks, notices when it is closed."""
 
     def __init__(self, title: str = "live feature maps", fullscreen: bool = False, monitor: int | None = None):
-        self.title = title
+        self.title = title  # OpenCV's name for the window
+        self._caption = title  # what its title bar says, and the X server calls it (see `show`)
         self.monitor_number = monitor  # --monitor (1: the primary); None: where the window manager puts it
         self._monitor_said = False
         self.screen = XScreen()
@@ -144,8 +145,10 @@ class Window:
         if not self.fullscreen and self._sized != self._shown_hw:  # a canvas of another shape came meanwhile
             self._centred = False  # resized at the next show, which Qt's restored place does not survive: centred
 
-    def show(self, canvas: np.ndarray) -> int:
+    def show(self, canvas: np.ndarray, caption: str | None = None) -> int:
         """Show the canvas; return the key pressed meanwhile (-1 for none). The screen is kept awake meanwhile.
+        `caption`, for the title bar, stays until a canvas is shown without one (the title again): the start's
+        card says there what is loading.
 
         Fullscreen is set once the window is on screen, and the window is not resized while fullscreen: Qt ignored
         --fullscreen set before the first picture, and resizing leaves fullscreen (a slideshow's portrait photo
@@ -169,6 +172,9 @@ class Window:
             self._sized = canvas.shape[:2]
         elif not self.fullscreen and self._follow_monitor(canvas.shape[:2], rect):
             rect = self._rect()
+        if (caption or self.title) != self._caption:
+            self._caption = caption or self.title
+            cv2.setWindowTitle(self.title, self._caption)
         cv2.imshow(self.title, self._on_black(canvas, rect))
         self._shown_hw = canvas.shape[:2]
         self.screen.keep_awake()  # a picture shown: new frames, or a key's change (frozen or at its end, poll() only)
@@ -271,7 +277,7 @@ class Window:
         """Learn Qt's scale where the window is: its width in the X server's pixels over Qt's `rect`'s; False while X
         cannot say. A scale is taken only where width and height agree: on its way out of fullscreen, the window
         had X's new size and Qt's old one."""
-        x_hw = self.screen.window_hw(self.title)
+        x_hw = self.screen.window_hw(self._caption)
         if x_hw is None:
             return False
         if rect[2] > 0 and rect[3] > 0:
@@ -351,7 +357,7 @@ class Window:
             self._unzooming = 0  # they did not come back: the pointer left the window before X sent them
         notches = notches_to_unzoom(self._zoom) - self._unzooming  # less those on their way
         if notches > 0 and now - self._unzoom_failed >= UNZOOM_SECONDS:  # not over the window: asked again later
-            if self.screen.wheel_down(self.title, notches):
+            if self.screen.wheel_down(self._caption, notches):
                 self._unzooming += notches
                 self._unzoom_sent = now
             else:

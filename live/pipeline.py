@@ -86,9 +86,8 @@ class Visualizer:
         self.stats = stats or Stats()
         first_layer = config.layer or loaded.default_layer
         names = [layer.name for layer in loaded.layers]
-        mirror = source.mirror_by_default if config.mirror is None else config.mirror
         state = ViewState(layer_index=loaded.index_of(first_layer), page=config.page, order=config.order,
-                          normalize=config.normalize, colormap=config.colormap, mirror=mirror,
+                          normalize=config.normalize, colormap=config.colormap, mirror=source.mirrors(config.mirror),
                           fullscreen=config.fullscreen, labels=config.labels, focus=config.focus,
                           text=config.text)
         self.controls = Controls(names, [layer.channels for layer in loaded.layers], config.channels,

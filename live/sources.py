@@ -71,6 +71,11 @@ class FrameSource:
     def read(self) -> np.ndarray | None:
         raise NotImplementedError
 
+    def preview(self) -> np.ndarray | None:
+        """A picture for the window while the model loads, taken without using up any of the run's frames; None
+        where there is none to spare: a video file's or a slideshow's frames are all the run's."""
+        return None
+
     def close(self) -> None:
         self.opened = False
 
@@ -87,6 +92,10 @@ class FrameSource:
         """Keys . and ,: go `delta` frames or images on (back, if negative) from `shown`, the frame on screen (the
         last one read may be further on); the next read gives it. Returns '' or, where a source cannot, why not."""
         return self.STEPS
+
+    def mirrors(self, asked: bool | None) -> bool:
+        """Whether its pictures are shown mirrored: as --mirror asks, else a camera's (a mirror's view of oneself)."""
+        return self.mirror_by_default if asked is None else asked
 
     def loops(self, asked: bool) -> bool:
         """Whether it starts over at its end: when asked to (--loop), and an animated GIF always."""
@@ -273,6 +282,10 @@ class CaptureSource(FrameSource):
                 self._count_frame()
         return to_bgr8(frame) if ok else None
 
+    def preview(self) -> np.ndarray | None:
+        """A camera's or stream's next frame: the presenter sees the picture and takes their place meanwhile."""
+        return self.read() if self.live else None
+
     def _count_frame(self) -> None:
         if self.position is not None:
             self.position += 1
@@ -341,6 +354,8 @@ class ImageSource(FrameSource):
 
     def read(self) -> np.ndarray | None:
         return self._image
+
+    preview = read
 
     def rewind(self) -> bool:
         return True
@@ -508,6 +523,7 @@ class DemoSource(FrameSource):
         super().__init__(spec)
         self.height, self.width, self.fps = height, width, fps
         self.index = 0
+        self._previewed = 0  # frames of the scene shown while the model loads: the run still starts at frame 0
 
     def open(self) -> "DemoSource":
         self._photo = _demo_photo()
@@ -541,6 +557,10 @@ class DemoSource(FrameSource):
         frame = self.frame_at(self.index)
         self.index += 1
         return frame
+
+    def preview(self) -> np.ndarray | None:
+        self._previewed += 1
+        return self.frame_at(self._previewed - 1)
 
     def rewind(self) -> bool:
         self.index = 0

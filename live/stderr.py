@@ -32,9 +32,7 @@ def decoder_lines():
     (without their line ends), and the rest has gone to the terminal. Where stderr cannot be taken (it is
     closed, or no temporary file can be made), the list stays empty and nothing is moved."""
     said: list[str] = []
-    with _taken, contextlib.ExitStack() as held:
-        for handler in _stderr_handlers():
-            held.enter_context(handler.lock or contextlib.nullcontext())
+    with _taken, records_held(), contextlib.ExitStack() as held:
         try:
             spool = held.enter_context(tempfile.TemporaryFile())
         except OSError:  # a full or read-only disk: the lines go where they went
@@ -52,6 +50,16 @@ def decoder_lines():
             else:
                 others.append(line)
         _write_all(2, "".join(others).encode())
+
+
+@contextlib.contextmanager
+def records_held():
+    """Within the block, other threads' log records to stderr wait, rather than land among a decoder's lines or,
+    while TensorFlow imports with stderr sent to /dev/null, vanish (the window's, as the model loads)."""
+    with contextlib.ExitStack() as held:
+        for handler in _stderr_handlers():
+            held.enter_context(handler.lock or contextlib.nullcontext())
+        yield
 
 
 @contextlib.contextmanager

@@ -19,6 +19,24 @@ def test_canvas_has_camera_left_and_mosaic_right():
     assert composer.tile_at(10, 340) == 0 and composer.tile_at(200, 560) == 3 and composer.tile_at(10, 10) is None
 
 
+def test_the_loading_card_has_the_size_of_the_first_mosaic_s_canvas_and_says_what_loads():
+    """While the model loads, the window shows the source's picture and, where the mosaic will be, what is loading;
+    the size of VGG16's first canvas (64 maps of 224x224, 8x8), so that the window keeps its size when it comes."""
+    from live.compose import loading_canvas
+
+    bgr = np.zeros((480, 640, 3), np.uint8)
+    bgr[..., 2] = 255
+    first = Composer(panel_height=720).compose(bgr, extraction(64, 224), MosaicLayout.for_count(64, 224, 224, 1),
+                                               colormap_lut("gray"), [])
+    card = loading_canvas(bgr, bgr.shape[:2], 720, ["loading vgg16", "TensorFlow and the model: 3 s", "q quits"])
+    assert card.shape == first.shape == (720, 960 + 8 + 719, 3)  # 8 tiles of 89 and 7 gaps of 1
+    assert (card[:, :960] == (0, 0, 255)).all(axis=2).mean() > 0.99  # the picture, scaled to its panel
+    words = card[:, 968:].max(axis=2) > 128
+    assert 0.002 < words.mean() < 0.05 and not words[:200].any() and not words[-200:].any()  # text, in the middle
+    empty = loading_canvas(None, (480, 640), 720, ["loading vgg16"])  # a video file's: black, of its shape
+    assert empty.shape == card.shape and not empty[:, :960].any()
+
+
 def test_corners_mark_what_the_model_sees_of_a_wide_picture():
     from live.preprocess import crop_box
 

@@ -38,6 +38,25 @@ def test_tensorflow_is_imported_without_matplotlib_which_imports_afterwards():
     assert done.stdout.split() == ["False", "True"], done.stdout + done.stderr
 
 
+def test_other_threads_log_records_wait_for_tensorflow_s_import_rather_than_vanish():
+    """stderr goes to /dev/null while TensorFlow imports (its start-up chatter); the window's thread, which runs
+    meanwhile, logs to stderr too: its records wait, and are all said once the import is done."""
+    code = ("import logging, sys, threading, time\n"
+            "logging.basicConfig(level=logging.INFO, format='%(message)s', stream=sys.stderr)\n"
+            "from live.device import import_tensorflow\n"
+            "done, said = threading.Event(), []\n"
+            "def talk():\n"
+            "    while not done.is_set():\n"
+            "        said.append(len(said)); logging.info('record %d', said[-1]); time.sleep(0.05)\n"
+            "talker = threading.Thread(target=talk); talker.start(); time.sleep(0.2)\n"
+            "began = time.monotonic(); import_tensorflow(); done.set(); talker.join()\n"
+            "print(len(said), time.monotonic() - began)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    count, seconds = done.stdout.split()
+    records = [line for line in done.stderr.splitlines() if line.startswith("record ")]
+    assert float(seconds) > 0.5 and records == [f"record {n}" for n in range(int(count))], done.stderr
+
+
 def test_an_nvidia_driver_that_tensorflow_cannot_use_gets_the_install_hint(tmp_path, monkeypatch, caplog):
     import live.device
     from live.errors import UsageError

@@ -132,6 +132,31 @@ def test_demo_is_deterministic_moving_and_natural():
     assert first[0].std() > 30  # a photo, not a flat color
 
 
+def test_a_preview_while_the_model_loads_takes_none_of_the_run_s_frames(tmp_path):
+    """The window shows the source's picture while the model loads where that costs the run nothing: a camera's or
+    stream's frames (live: the next one), an image, the demo scene (which still starts at frame 0). A video file's
+    and a slideshow's frames are all the run's: none."""
+    from tests.conftest import web_server
+
+    with open_source("demo") as demo:
+        previews = [demo.preview() for _ in range(3)]
+        assert not np.array_equal(previews[0], previews[2])  # it moves meanwhile
+        np.testing.assert_array_equal(demo.read(), demo.frame_at(0))
+        np.testing.assert_array_equal(demo.read(), demo.frame_at(1))
+    frames = moving_frames(6, 96, 128)
+    video = write_video(tmp_path / "talk.avi", frames)
+    with open_source(str(video)) as played:
+        assert played.preview() is None
+        assert np.abs(played.read().astype(int) - frames[0]).mean() < 3
+    cv2.imwrite(str(tmp_path / "photo.png"), frames[2])
+    with open_source(str(tmp_path / "photo.png")) as photo:
+        np.testing.assert_array_equal(photo.preview(), frames[2])
+    with open_source(str(tmp_path)) as slideshow:
+        assert slideshow.kind == "slideshow" and slideshow.preview() is None
+    with web_server(tmp_path, mjpeg_frames=frames) as url, open_source(f"{url}/live") as stream:
+        assert stream.preview().shape == (96, 128, 3)
+
+
 @pytest.mark.parametrize("spec, sentence", [
     ("", "--source is empty: give a camera index, 'demo', a stream URL or a file"),  # was: "'' is a folder"
     ("  ", "--source is empty"),

@@ -20,6 +20,7 @@ from tests.conftest import (ROOT, count_frames, direct_feature_map, extraction, 
 
 needs_tools = pytest.mark.skipif(shutil.which("import") is None or shutil.which("xdotool") is None,
                                  reason="needs ImageMagick's import and xdotool (apt-get install imagemagick xdotool)")
+TITLE = "live feature maps"  # the window's; "live feature maps: loading" while the model loads
 
 
 def gap_lines(mask: np.ndarray, axis: int, min_share: float = 0.5) -> list[int]:
@@ -44,14 +45,17 @@ class LiveWindow:
     none in 12 without them). So a window still black once the first mosaics are due is started again,
     once, its files from the first try removed; a window that stays black twice fails the test.
 
-    It is ready once it shows a picture, and a second later (fullscreen applied, the window placed): its first
-    picture comes with the first mosaic, about 0.4 s after the window appears here.
+    It is ready once its title has lost its ": loading" (the first mosaic is shown), it shows a picture, and a
+    second later (fullscreen applied, the window placed).
     """
 
-    def __init__(self, display: str, *args: str):
+    def __init__(self, display: str, *args: str, loaded: bool = True):
+        """`loaded=False`: returned as soon as the window shows, while the model loads."""
         self.env = dict(os.environ, DISPLAY=display, PYTHONUNBUFFERED="1")
         self.args = args
-        self._start()
+        self._start(loaded)
+        if not loaded:
+            return
         if not self._painted(within=8):
             warnings.warn("the window stayed black (Qt missed its MapNotify); started it again")
             self.process.terminate()  # an orderly stop: a recording is finished before its file is removed
@@ -59,18 +63,18 @@ class LiveWindow:
             for flag, value in zip(args, args[1:]):
                 if flag in ("--output", "--snapshot-dir"):
                     shutil.rmtree(value) if Path(value).is_dir() else Path(value).unlink(missing_ok=True)
-            self._start()
+            self._start(loaded)
             self._painted(within=8)
         time.sleep(1)
 
-    def _start(self) -> None:
+    def _start(self, loaded: bool) -> None:
         self.process = subprocess.Popen([sys.executable, str(ROOT / "run_live.py"), *self.args], env=self.env,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
         self.window_id = None
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and self.window_id is None:
-            found = subprocess.run(["xdotool", "search", "--name", "live feature maps"], env=self.env,
-                                   capture_output=True, text=True)
+            found = subprocess.run(["xdotool", "search", "--name", TITLE], env=self.env, capture_output=True,
+                                   text=True)
             ids = found.stdout.split()
             if ids:
                 self.window_id = ids[-1]
@@ -81,6 +85,14 @@ class LiveWindow:
         if self.window_id is None:
             output = self.process.communicate()[0] if self.process.poll() is not None else ""
             raise AssertionError(f"no window appeared: {output}")
+        # Titled TITLE when it opens, "TITLE: loading" from its first picture on, TITLE again from the first mosaic
+        for awaited in [f"{TITLE}: loading", TITLE][:2 if loaded else 1]:
+            while time.monotonic() < deadline and self.process.poll() is None and self.title() != awaited:
+                time.sleep(0.1)
+
+    def title(self) -> str:
+        return subprocess.run(["xdotool", "getwindowname", self.window_id], env=self.env, capture_output=True,
+                              text=True).stdout.strip()
 
     def _painted(self, within: float) -> bool:
         """Wait up to `within` seconds for the window to show a picture (more than one colour): whether it did, or
@@ -150,6 +162,66 @@ def test_window_shows_camera_beside_an_8x8_mosaic(xserver, tmp_path):
     assert len(columns) == 7 and len(rows) == 7, (columns, rows)  # 8 x 8 tiles between 7 + 7 gap lines
     camera = canvas[:, :columns[0] + width // 2 - 60]
     assert camera.std() > 30 and np.abs(camera[..., 2].astype(int) - camera[..., 0]).mean() > 10  # a color picture
+
+
+def visible(window: LiveWindow) -> bool:
+    return bool(subprocess.run(["xdotool", "search", "--onlyvisible", "--name", TITLE], env=window.env,
+                               capture_output=True, text=True).stdout.split())
+
+
+@needs_tools
+def test_the_window_shows_the_picture_at_once_while_the_model_loads_and_keeps_its_size(xserver, tmp_path):
+    """A presenter sees the scene a second after starting, not once TensorFlow has loaded (5 to 10 s), with what is
+    loading where the mosaic will be; the mosaic then takes its place in a window of the same size."""
+    for attempt in range(2):  # Qt leaves a window black now and then on a busy machine (see LiveWindow)
+        window = LiveWindow(xserver, "--source", "demo", loaded=False)
+        try:
+            card = None
+            while card is None and window.title() == f"{TITLE}: loading":
+                shot = window.screenshot(tmp_path / "card.png")
+                x, y, width, height = window.geometry()
+                card = shot[y:y + height, x:x + width] if shot[y:y + height, x:x + width].std() > 0 else None
+            if card is None:
+                continue
+            deadline = time.monotonic() + 90
+            while window.title() != TITLE and time.monotonic() < deadline:
+                time.sleep(0.3)
+            time.sleep(1.5)
+            shot = window.screenshot(tmp_path / "mosaic.png")
+            geometry = window.geometry()
+        finally:
+            output = window.quit()
+        break
+    assert card is not None, "the window showed no picture while the model loaded"
+    assert window.process.returncode == 0, output
+    picture, panel = card[:, :width * 960 // 1687], card[:, width * 975 // 1687:]  # the demo's 4:3 beside a square
+    assert picture.std() > 30 and np.abs(picture[..., 2].astype(int) - picture[..., 0]).mean() > 10  # in colour
+    words = panel.max(axis=2) > 128
+    assert 0.001 < words.mean() < 0.05 and not gap_lines(panel.max(axis=2) == BACKGROUND, axis=0)  # text, no tiles
+    assert geometry[2:] == (width, height)  # the same size with the mosaic
+    mosaic = shot[y:y + height, x:x + width][:, width // 2:]
+    assert len(gap_lines(np.all(mosaic == BACKGROUND, axis=2), axis=0)) == 7
+
+
+@needs_tools
+def test_q_while_the_model_loads_closes_the_window_at_once(xserver):
+    window = LiveWindow(xserver, "--source", "demo", loaded=False)
+    assert window.title() == f"{TITLE}: loading"
+    window.key("q", pause=0)
+    deadline = time.monotonic() + 3
+    while visible(window) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    gone = not visible(window)
+    output = window.process.communicate(timeout=120)[0]
+    assert gone and window.process.returncode == 0, output
+    assert "stopping once the model has loaded" in output and "running vgg16" not in output
+
+
+@needs_tools
+def test_a_bad_layer_is_said_in_one_sentence_when_the_window_opened_first(xserver):
+    done = run_cli("--source", "demo", "--layer", "block1_conv9", env_extra={"DISPLAY": xserver})
+    assert done.returncode == 2 and "has no layer 'block1_conv9'" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def snapshots(folder: Path) -> list[Path]:
@@ -307,7 +379,7 @@ def test_closing_the_window_quits_cleanly(xserver, tmp_path):
     window = LiveWindow(xserver, "--source", "demo", "--output", str(output))
     deadline = time.monotonic() + 40
     while window.process.poll() is None and time.monotonic() < deadline:
-        found = subprocess.run(["xdotool", "search", "--name", "live feature maps"], env=window.env,
+        found = subprocess.run(["xdotool", "search", "--name", TITLE], env=window.env,
                                capture_output=True, text=True)
         for window_id in found.stdout.split():  # Qt may own more than one X window of that name
             close_like_a_window_manager(xserver, window_id)

@@ -1,0 +1,81 @@
+"""The window while TensorFlow and the model load, which takes seconds: the source's picture where it has one to
+spare, and what is loading, so that a presenter sees at once that the program started and takes their place."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable, TypeVar
+
+import cv2
+
+from live.compose import loading_canvas
+from live.controls import ESC, key_char
+
+log = logging.getLogger(__name__)
+
+PREVIEW_FPS = 15  # the card is drawn again this often at most: the import beside it keeps most of the CPU
+DEFAULT_PICTURE_HW = (480, 640)  # the camera panel's shape for a source that has not said its pictures' yet
+
+Loaded = TypeVar("Loaded")
+
+
+def load_in_window(load: Callable[[], Loaded], window, source, what: str, mirror: bool, panel_height: int,
+                   stop: threading.Event) -> Loaded | None:
+    """Call `load()` in a thread while `window` shows the loading card and takes its keys; return what `load`
+    returned, or raise what it raised. None where the user quit meanwhile (q, Esc, the window closed, or `stop`
+    set by Ctrl+C or SIGTERM): TensorFlow's import cannot be cut short from another thread, so the window closes at
+    once and the loading is waited for, nothing else being started after it."""
+    outcome = {}
+
+    def work() -> None:
+        try:
+            outcome["loaded"] = load()
+        except BaseException as exc:  # said by the main thread, as any other error
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=work, name="loading")
+    began = time.monotonic()
+    picture = None
+    picture_hw = source.picture_hw or DEFAULT_PICTURE_HW
+    started = False
+    try:
+        while not started or thread.is_alive():
+            drawn = time.monotonic()
+            fresh = source.preview()
+            if fresh is not None:
+                picture = cv2.flip(fresh, 1) if mirror else fresh
+            lines = [f"loading {what}", f"TensorFlow and the model: {drawn - began:.0f} s", "q quits"]
+            key = window.show(loading_canvas(picture, picture_hw, panel_height, lines), f"{window.title}: loading")
+            action = loading_key(key, window.fullscreen)
+            if action == "fullscreen":
+                window.set_fullscreen(not window.fullscreen)
+            if action == "quit" or window.closed() or stop.is_set():
+                window.close()
+                if started:
+                    log.info("stopping once the model has loaded (TensorFlow's import cannot be cut short)")
+                    thread.join()
+                return None
+            if not started:  # after the first card, which took 1.1 s beside the import (against 0.3 s): its first
+                thread.start()  # calls (numba's text kernel from its cache, Qt) wait their turn for the interpreter
+                started = True
+            thread.join(max(0.0, drawn + 1 / PREVIEW_FPS - time.monotonic()))
+    except BaseException:
+        window.close()
+        raise
+    if "error" in outcome:
+        window.close()
+        raise outcome["error"]
+    return outcome["loaded"]
+
+
+def loading_key(key: int, fullscreen: bool) -> str | None:
+    """What a key does while the model loads: "quit" (q, and Esc), "fullscreen" (f, and Esc while fullscreen, which
+    it leaves first, as once the program runs: a presenter's remote sends Esc), or None."""
+    if key == -1:
+        return None
+    key, char = key_char(key)
+    if char == "f" or (key == ESC and fullscreen):
+        return "fullscreen"
+    return "quit" if char == "q" or key == ESC else None
