@@ -50,8 +50,8 @@ HELP = [
 
 
 def key_char(key: int) -> tuple[int, str]:
-    """A key code from cv2.waitKeyEx as the keys below know it, and its character ('' for F5, Shift, é, ...): the
-    same key from every window toolkit and keyboard (arrows, a remote's Page Down, AZERTY digits, Caps Lock)."""
+    """A key code from cv2.waitKeyEx as `Controls.press` knows it, and its character ('' for F5, Shift, é, ...):
+    the same key from every window toolkit and keyboard (arrows, a remote's Page Down, AZERTY digits, Caps Lock)."""
     if key > 0xFFFF and key not in SAME_AS:  # OpenCV's GTK window adds Shift, Caps Lock, Num Lock... bits
         key &= 0xFFFF
     key = SAME_AS.get(key, key)
