@@ -390,14 +390,14 @@ def _open_window(config: Config):
     """The window, or None (with a message) where none can be opened."""
     if config.headless:
         return None
-    from live.display import Window, no_windows, window_backend
+    from live.display import Window, built_without_windows, no_windows
     from live.screen import display_problem
 
     problem = display_problem()
     if problem:
         log.warning("%s: running headless (add --headless to say so)", problem)
         return None
-    if window_backend() is None:
+    if built_without_windows():
         log.warning("%s; running headless", no_windows(list(installed(OPENCV_PACKAGES))))
         return None
     try:

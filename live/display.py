@@ -31,15 +31,13 @@ def no_windows(builds: list[str]) -> str:
             f"for the window, pip uninstall -y {' '.join(builds)}, then pip install -r requirements.txt")
 
 
-def window_backend(build_information: str | None = None) -> str | None:
-    """The window toolkit this OpenCV was built with ('QT5', 'GTK3', 'WIN32UI', 'COCOA'), read from its build
-    information, or None where it has none, as opencv-python-headless: its namedWindow then fails with a hint to
-    rebuild OpenCV from source, where installing the other build is the fix. '' where the build does not say."""
+def built_without_windows(build_information: str | None = None) -> bool:
+    """Whether this OpenCV says in its build information that it has no window toolkit (GUI: NONE), as
+    opencv-python-headless: its namedWindow then fails with a hint to rebuild OpenCV from source, where installing
+    the other build is the fix. A build that does not say (neither Qt, GTK, Win32 nor Cocoa named) is tried."""
     text = cv2.getBuildInformation() if build_information is None else build_information
     found = re.search(r"^\s*GUI:\s*(\S+)", text, re.MULTILINE)
-    if found is None:
-        return ""
-    return None if found.group(1).upper() == "NONE" else found.group(1)
+    return found is not None and found.group(1).upper() == "NONE"
 
 
 def fit_window(canvas_hw: tuple[int, int], monitor_hw: tuple[int, int] | None) -> tuple[int, int]:

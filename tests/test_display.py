@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from live.display import fit_window, no_windows, notches_to_unzoom, qt_zoom, wheel_notches, window_backend
+from live.display import built_without_windows, fit_window, no_windows, notches_to_unzoom, qt_zoom, wheel_notches
 from tests.conftest import ROOT, _start_xvfb, installed_distributions, window_manager
 
 
@@ -22,12 +22,12 @@ QT_BUILD = "  GUI:                           QT5\n    QT:                       
 def test_an_opencv_without_windows_is_told_from_one_with_them():
     """opencv-python-headless, common on servers and in ML images, fails at namedWindow with OpenCV's hint to
     rebuild it from source: the build that has no windows is known before, and the sentence says what to install."""
-    assert window_backend(HEADLESS_BUILD) is None
-    assert window_backend(QT_BUILD) == "QT5"
-    assert window_backend("  Media I/O:\n    ZLib: YES\n") == ""  # a build that does not say: tried all the same
+    assert built_without_windows(HEADLESS_BUILD)
+    assert not built_without_windows(QT_BUILD)
+    assert not built_without_windows("  Media I/O:\n    ZLib: YES\n")  # a build that does not say: tried all the same
     builds = installed_distributions() & {"opencv-python", "opencv-python-headless"}
     if len(builds) == 1:  # both: the cv2 of whichever was installed last
-        assert (window_backend() is None) == (builds == {"opencv-python-headless"}), builds  # this machine's OpenCV
+        assert built_without_windows() == (builds == {"opencv-python-headless"}), builds  # this machine's OpenCV
 
 
 def test_the_advice_for_an_opencv_without_windows_swaps_every_opencv_installed():
