@@ -391,9 +391,9 @@ def _open_window(config: Config):
     if config.headless:
         return None
     from live.display import Window, built_without_windows, no_windows
-    from live.screen import display_problem
+    from live.screen import check_display
 
-    problem = display_problem()
+    problem, connection = check_display()
     if problem:
         log.warning("%s: running headless (add --headless to say so)", problem)
         return None
@@ -401,7 +401,7 @@ def _open_window(config: Config):
         log.warning("%s; running headless", no_windows(list(installed(OPENCV_PACKAGES))))
         return None
     try:
-        return Window(fullscreen=config.fullscreen, monitor=config.monitor)
+        return Window(fullscreen=config.fullscreen, monitor=config.monitor, x_connection=connection)
     except Exception as exc:  # OpenCV raises cv2.error when no GUI backend can start
         log.warning("no window could be opened (%s); running headless", str(exc).strip().splitlines()[-1])
         return None

@@ -81,12 +81,14 @@ def wheel_notches(delta: int) -> tuple[int, int]:
 class Window:
     """The one OpenCV window: shows the canvas, returns key presses and left clicks, notices when it is closed."""
 
-    def __init__(self, title: str = "live feature maps", fullscreen: bool = False, monitor: int | None = None):
+    def __init__(self, title: str = "live feature maps", fullscreen: bool = False, monitor: int | None = None,
+                 x_connection=None):
+        """`x_connection`: check_display's connection to the X server, kept for the window (see there)."""
         self.title = title  # OpenCV's name for the window
         self._caption = title  # what its title bar says, and the X server calls it (see `show`)
         self.monitor_number = monitor  # --monitor (1: the primary); None: where the window manager puts it
         self._monitor_said = False
-        self.screen = XScreen()
+        self.screen = XScreen(x_connection)
         # FREERATIO: Qt stretches what it is given to the window, and is given the canvas on black of the window's
         # shape (_on_black), so nothing is stretched and no band of Qt's light gray shows around the picture.
         cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_FREERATIO | cv2.WINDOW_GUI_NORMAL)

@@ -14,48 +14,36 @@ MONITORS_SECONDS = 1.0  # the monitors are listed again this often: a projector 
 AWAKE_SECONDS = 10.0  # while the window shows moving pictures, the X server's idle clock is reset this often
 
 
-# The connection display_problem made, kept open for the window's XScreen. Closed, it had left the X server
-# without a client, and a server that then resets (a bare Xvfb, Xorg without -noreset) refused the next
-# connection for a moment: on a loaded machine the window's, which was then never fitted to the screen.
-_checked = None
-
-
-def display_problem() -> str | None:
-    """Why no window can be opened here, or None when one can.
+def check_display():
+    """Why no window can be opened here (None when one can), and the connection to the X server made to find out,
+    for the window's XScreen (None where none was made).
 
     OpenCV's Qt draws through X11 only, and when it cannot reach an X server it aborts the whole process
-    (SIGABRT, no exception to catch): so on Linux the X display is connected to first, with python-xlib.
+    (SIGABRT, no exception to catch): so on Linux the X display is connected to first, with python-xlib. That
+    connection is kept: closed, it had left the X server without a client, and a server that then resets (a bare
+    Xvfb, Xorg without -noreset) refused the next connection for a moment: on a loaded machine the window's,
+    which was then never fitted to the screen.
     """
     if not sys.platform.startswith("linux"):
-        return None
+        return None, None
     name = os.environ.get("DISPLAY")
     if not name:
         if os.environ.get("WAYLAND_DISPLAY"):
             return ("only a Wayland display is set, and OpenCV's window needs X11 (XWayland, with DISPLAY set, "
-                    "would do)")
-        return "no display available"
+                    "would do)"), None
+        return "no display available", None
     try:
         from Xlib import display as xdisplay
     except ImportError:  # cannot check: leave it to OpenCV
-        return None
-    global _checked
+        return None, None
     try:
-        connection = xdisplay.Display(name)
+        return None, xdisplay.Display(name)
     except Exception as exc:  # Xlib's connection errors say what failed
-        return f"the X display '{name}' cannot be reached ({str(exc).strip() or type(exc).__name__})"
-    if _checked is not None:
-        _checked.close()
-    _checked = connection
-    return None
+        return f"the X display '{name}' cannot be reached ({str(exc).strip() or type(exc).__name__})", None
 
 
 def _x_connection():
-    """A connection to the X server of $DISPLAY (display_problem's, where it made one), or None where there is
-    none (or no python-xlib)."""
-    global _checked
-    if _checked is not None:
-        connection, _checked = _checked, None
-        return connection
+    """A connection to the X server of $DISPLAY, or None where there is none (or no python-xlib)."""
     try:
         from Xlib import display as xdisplay
 
@@ -87,8 +75,9 @@ class XScreen:
     start, or the laptop's screen set to a lower resolution to mirror onto one, is followed; and the screen kept
     awake while the pictures move."""
 
-    def __init__(self):
-        self._connection = _x_connection()
+    def __init__(self, connection=None):
+        """`connection`: one to the X server already open (check_display's), else one is made."""
+        self._connection = connection if connection is not None else _x_connection()
         self.monitors = monitors_yxhw(self._connection) if self._connection is not None else []
         self._listed_at = self._awake_at = time.monotonic()
 

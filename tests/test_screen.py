@@ -36,16 +36,15 @@ def test_the_x_server_keeps_a_client_from_the_display_check_to_the_window(projec
     from live import screen
 
     monkeypatch.setitem(os.environ, "DISPLAY", projector_xserver)
-    monkeypatch.setattr(screen, "_checked", None, raising=False)
     observer = xdisplay.Display(projector_xserver)
 
     def clients() -> int:  # connected now, the server's own (resource base 0) left out
         return sum(client.resource_base != 0 for client in observer.res_query_clients().clients)
 
     try:
-        assert screen.display_problem() is None
-        assert clients() == 2  # the observer and the check's, still open
-        window_screen = screen.XScreen()
+        problem, connection = screen.check_display()
+        assert problem is None and clients() == 2  # the observer and the check's, still open
+        window_screen = screen.XScreen(connection)
         assert clients() == 2  # the window's is that same one
         assert window_screen.monitors == [(0, 0, 768, 1024)]
         window_screen.close()
