@@ -9,6 +9,7 @@ import time
 from typing import Callable, TypeVar
 
 import cv2
+import numba
 
 from live.compose import loading_canvas
 from live.controls import ESC, key_char
@@ -32,6 +33,7 @@ def load_in_window(load: Callable[[], Loaded], window, source, what: str, mirror
     def work() -> None:
         try:
             outcome["loaded"] = load()
+            outcome["numba_threads"] = numba.get_num_threads()  # as the device's set-up left them: see below
         except BaseException as exc:  # said by the main thread, as any other error
             outcome["error"] = exc
 
@@ -67,6 +69,9 @@ def load_in_window(load: Callable[[], Loaded], window, source, what: str, mirror
     if "error" in outcome:
         window.close()
         raise outcome["error"]
+    # numba's thread count is the calling thread's own (OpenCV's and TensorFlow's are the process's): the main
+    # thread, which tiles, takes the count chosen while loading, else it tiled with every core, fighting the model.
+    numba.set_num_threads(outcome["numba_threads"])
     return outcome["loaded"]
 
 
