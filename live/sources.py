@@ -72,8 +72,8 @@ class FrameSource:
         raise NotImplementedError
 
     def preview(self) -> np.ndarray | None:
-        """A picture for the window while the model loads, taken without using up any of the run's frames; None
-        where there is none to spare: a video file's or a slideshow's frames are all the run's."""
+        """A picture for the window while the model loads, taken without using up any of the run's frames (None
+        where there is none)."""
         return None
 
     def close(self) -> None:
@@ -283,8 +283,11 @@ class CaptureSource(FrameSource):
         return to_bgr8(frame) if ok else None
 
     def preview(self) -> np.ndarray | None:
-        """A camera's or stream's next frame: the presenter sees the picture and takes their place meanwhile."""
-        return self.read() if self.live else None
+        """A camera's or stream's next frame (the presenter sees the picture and takes their place meanwhile); a
+        video file's first frame, read when it opened and still the run's."""
+        if self.live:
+            return self.read()
+        return self._pending[0] if self._pending else None
 
     def _count_frame(self) -> None:
         if self.position is not None:
@@ -440,6 +443,10 @@ class SlideshowSource(FrameSource):
             self._set_paths(self.paths[:self._position] + self.paths[self._position + 1:])  # nor tried at the next loop
             self._position -= 1
         return False
+
+    def preview(self) -> np.ndarray | None:
+        """The image shown first, read when the show opened."""
+        return self._image
 
     def read(self) -> np.ndarray | None:
         with self._lock:

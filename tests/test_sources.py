@@ -133,9 +133,9 @@ def test_demo_is_deterministic_moving_and_natural():
 
 
 def test_a_preview_while_the_model_loads_takes_none_of_the_run_s_frames(tmp_path):
-    """The window shows the source's picture while the model loads where that costs the run nothing: a camera's or
-    stream's frames (live: the next one), an image, the demo scene (which still starts at frame 0). A video file's
-    and a slideshow's frames are all the run's: none."""
+    """The window shows the source's picture while the model loads, taking nothing from the run: a camera's or
+    stream's frames (live: the next one), an image, a video file's first frame and a slideshow's first image (both
+    still shown first by the run), the demo scene (which still starts at frame 0)."""
     from tests.conftest import web_server
 
     with open_source("demo") as demo:
@@ -146,13 +146,19 @@ def test_a_preview_while_the_model_loads_takes_none_of_the_run_s_frames(tmp_path
     frames = moving_frames(6, 96, 128)
     video = write_video(tmp_path / "talk.avi", frames)
     with open_source(str(video)) as played:
-        assert played.preview() is None
-        assert np.abs(played.read().astype(int) - frames[0]).mean() < 3
+        assert np.abs(played.preview().astype(int) - frames[0]).mean() < 3
+        assert np.abs(played.preview().astype(int) - frames[0]).mean() < 3  # the same first frame, not the next
+        assert np.abs(played.read().astype(int) - frames[0]).mean() < 3 and played.position == 0
+        assert np.abs(played.read().astype(int) - frames[1]).mean() < 3
     cv2.imwrite(str(tmp_path / "photo.png"), frames[2])
     with open_source(str(tmp_path / "photo.png")) as photo:
         np.testing.assert_array_equal(photo.preview(), frames[2])
+    cv2.imwrite(str(tmp_path / "zz_last.png"), frames[4])
     with open_source(str(tmp_path)) as slideshow:
-        assert slideshow.kind == "slideshow" and slideshow.preview() is None
+        assert slideshow.kind == "slideshow"
+        np.testing.assert_array_equal(slideshow.preview(), frames[2])  # photo.png, the first by name
+        np.testing.assert_array_equal(slideshow.read(), frames[2])
+        assert slideshow.origin.endswith("photo.png")
     with web_server(tmp_path, mjpeg_frames=frames) as url, open_source(f"{url}/live") as stream:
         assert stream.preview().shape == (96, 128, 3)
 
