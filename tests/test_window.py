@@ -207,6 +207,7 @@ def test_the_window_shows_the_picture_at_once_while_the_model_loads_and_keeps_it
 def test_q_while_the_model_loads_closes_the_window_at_once(xserver):
     window = LiveWindow(xserver, "--source", "demo", loaded=False)
     assert window.title() == f"{TITLE}: loading"
+    time.sleep(1)  # the loading starts after the first card: a q on that card ends the program at once, silently
     window.key("q", pause=0)
     deadline = time.monotonic() + 3
     while visible(window) and time.monotonic() < deadline:
