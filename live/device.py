@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from live.errors import UsageError
-from live.stderr import records_held, redirected
+from live.stderr import redirected
 
 log = logging.getLogger(__name__)
 
@@ -22,20 +22,12 @@ def import_tensorflow(debug: bool = False):
     """Import TensorFlow without its start-up messages on the user's terminal (nor matplotlib, which Keras takes)."""
     if not debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with open(os.devnull, "w") as devnull, (contextlib.nullcontext() if debug else _silenced(devnull)), \
+    with open(os.devnull, "w") as devnull, (contextlib.nullcontext() if debug else redirected(devnull)), \
             _without_matplotlib():
         import tensorflow as tf
         import keras  # noqa: F401
     tf.get_logger().setLevel(logging.ERROR)
     return tf
-
-
-@contextlib.contextmanager
-def _silenced(devnull):
-    """stderr sent to /dev/null, other threads' log records held back meanwhile (the window's, while the model
-    loads beside it): they would go there too."""
-    with records_held(), redirected(devnull):
-        yield
 
 
 @contextlib.contextmanager

@@ -17,7 +17,6 @@ from live.controls import ESC, key_char
 log = logging.getLogger(__name__)
 
 PREVIEW_FPS = 15  # the card is drawn again this often at most: the import beside it keeps most of the CPU
-DEFAULT_PICTURE_HW = (480, 640)  # the camera panel's shape for a source that has not said its pictures' yet
 
 Loaded = TypeVar("Loaded")
 
@@ -40,7 +39,6 @@ def load_in_window(load: Callable[[], Loaded], window, source, what: str, mirror
     thread = threading.Thread(target=work, name="loading")
     began = time.monotonic()
     picture = None
-    picture_hw = source.picture_hw or DEFAULT_PICTURE_HW
     started = False
     try:
         while not started or thread.is_alive():
@@ -49,7 +47,8 @@ def load_in_window(load: Callable[[], Loaded], window, source, what: str, mirror
             if fresh is not None:
                 picture = cv2.flip(fresh, 1) if mirror else fresh
             lines = [f"loading {what}", f"TensorFlow and the model: {drawn - began:.0f} s", "q quits"]
-            key = window.show(loading_canvas(picture, picture_hw, panel_height, lines), f"{window.title}: loading")
+            canvas = loading_canvas(picture, source.picture_hw, panel_height, lines)
+            key = window.show(canvas, f"{window.title}: loading")
             action = loading_key(key, window.fullscreen)
             if action == "fullscreen":
                 window.set_fullscreen(not window.fullscreen)

@@ -54,8 +54,9 @@ def decoder_lines():
 
 @contextlib.contextmanager
 def records_held():
-    """Within the block, other threads' log records to stderr wait, rather than land among a decoder's lines or,
-    while TensorFlow imports with stderr sent to /dev/null, vanish (the window's, as the model loads)."""
+    """Within the block, other threads' log records to stderr wait (the handlers' locks are re-entrant: this
+    thread's still go out), rather than land among a decoder's lines or, while TensorFlow imports with stderr sent
+    to /dev/null, vanish (the window's, as the model loads)."""
     with contextlib.ExitStack() as held:
         for handler in _stderr_handlers():
             held.enter_context(handler.lock or contextlib.nullcontext())
@@ -65,20 +66,22 @@ def records_held():
 @contextlib.contextmanager
 def redirected(into):
     """Within the block, what is written to stderr (file descriptor 2, the C libraries' as well as Python's) goes
-    to the open file `into`; where stderr cannot be taken (closed), it stays where it was."""
+    to the open file `into`, other threads' log records waiting meanwhile (`records_held`); where stderr cannot be
+    taken (closed), it stays where it was."""
     try:
         saved = os.dup(2)
     except OSError:
         yield
         return
-    _flush()
-    os.dup2(into.fileno(), 2)
-    try:
-        yield
-    finally:
+    with records_held():
         _flush()
-        os.dup2(saved, 2)
-        os.close(saved)
+        os.dup2(into.fileno(), 2)
+        try:
+            yield
+        finally:
+            _flush()
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def _stderr_handlers() -> list[logging.Handler]:
