@@ -339,14 +339,22 @@ def _load(config: Config, args, picture_hw: tuple[int, int] | None = None):
 
 
 def _load_in_window(config: Config, args, source, window):
-    """`_load` while the window shows the source's picture and what is loading; None where the user quit or a
-    signal came meanwhile."""
+    """`_load`, and the pipeline prepared for its first frame, while the window shows the source's picture and
+    what is loading; (the Visualizer, the device), or None where the user quit or a signal came meanwhile."""
+    from live.pipeline import Visualizer
     from live.starting import load_in_window
+
+    def load(phase):
+        loaded, device = _load(config, args, source.picture_hw)
+        phase(f"preparing {config.layer or loaded.default_layer}")  # tracing it; on a first start, numba compiles
+        visualizer = Visualizer(config, source, loaded, window)
+        visualizer.prepare()
+        return visualizer, device
 
     _stopper.event = stop = threading.Event()  # Ctrl+C now asks, as once it runs: the loading is waited for
     try:
-        return load_in_window(lambda: _load(config, args, source.picture_hw), window, source,
-                              Path(config.model).name, source.mirrors(config.mirror), config.panel_height, stop)
+        return load_in_window(load, window, source, Path(config.model).name, source.mirrors(config.mirror),
+                              config.panel_height, stop)
     finally:
         _stopper.event = None
 
@@ -443,22 +451,21 @@ def run(config: Config, args) -> int:
     with open_source(config.source, config.camera_size, config.seconds_per_image) as source:
         window = _open_window(config)
         try:
+            config = _every_frame_of_a_video(config, source, watched=window is not None)
             if window is None:
                 loaded, device = _load(config, args, source.picture_hw)
+                visualizer = Visualizer(config, source, loaded)
             else:
                 _check_snapshot_dir(config.snapshot_dir)
                 ready = _load_in_window(config, args, source, window)
                 if ready is None:  # quit while loading: said by load_in_window
                     return 0
-                loaded, device = ready
-                config = dataclasses.replace(config, fullscreen=window.fullscreen)  # f may have been pressed
-            config = _every_frame_of_a_video(config, source, watched=window is not None)
-            visualizer = Visualizer(config, source, loaded, window)
+                visualizer, device = ready
         except BaseException:
             if window is not None:
                 window.close()
             raise
-        log.info("running %s on %s; %s", loaded.name, device, "q or Esc quits" if window else "Ctrl+C stops")
+        log.info("running %s on %s; %s", visualizer.loaded.name, device, "q or Esc quits" if window else "Ctrl+C stops")
         _stopper.event = visualizer.stop
         try:
             summary = visualizer.run()

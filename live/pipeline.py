@@ -100,6 +100,7 @@ class Visualizer:
         self.composer = Composer(config.panel_height)
         self.stop = threading.Event()
         self.capture: Capture | None = None
+        self.inference: Inference | None = None  # with its handovers and pictures, made by `prepare`
         self.recorder = None
         self.user_recorder = None
         self._spare_encoder = None  # with a window, a writer process kept ready for the key r
@@ -146,36 +147,49 @@ class Visualizer:
         (log.warning if lost else log.info)("%s", text)
 
     # --- the loop ----------------------------------------------------------------------------------------
-    def run(self) -> Summary:
+    def prepare(self) -> None:
+        """The seconds before the first frame, done once: the first layer's extractor built and traced, and its
+        first canvas composed (numba's kernels compiled, or loaded from their cache), so that none of that happens
+        inside the loop and no frame is dropped for it. `run` does it if it was not done before; with a window it
+        is done while the model loads, beside the loading card, which then keeps moving. No thread of the loop
+        starts here."""
+        if self.inference is not None:
+            return
         config = self.config
-        paced = not config.unpaced
-        pictures = BufferPool()  # the camera pictures scaled by the workers go round: workers → here → workers
-
-        def recycle(dropped) -> None:  # a result replaced before it was shown gives its picture back
-            if isinstance(dropped, Result):
-                pictures.give(dropped.picture)
-
-        frames = Handover(blocking=config.unpaced)
-        results = Handover(blocking=config.unpaced, on_drop=recycle)
-        capture = Capture(self.source, frames, paced, self.source.loops(config.loop), self.stop, self._status)
-        self.capture = capture
+        self.pictures = BufferPool()  # the camera pictures scaled by the workers go round: workers → here → workers
+        self._incoming = Handover(blocking=config.unpaced)
+        self._results = Handover(blocking=config.unpaced, on_drop=self._recycle)
         workers = THROUGHPUT_WORKERS if config.unpaced and (os.cpu_count() or 1) > 1 else 1
         request = self.request()
-        inference = Inference(self.loaded, config.channels, frames, results, self.stop, request,
-                              normalize_in_graph(config.normalize_in), workers, config.panel_height, pictures)
-        self.inference = inference
+        self.inference = Inference(self.loaded, config.channels, self._incoming, self._results, self.stop, request,
+                                   normalize_in_graph(config.normalize_in), workers, config.panel_height,
+                                   self.pictures)
+        # Each part explains its own long wait: the note about numba's first start was also given for a deep layer
+        # of a large model, cache or not.
+        with _note_if_slow(f"preparing the first frame: building {self.loaded.name}'s layers up to {request.layer} "
+                           f"(a deep layer of a large model takes a few seconds)"):
+            first = self.inference.warm_up(request)
+        with _note_if_slow(FIRST_START_NOTE):
+            self._compose(first)
+
+    def _recycle(self, dropped) -> None:
+        """A result replaced before it was shown gives its picture back."""
+        if isinstance(dropped, Result):
+            self.pictures.give(dropped.picture)
+
+    def run(self) -> Summary:
+        config = self.config
+        self.prepare()
+        if self.window is not None:  # the window's own state: f may have been pressed while the model loaded
+            self.controls.state.fullscreen = self.window.fullscreen
+        pictures, frames, results, inference = self.pictures, self._incoming, self._results, self.inference
+        capture = Capture(self.source, frames, not config.unpaced, self.source.loops(config.loop), self.stop,
+                          self._status)
+        self.capture = capture
         if config.output is not None:
             self.recorder = _make_recorder(config.output, self.source, config.unpaced)
         if self.window is not None:
             self._spare_encoder = _ready_encoder()  # for the key r
-        # Trace the graph and compile (or load) numba's kernels before the first frame arrives, so that none
-        # of that happens inside the loop and no frame is dropped for it. Each part explains its own long wait:
-        # the note about numba's first start was also given for a deep layer of a large model, cache or not.
-        with _note_if_slow(f"preparing the first frame: building {self.loaded.name}'s layers up to {request.layer} "
-                           f"(a deep layer of a large model takes a few seconds)"):
-            first = inference.warm_up(request)
-        with _note_if_slow(FIRST_START_NOTE):
-            self._compose(first)
         started = time.monotonic()
         shown_by_end = None  # (frames, seconds of playback) when a file's last frame came: held, it is not playback
         capture.start()

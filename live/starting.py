@@ -1,5 +1,6 @@
-"""The window while TensorFlow and the model load, which takes seconds: the source's picture where it has one to
-spare, and what is loading, so that a presenter sees at once that the program started and takes their place."""
+"""The window while TensorFlow and the model load and the first frame is prepared, which takes seconds: the source's
+picture where it has one to spare, and what is loading, so that a presenter sees at once that the program started
+and takes their place."""
 
 from __future__ import annotations
 
@@ -21,17 +22,22 @@ PREVIEW_FPS = 15  # the card is drawn again this often at most: the import besid
 Loaded = TypeVar("Loaded")
 
 
-def load_in_window(load: Callable[[], Loaded], window, source, what: str, mirror: bool, panel_height: int,
-                   stop: threading.Event) -> Loaded | None:
-    """Call `load()` in a thread while `window` shows the loading card and takes its keys; return what `load`
-    returned, or raise what it raised. None where the user quit meanwhile (q, Esc, the window closed, or `stop`
+def load_in_window(load: Callable[[Callable[[str], None]], Loaded], window, source, what: str, mirror: bool,
+                   panel_height: int, stop: threading.Event) -> Loaded | None:
+    """Call `load(phase)` in a thread while `window` shows the loading card and takes its keys; return what `load`
+    returned, or raise what it raised. `load` may call `phase(text)` to say on the card what it does next
+    (TensorFlow and the model, at first). None where the user quit meanwhile (q, Esc, the window closed, or `stop`
     set by Ctrl+C or SIGTERM): TensorFlow's import cannot be cut short from another thread, so the window closes at
     once and the loading is waited for, nothing else being started after it."""
     outcome = {}
+    doing = ["TensorFlow and the model"]  # set by the loading thread, read by this one
+
+    def phase(text: str) -> None:
+        doing[0] = text
 
     def work() -> None:
         try:
-            outcome["loaded"] = load()
+            outcome["loaded"] = load(phase)
             outcome["numba_threads"] = numba.get_num_threads()  # as the device's set-up left them: see below
         except BaseException as exc:  # said by the main thread, as any other error
             outcome["error"] = exc
@@ -46,7 +52,7 @@ def load_in_window(load: Callable[[], Loaded], window, source, what: str, mirror
             fresh = source.preview()
             if fresh is not None:
                 picture = cv2.flip(fresh, 1) if mirror else fresh
-            lines = [f"loading {what}", f"TensorFlow and the model: {drawn - began:.0f} s", "q quits"]
+            lines = [f"loading {what}", f"{doing[0]}: {drawn - began:.0f} s", "q quits"]
             canvas = loading_canvas(picture, source.picture_hw, panel_height, lines)
             key = window.show(canvas, f"{window.title}: loading")
             action = loading_key(key, window.fullscreen)
@@ -55,7 +61,8 @@ def load_in_window(load: Callable[[], Loaded], window, source, what: str, mirror
             if action == "quit" or window.closed() or stop.is_set():
                 window.close()
                 if started:
-                    log.info("stopping once the model has loaded (TensorFlow's import cannot be cut short)")
+                    log.info("stopping once the loading is done (TensorFlow's import and numba's compiling cannot be "
+                             "cut short)")
                     thread.join()
                 return None
             if not started:  # after the first card, which took 1.1 s beside the import (against 0.3 s): its first

@@ -35,7 +35,7 @@ from live.sources import DemoSource
 from live.starting import load_in_window
 import threading
 
-def load():  # as configure_device does, in the loading thread: numba's count is that thread's own
+def load(phase):  # as configure_device does, in the loading thread: numba's count is that thread's own
     numba.set_num_threads(1)
     return "loaded"
 
