@@ -44,16 +44,13 @@ def load_in_window(load: Callable[[Callable[[str], None]], Loaded], window, sour
 
     thread = threading.Thread(target=work, name="loading")
     began = time.monotonic()
-    picture = None
+    previews = Previews(source, mirror)
     started = False
     try:
         while not started or thread.is_alive():
             drawn = time.monotonic()
-            fresh = source.preview()
-            if fresh is not None:
-                picture = cv2.flip(fresh, 1) if mirror else fresh
             lines = [f"loading {what}", f"{doing[0]}: {drawn - began:.0f} s", "q quits"]
-            canvas = loading_canvas(picture, source.picture_hw, panel_height, lines)
+            canvas = loading_canvas(previews.picture, source.picture_hw, panel_height, lines)
             key = window.show(canvas, f"{window.title}: loading")
             action = loading_key(key, window.fullscreen)
             if action == "fullscreen":
@@ -67,11 +64,14 @@ def load_in_window(load: Callable[[Callable[[str], None]], Loaded], window, sour
                 return None
             if not started:  # after the first card, which took 1.1 s beside the import (against 0.3 s): its first
                 thread.start()  # calls (numba's text kernel from its cache, Qt) wait their turn for the interpreter
+                previews.start()
                 started = True
             thread.join(max(0.0, drawn + 1 / PREVIEW_FPS - time.monotonic()))
     except BaseException:
         window.close()
         raise
+    finally:
+        previews.stop()  # before the run's capture thread reads the source, and before it is closed
     if "error" in outcome:
         window.close()
         raise outcome["error"]
@@ -79,6 +79,39 @@ def load_in_window(load: Callable[[Callable[[str], None]], Loaded], window, sour
     # thread, which tiles, takes the count chosen while loading, else it tiled with every core, fighting the model.
     numba.set_num_threads(outcome["numba_threads"])
     return outcome["loaded"]
+
+
+class Previews:
+    """The source's pictures for the card, read in a thread of their own after the first (read at once, for the
+    first card): a camera that stalls, or a stream that stops answering (5 s before a read gives up), held the
+    card and its keys with them, q included."""
+
+    def __init__(self, source, mirror: bool):
+        self.source, self.mirror = source, mirror
+        self.picture = None  # the newest, as shown
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._read_on, name="preview", daemon=True)
+        self._read()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop reading; wait for a read under way, as the source allows (closing it also waits, or leaves it)."""
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _read(self) -> None:
+        fresh = self.source.preview()
+        if fresh is not None:
+            self.picture = cv2.flip(fresh, 1) if self.mirror else fresh
+
+    def _read_on(self) -> None:
+        while not self._stopped.is_set():
+            began = time.monotonic()
+            self._read()
+            self._stopped.wait(max(0.0, began + 1 / PREVIEW_FPS - time.monotonic()))
 
 
 def loading_key(key: int, fullscreen: bool) -> str | None:

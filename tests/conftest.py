@@ -76,10 +76,11 @@ def gray_frames(count: int, height: int, width: int) -> list[np.ndarray]:
 
 
 @contextmanager
-def web_server(folder: Path, mjpeg_frames: list[np.ndarray] | None = None):
+def web_server(folder: Path, mjpeg_frames: list[np.ndarray] | None = None, stall: tuple[int, float] | None = None):
     """A real HTTP server on this machine, in a thread: the files of `folder`, and, if frames are given, at /live
     (and at /video.jpg, as some cameras name it) a live MJPEG stream of them over and over at 30 frames a second,
-    as a phone's webcam app or an IP camera sends it (multipart/x-mixed-replace, no end), and at /snapshot.cgi
+    as a phone's webcam app or an IP camera sends it (multipart/x-mixed-replace, no end; with `stall`, (frames,
+    seconds), it stops after that many frames for that long, as over a network that stalls), and at /snapshot.cgi
     and /shot.jpg the next of them as one JPEG at each request, as an IP camera's snapshot URL gives it. Under
     /private/ the same, for the user admin with the password hunter2 only (HTTP Basic, 401 without). Yields its
     base URL."""
@@ -125,6 +126,9 @@ def web_server(folder: Path, mjpeg_frames: list[np.ndarray] | None = None):
                     self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n"
                                      % (len(jpeg), jpeg))
                     time.sleep(1 / 30)
+                    if stall is not None and index + 1 == stall[0]:
+                        self.wfile.flush()
+                        time.sleep(stall[1])
             except (BrokenPipeError, ConnectionResetError):
                 pass
 

@@ -246,6 +246,25 @@ def test_q_while_the_model_loads_closes_the_window_at_once(xserver):
 
 
 @needs_tools
+def test_q_is_taken_at_once_while_a_stream_stalls_as_the_model_loads(xserver, tmp_path):
+    """The card's picture from a stream that stops sending: a read waits up to 5 s before it gives up, and held
+    the card and its keys with it; the window now closes at once."""
+    from tests.conftest import moving_frames, web_server
+
+    with web_server(tmp_path, mjpeg_frames=moving_frames(6, 240, 320), stall=(10, 60)) as url:
+        window = LiveWindow(xserver, "--source", f"{url}/live", loaded=False)
+        time.sleep(2.5)  # it stalled 0.3 s after it opened; the model still loads
+        window.key("q", pause=0)
+        pressed = time.monotonic()
+        while visible(window) and time.monotonic() < pressed + 10:
+            time.sleep(0.1)
+        closed_after = time.monotonic() - pressed
+        output = window.process.communicate(timeout=120)[0]
+    assert window.process.returncode == 0 and "stopping once the loading is done" in output, output
+    assert closed_after < 1.5, f"the window closed {closed_after:.1f} s after q"
+
+
+@needs_tools
 def test_a_bad_layer_is_said_in_one_sentence_when_the_window_opened_first(xserver):
     done = run_cli("--source", "demo", "--layer", "block1_conv9", env_extra={"DISPLAY": xserver})
     assert done.returncode == 2 and "has no layer 'block1_conv9'" in done.stderr, done.stderr
