@@ -53,10 +53,10 @@ def mosaic_panel_hw(layout: MosaicLayout, panel_height: int) -> tuple[int, int]:
 
 
 def loading_canvas(picture: np.ndarray | None, picture_hw: tuple[int, int], panel_height: int,
-                   lines: list[str]) -> np.ndarray:
+                   lines: list[str], zoom: float = 1.0) -> np.ndarray:
     """The window's canvas while the model loads: the source's `picture` (or black of its shape, `picture_hw`), and
-    beside it, where the mosaic will be, `lines` saying what is loading. The size of the canvas of the default
-    mosaic, so that the window keeps its size when that comes."""
+    beside it, where the mosaic will be, `lines` saying what is loading, drawn `zoom` times larger (see text_zoom).
+    The size of the canvas of the default mosaic, so that the window keeps its size when that comes."""
     camera_h, camera_w = camera_panel_hw(picture_hw, panel_height)
     canvas = np.zeros((panel_height, camera_w + SEPARATOR + mosaic_panel_hw(DEFAULT_MOSAIC, panel_height)[1], 3),
                       np.uint8)
@@ -64,7 +64,7 @@ def loading_canvas(picture: np.ndarray | None, picture_hw: tuple[int, int], pane
         top = (panel_height - camera_h) // 2
         cv2.resize(picture, (camera_w, camera_h), dst=canvas[top:top + camera_h, :camera_w],
                    interpolation=cv2.INTER_AREA)
-    scale = max(TEXT_SCALE_MIN, 0.9 * panel_height / 720)
+    scale = max(TEXT_SCALE_MIN, 0.9 * panel_height / 720) * zoom
     margin = round(40 * scale)
     rows = [(row, scale if i == 0 else 0.75 * scale)  # the first line larger; each broken to fit the panel
             for i, line in enumerate(lines) for row in _wrapped(line, scale, panel_height - 2 * margin)]

@@ -12,7 +12,7 @@ from typing import Callable, TypeVar
 import cv2
 import numba
 
-from live.compose import loading_canvas
+from live.compose import loading_canvas, text_zoom
 from live.controls import ESC, key_char
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,8 @@ def load_in_window(load: Callable[[Callable[[str], None]], Loaded], window, sour
         while not started or thread.is_alive():
             drawn = time.monotonic()
             lines = [f"loading {what}", f"{doing[0]}: {drawn - began:.0f} s", "q quits"]
-            canvas = loading_canvas(previews.picture, source.picture_hw, panel_height, lines)
+            canvas = loading_canvas(previews.picture, source.picture_hw, panel_height, lines,
+                                    text_zoom(window.shown_scale()))  # larger where the window is shown small
             key = window.show(canvas, f"{window.title}: loading")
             action = loading_key(key, window.fullscreen)
             if action == "fullscreen":

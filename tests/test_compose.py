@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from live.compose import CROP_MARK, TEXT_SCALE, Composer
+from live.compose import CROP_MARK, TEXT_SCALE, Composer, text_zoom
 from live.tiler import BACKGROUND, MosaicLayout, colormap_lut
 from tests.conftest import extraction
 
@@ -35,6 +35,20 @@ def test_the_loading_card_has_the_size_of_the_first_mosaic_s_canvas_and_says_wha
     assert 0.002 < words.mean() < 0.05 and not words[:200].any() and not words[-200:].any()  # text, in the middle
     empty = loading_canvas(None, (480, 640), 720, ["loading vgg16"])  # a video file's: black, of its shape
     assert empty.shape == card.shape and not empty[:, :960].any()
+
+
+def test_the_loading_card_s_text_is_drawn_larger_for_a_window_shown_small():
+    """On a 1024x768 projector the card is shown at 0.58 of its size: its text is drawn as much larger as the
+    running window's (text_zoom), else its smaller lines were 9 pixels high there."""
+    from live.compose import loading_canvas
+
+    lines = ["loading vgg16", "TensorFlow and the model: 3 s", "q quits"]
+    heights = []
+    for zoom in (1.0, text_zoom(0.58)):
+        words = loading_canvas(None, (480, 640), 720, lines, zoom)[:, 968:].max(axis=2) > 128
+        rows = np.flatnonzero(words.any(axis=1))
+        heights.append(rows[-1] - rows[0])
+    assert text_zoom(0.58) == 1.5 and heights[1] > 1.4 * heights[0], heights
 
 
 def test_corners_mark_what_the_model_sees_of_a_wide_picture():
