@@ -99,8 +99,11 @@ class Visualizer:
                         "it" if layer.channels == 1 else f"all {layer.channels}")
         self.composer = Composer(config.panel_height)
         self.stop = threading.Event()
+        self.pictures = BufferPool()  # the camera pictures scaled by the workers go round: workers → here → workers
+        self._incoming = Handover(blocking=config.unpaced)  # capture → inference
+        self._results = Handover(blocking=config.unpaced, on_drop=self._recycle)  # inference → here
         self.capture: Capture | None = None
-        self.inference: Inference | None = None  # with its handovers and pictures, made by `prepare`
+        self.inference: Inference | None = None  # made by `prepare`
         self.recorder = None
         self.user_recorder = None
         self._spare_encoder = None  # with a window, a writer process kept ready for the key r
@@ -156,9 +159,6 @@ class Visualizer:
         if self.inference is not None:
             return
         config = self.config
-        self.pictures = BufferPool()  # the camera pictures scaled by the workers go round: workers → here → workers
-        self._incoming = Handover(blocking=config.unpaced)
-        self._results = Handover(blocking=config.unpaced, on_drop=self._recycle)
         workers = THROUGHPUT_WORKERS if config.unpaced and (os.cpu_count() or 1) > 1 else 1
         request = self.request()
         self.inference = Inference(self.loaded, config.channels, self._incoming, self._results, self.stop, request,
