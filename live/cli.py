@@ -354,7 +354,7 @@ def _load_in_window(config: Config, args, source, window):
     _stopper.event = stop = threading.Event()  # Ctrl+C now asks, as once it runs: the loading is waited for
     try:
         return load_in_window(load, window, source, Path(config.model).name, source.mirrors(config.mirror),
-                              config.panel_height, stop)
+                              config.panel_height, stop, discard=lambda ready: ready[0].close_outputs())
     finally:
         _stopper.event = None
 

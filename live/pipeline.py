@@ -159,6 +159,12 @@ class Visualizer:
         if self.inference is not None:
             return
         config = self.config
+        # The writer processes start first: each imports OpenCV meanwhile (0.3 to 0.5 s of a core here), which
+        # beside the first frames dropped a tenth of a video file's frames from its recording.
+        if config.output is not None:
+            self.recorder = _make_recorder(config.output, self.source, config.unpaced)
+        if self.window is not None:
+            self._spare_encoder = _ready_encoder()  # for the key r
         workers = THROUGHPUT_WORKERS if config.unpaced and (os.cpu_count() or 1) > 1 else 1
         request = self.request()
         self.inference = Inference(self.loaded, config.channels, self._incoming, self._results, self.stop, request,
@@ -166,11 +172,24 @@ class Visualizer:
                                    self.pictures)
         # Each part explains its own long wait: the note about numba's first start was also given for a deep layer
         # of a large model, cache or not.
-        with _note_if_slow(f"preparing the first frame: building {self.loaded.name}'s layers up to {request.layer} "
-                           f"(a deep layer of a large model takes a few seconds)"):
-            first = self.inference.warm_up(request)
-        with _note_if_slow(FIRST_START_NOTE):
-            self._compose(first)
+        try:
+            with _note_if_slow(f"preparing the first frame: building {self.loaded.name}'s layers up to "
+                               f"{request.layer} (a deep layer of a large model takes a few seconds)"):
+                first = self.inference.warm_up(request)
+            with _note_if_slow(FIRST_START_NOTE):
+                self._compose(first)
+        except BaseException:
+            self.close_outputs()
+            raise
+
+    def close_outputs(self) -> None:
+        """Finish the recordings and end the writer process kept ready for the key r (it never began a file): at
+        the end of a run, or where a prepared Visualizer is not run (the user quit while the model loaded)."""
+        for recorder in (self.recorder, self.user_recorder):
+            if recorder is not None:
+                recorder.close()
+        if self._spare_encoder is not None:
+            self._spare_encoder.finish()
 
     def _recycle(self, dropped) -> None:
         """A result replaced before it was shown gives its picture back."""
@@ -186,10 +205,6 @@ class Visualizer:
         capture = Capture(self.source, frames, not config.unpaced, self.source.loops(config.loop), self.stop,
                           self._status)
         self.capture = capture
-        if config.output is not None:
-            self.recorder = _make_recorder(config.output, self.source, config.unpaced)
-        if self.window is not None:
-            self._spare_encoder = _ready_encoder()  # for the key r
         started = time.monotonic()
         shown_by_end = None  # (frames, seconds of playback) when a file's last frame came: held, it is not playback
         capture.start()
@@ -232,11 +247,7 @@ class Visualizer:
             self.stop.set()
             frames.close()
             results.close()
-            for recorder in (self.recorder, self.user_recorder):  # first: what the user made comes before all
-                if recorder is not None:
-                    recorder.close()
-            if self._spare_encoder is not None:
-                self._spare_encoder.finish()  # it never began a file
+            self.close_outputs()  # first: what the user made comes before all
             for thread in (capture, inference):
                 thread.join(timeout=5)
             self.source.close()

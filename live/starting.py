@@ -23,12 +23,14 @@ Loaded = TypeVar("Loaded")
 
 
 def load_in_window(load: Callable[[Callable[[str], None]], Loaded], window, source, what: str, mirror: bool,
-                   panel_height: int, stop: threading.Event) -> Loaded | None:
+                   panel_height: int, stop: threading.Event,
+                   discard: Callable[[Loaded], None] | None = None) -> Loaded | None:
     """Call `load(phase)` in a thread while `window` shows the loading card and takes its keys; return what `load`
     returned, or raise what it raised. `load` may call `phase(text)` to say on the card what it does next
     (TensorFlow and the model, at first). None where the user quit meanwhile (q, Esc, the window closed, or `stop`
     set by Ctrl+C or SIGTERM): TensorFlow's import cannot be cut short from another thread, so the window closes at
-    once and the loading is waited for, nothing else being started after it."""
+    once and the loading is waited for, nothing else being started after it; what it made is then handed to
+    `discard`."""
     outcome = {}
     doing = ["TensorFlow and the model"]  # set by the loading thread, read by this one
 
@@ -62,6 +64,8 @@ def load_in_window(load: Callable[[Callable[[str], None]], Loaded], window, sour
                     log.info("stopping once the loading is done (TensorFlow's import and numba's compiling cannot be "
                              "cut short)")
                     thread.join()
+                if discard is not None and "loaded" in outcome:
+                    discard(outcome["loaded"])
                 return None
             if not started:  # after the first card, which took 1.1 s beside the import (against 0.3 s): its first
                 thread.start()  # calls (numba's text kernel from its cache, Qt) wait their turn for the interpreter

@@ -139,6 +139,21 @@ def test_main_thread_steps_are_prepared_before_the_first_frame_is_read(vgg16, mo
     assert [shape for shape, _ in calls[1:]] == [(480, 640, 3)] * 3
 
 
+def test_the_recording_s_writer_starts_before_the_warm_up_and_a_run_never_started_leaves_no_file(vgg16, tmp_path):
+    """Its process imports OpenCV (0.3 to 0.5 s of a core) beside the warm-up: started after it, the first frame
+    waited for it, and a video file played at its own rate lost 9 to 13 of its first 60 frames from the recording.
+    Prepared while the model loads and then not run (q meanwhile), it ends without making a file."""
+    from live.sources import open_source
+
+    output = tmp_path / "out.mp4"
+    visualizer = Visualizer(Config(source="demo", channels=8, output=output), open_source("demo"), vgg16)
+    visualizer.prepare()
+    encoder = visualizer.recorder._encoder
+    assert encoder is not None and encoder._child.poll() is None  # started, waiting for its file's name
+    visualizer.close_outputs()
+    assert encoder._child.poll() == 0 and not output.exists()
+
+
 def test_a_slow_start_is_explained_and_a_quick_one_is_not(caplog):
     with caplog.at_level(logging.INFO):
         with _note_if_slow("still compiling", after=0.05):
