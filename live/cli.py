@@ -346,6 +346,8 @@ def _load_in_window(config: Config, args, source, window):
 
     def load(phase):
         loaded, device = _load(config, args, source.picture_hw)
+        if stop.is_set():  # quit while TensorFlow loaded: nothing more to prepare
+            return None
         phase(f"preparing {config.layer or loaded.default_layer}")  # tracing it; on a first start, numba compiles
         visualizer = Visualizer(config, source, loaded, window)
         visualizer.prepare()

@@ -29,8 +29,8 @@ def load_in_window(load: Callable[[Callable[[str], None]], Loaded], window, sour
     returned, or raise what it raised. `load` may call `phase(text)` to say on the card what it does next
     (TensorFlow and the model, at first). None where the user quit meanwhile (q, Esc, the window closed, or `stop`
     set by Ctrl+C or SIGTERM): TensorFlow's import cannot be cut short from another thread, so the window closes at
-    once and the loading is waited for, nothing else being started after it; what it made is then handed to
-    `discard`."""
+    once, `stop` is set (for `load` to skip what is left) and the loading is waited for, nothing else being started
+    after it; what it made, if anything, is then handed to `discard`."""
     outcome = {}
     doing = ["TensorFlow and the model"]  # set by the loading thread, read by this one
 
@@ -59,14 +59,12 @@ def load_in_window(load: Callable[[Callable[[str], None]], Loaded], window, sour
             if action == "fullscreen":
                 window.set_fullscreen(not window.fullscreen)
             if action == "quit" or window.closed() or stop.is_set():
+                stop.set()  # `load` may skip what is left
                 window.close()
                 if started:
                     log.info("stopping once the loading is done (TensorFlow's import and numba's compiling cannot be "
                              "cut short)")
-                    thread.join()
-                if discard is not None and "loaded" in outcome:
-                    discard(outcome["loaded"])
-                return None
+                break
             if not started:  # after the first card, which took 1.1 s beside the import (against 0.3 s): its first
                 thread.start()  # calls (numba's text kernel from its cache, Qt) wait their turn for the interpreter
                 previews.start()
@@ -77,6 +75,13 @@ def load_in_window(load: Callable[[Callable[[str], None]], Loaded], window, sour
         raise
     finally:
         previews.stop()  # before the run's capture thread reads the source, and before it is closed
+    if stop.is_set():  # quit, or a signal came, while loading (or just as it ended)
+        window.close()
+        if started:
+            thread.join()
+        if discard is not None and outcome.get("loaded") is not None:
+            discard(outcome["loaded"])
+        return None
     if "error" in outcome:
         window.close()
         raise outcome["error"]
