@@ -8,9 +8,10 @@ bytes: `(value - offset) * scale + 0.5`, clipped to 0..255; a scale of 0 marks a
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
 
 PERCENTILE_SAMPLES = 4096  # pixels per channel used to estimate the 1st and 99th percentiles
+TENSOR_MAPS = types.Array(types.float32, 3, "C", readonly=True)  # maps as numba sees a tensor's host buffer
 
 
 @njit(cache=True, nogil=True)
@@ -40,6 +41,12 @@ def channel_ranges(maps_hwk):
             low[k] = np.nan
             high[k] = np.nan
     return low, high
+
+
+def compile_ranges() -> None:
+    """Compile `channel_ranges` for the maps it is given, or load it from numba's cache: a few seconds on a
+    machine's first start, which are then said as numba's and not put down to the first layer built."""
+    channel_ranges.compile((TENSOR_MAPS,))
 
 
 def percentile_ranges(maps_hwk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,6 @@ import os
 import threading
 import time
 from collections import deque
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import cv2
@@ -27,6 +26,7 @@ from live.errors import OutputError
 from live.extractor import Extraction
 from live.handover import END, BufferPool, Handover
 from live.inference import Inference, Request, Result, normalize_in_graph
+from live.normalize import compile_ranges
 from live.outputs import RECORD_FPS, Encoder, Recorder, check_room, make_folder, save_png, save_snapshot
 from live.preprocess import crop_box
 from live.tiler import MosaicLayout, colormap_lut, colormap_names
@@ -171,12 +171,18 @@ class Visualizer:
                                    normalize_in_graph(config.normalize_in), workers, config.panel_height,
                                    self.pictures)
         # Each part explains its own long wait: the note about numba's first start was also given for a deep layer
-        # of a large model, cache or not.
+        # of a large model, cache or not. numba's kernels come in two parts, the channel ranges (the host's
+        # normalization, compiled before the layer is built so that its seconds are not put down to the layer) and
+        # the tiler's; one note covers both.
+        first_start = _SlowNote(FIRST_START_NOTE)
         try:
-            with _note_if_slow(f"preparing the first frame: building {self.loaded.name}'s layers up to "
-                               f"{request.layer} (a deep layer of a large model takes a few seconds)"):
+            if not self.inference.in_graph:
+                with first_start:
+                    compile_ranges()
+            with _SlowNote(f"preparing the first frame: building {self.loaded.name}'s layers up to "
+                           f"{request.layer} (a deep layer of a large model takes a few seconds)"):
                 first = self.inference.warm_up(request)
-            with _note_if_slow(FIRST_START_NOTE):
+            with first_start:
                 self._compose(first)
         except BaseException:
             self.close_outputs()
@@ -563,16 +569,31 @@ FIRST_START_NOTE = ("preparing the first frame: numba compiles its kernels on a 
                     "seconds); later starts load them from its cache")
 
 
-@contextmanager
-def _note_if_slow(note: str, after: float = 2.0):
-    """Log `note` if the block is still running `after` seconds in, so that a long wait is explained."""
-    timer = threading.Timer(after, log.info, args=("%s", note))
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
+class _SlowNote:
+    """Log `note` once the blocks it is used for have run `after` seconds together, so that a long wait is
+    explained: said at most once, also where one wait comes in parts (numba's kernels)."""
+
+    def __init__(self, note: str, after: float = 2.0):
+        self.note, self.left = note, after
+        self._said = threading.Event()
+        self._timer: threading.Timer | None = None
+
+    def _say(self) -> None:
+        self._said.set()
+        log.info("%s", self.note)
+
+    def __enter__(self) -> None:
+        self._started = time.monotonic()
+        if not self._said.is_set():
+            self._timer = threading.Timer(max(self.left, 0.0), self._say)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def __exit__(self, *exc) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.left -= time.monotonic() - self._started
 
 
 def _ready_encoder() -> Encoder | None:

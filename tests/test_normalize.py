@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from live.normalize import channel_ranges, offsets_and_scales
+from live.normalize import TENSOR_MAPS, channel_ranges, offsets_and_scales
 
 
 @pytest.mark.parametrize("hwk", [(224, 224, 64), (7, 5, 3), (1, 1, 1), (1, 3, 10), (56, 56, 256)])
@@ -37,3 +37,15 @@ def test_huge_finite_values_are_not_taken_for_inf():
     low, high = channel_ranges(maps)
     np.testing.assert_array_equal(low, np.float32([-3e38, -3e38]))
     np.testing.assert_array_equal(high, np.float32([3e38, 3e38]))
+
+
+def test_the_kernel_compiled_ahead_is_the_one_the_first_frame_calls(vgg16):
+    """`compile_ranges` compiles before the layer is built: for maps of another type the first frame would compile
+    once more, inside the layer's building, and a first start's seconds be put down to the layer."""
+    import numba
+
+    from live.extractor import Extractor
+
+    extractor = Extractor(vgg16, "block1_conv1", 8, in_graph=False)
+    extraction = extractor(np.zeros((*extractor.input_hw, 3), np.uint8), np.arange(8))
+    assert numba.typeof(extraction.maps_hwk) == TENSOR_MAPS
