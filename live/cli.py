@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 from live.config import Config
-from live.device import configure_device, import_tensorflow
+from live.device import NVIDIA_DRIVER, configure_device, import_tensorflow
 from live.errors import LiveError, OutputError, UsageError
 from live.wording import counted
 
@@ -338,9 +338,18 @@ def _load(config: Config, args, picture_hw: tuple[int, int] | None = None):
     return loaded, device
 
 
-def _load_in_window(config: Config, args, source, window):
+def _float_maps(config: Config) -> bool:
+    """Whether the first frame's maps come as floats, scaled by the tiler (a CPU), rather than as bytes from the
+    graph (a GPU): guessed before TensorFlow says whether it has a GPU, which takes NVIDIA's driver."""
+    if config.normalize_in != "auto":
+        return config.normalize_in == "host"
+    return config.device == "cpu" or not NVIDIA_DRIVER.exists()
+
+
+def _load_in_window(config: Config, args, source, window, ahead):
     """`_load`, and the pipeline prepared for its first frame, while the window shows the source's picture and
-    what is loading; (the Visualizer, the device), or None where the user quit or a signal came meanwhile."""
+    what is loading; (the Visualizer, the device), or None where the user quit or a signal came meanwhile.
+    `ahead` (numba's kernels being compiled) is waited for before the first frame."""
     from live.pipeline import Visualizer
     from live.starting import load_in_window
 
@@ -348,7 +357,10 @@ def _load_in_window(config: Config, args, source, window):
         loaded, device = _load(config, args, source.picture_hw)
         if stop.is_set():  # quit while TensorFlow loaded: nothing more to prepare
             return None
-        phase(f"preparing {config.layer or loaded.default_layer}")  # tracing it; on a first start, numba compiles
+        phase(f"preparing {config.layer or loaded.default_layer}")  # on a first start, numba may still compile
+        ahead.wait(stop)
+        if stop.is_set():
+            return None
         visualizer = Visualizer(config, source, loaded, window)
         visualizer.prepare()
         return visualizer, device
@@ -446,20 +458,24 @@ def run(config: Config, args) -> int:
     _check_outputs(config)
     if args.list_layers:
         return _list_layers(_load(config, args)[0], sized_by_source=config.input_size is None)
+    from live.kernels import CompiledAhead
     from live.pipeline import Visualizer
     from live.sources import open_source
 
-    # A missing file or camera fails at once, before TensorFlow; the window opens before it too.
-    with open_source(config.source, config.camera_size, config.seconds_per_image) as source:
+    # A missing file or camera fails at once, before TensorFlow; the window opens before it too. numba's kernels
+    # are compiled meanwhile, on a first start, by a process of their own.
+    with CompiledAhead(_float_maps(config)) as ahead, \
+            open_source(config.source, config.camera_size, config.seconds_per_image) as source:
         window = _open_window(config)
         try:
             config = _every_frame_of_a_video(config, source, watched=window is not None)
             if window is None:
                 loaded, device = _load(config, args, source.picture_hw)
+                ahead.wait()
                 visualizer = Visualizer(config, source, loaded)
             else:
                 _check_snapshot_dir(config.snapshot_dir)
-                ready = _load_in_window(config, args, source, window)
+                ready = _load_in_window(config, args, source, window, ahead)
                 if ready is None:  # quit while loading: said by load_in_window
                     return 0
                 visualizer, device = ready

@@ -26,6 +26,7 @@ from live.errors import OutputError
 from live.extractor import Extraction
 from live.handover import END, BufferPool, Handover
 from live.inference import Inference, Request, Result, normalize_in_graph
+from live.kernels import FIRST_START_NOTE, SlowNote
 from live.normalize import compile_ranges
 from live.outputs import RECORD_FPS, Encoder, Recorder, check_room, make_folder, save_png, save_snapshot
 from live.preprocess import crop_box
@@ -174,12 +175,12 @@ class Visualizer:
         # of a large model, cache or not. numba's kernels come in two parts, the channel ranges (the host's
         # normalization, compiled before the layer is built so that its seconds are not put down to the layer) and
         # the tiler's; one note covers both.
-        first_start = _SlowNote(FIRST_START_NOTE)
+        first_start = SlowNote(FIRST_START_NOTE)
         try:
             if not self.inference.in_graph:
                 with first_start:
                     compile_ranges()
-            with _SlowNote(f"preparing the first frame: building {self.loaded.name}'s layers up to "
+            with SlowNote(f"preparing the first frame: building {self.loaded.name}'s layers up to "
                            f"{request.layer} (a deep layer of a large model takes a few seconds)"):
                 first = self.inference.warm_up(request)
             with first_start:
@@ -564,36 +565,6 @@ def _same(a, b) -> bool:
 
 
 VALUE_TYPES = (str, int, tuple, list, dict, MosaicLayout)
-
-FIRST_START_NOTE = ("preparing the first frame: numba compiles its kernels on a machine's first start (a few "
-                    "seconds); later starts load them from its cache")
-
-
-class _SlowNote:
-    """Log `note` once the blocks it is used for have run `after` seconds together, so that a long wait is
-    explained: said at most once, also where one wait comes in parts (numba's kernels)."""
-
-    def __init__(self, note: str, after: float = 2.0):
-        self.note, self.left = note, after
-        self._said = threading.Event()
-        self._timer: threading.Timer | None = None
-
-    def _say(self) -> None:
-        self._said.set()
-        log.info("%s", self.note)
-
-    def __enter__(self) -> None:
-        self._started = time.monotonic()
-        if not self._said.is_set():
-            self._timer = threading.Timer(max(self.left, 0.0), self._say)
-            self._timer.daemon = True
-            self._timer.start()
-
-    def __exit__(self, *exc) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self.left -= time.monotonic() - self._started
 
 
 def _ready_encoder() -> Encoder | None:

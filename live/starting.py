@@ -62,8 +62,7 @@ def load_in_window(load: Callable[[Callable[[str], None]], Loaded], window, sour
                 stop.set()  # `load` may skip what is left
                 window.close()
                 if started:
-                    log.info("stopping once the loading is done (TensorFlow's import and numba's compiling cannot be "
-                             "cut short)")
+                    log.info("stopping once the loading is done (TensorFlow's import cannot be cut short)")
                 break
             if not started:  # after the first card, which took 1.1 s beside the import (against 0.3 s): its first
                 thread.start()  # calls (numba's text kernel from its cache, Qt) wait their turn for the interpreter

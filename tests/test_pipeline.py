@@ -16,7 +16,8 @@ import pytest
 
 from live.cli import parse_config
 from live.config import Config
-from live.pipeline import FIGURES_SECONDS, Stats, Visualizer, _SlowNote
+from live.kernels import SlowNote
+from live.pipeline import FIGURES_SECONDS, Stats, Visualizer
 from live.sources import FrameSource
 from tests.conftest import ROOT, count_frames, frames_said_saved, moving_frames, transfer_model, write_video
 
@@ -154,32 +155,6 @@ def test_the_recording_s_writer_starts_before_the_warm_up_and_a_run_never_starte
     assert encoder._child.poll() == 0 and not output.exists()
 
 
-def test_a_slow_start_is_explained_and_a_quick_one_is_not(caplog):
-    with caplog.at_level(logging.INFO):
-        with _SlowNote("still compiling", after=0.05):
-            pass
-        time.sleep(0.1)
-        assert "still compiling" not in caplog.text
-        with _SlowNote("still compiling", after=0.05):
-            time.sleep(0.2)
-    assert caplog.text.count("still compiling") == 1
-
-
-def test_a_wait_in_parts_is_explained_once_when_the_parts_add_up(caplog):
-    """numba's kernels compile in two parts, around the layer's building: one note for both, said once."""
-    note = _SlowNote("still compiling", after=0.3)
-    with caplog.at_level(logging.INFO):
-        with note:
-            time.sleep(0.2)
-        time.sleep(0.3)  # another part's time (the layer built) does not count
-        assert "still compiling" not in caplog.text
-        with note:
-            time.sleep(0.3)
-        with note:
-            time.sleep(0.4)
-    assert caplog.text.count("still compiling") == 1
-
-
 def test_a_slow_first_frame_is_put_down_to_the_part_that_is_slow(vgg16, monkeypatch, caplog):
     """A deep layer of a large model takes seconds to build and trace, with numba's cache warm: the note said
     that numba was compiling its kernels on a first start, which was not so."""
@@ -188,7 +163,7 @@ def test_a_slow_first_frame_is_put_down_to_the_part_that_is_slow(vgg16, monkeypa
     from live.inference import Inference
     from live.sources import open_source
 
-    monkeypatch.setattr("live.pipeline._SlowNote", functools.partial(_SlowNote, after=0.8))
+    monkeypatch.setattr("live.pipeline.SlowNote", functools.partial(SlowNote, after=0.8))
     warm_up = Inference.warm_up
 
     def slow_model(self, request):
