@@ -4,7 +4,7 @@ On a machine's first start numba compiles the tiler, the text and the channel ra
 that the first mosaic waited for after TensorFlow and the model. A thread would not do: compiling is mostly
 Python, and beside TensorFlow's import, Python too, it doubled that import's time (measured). A child process
 compiles them on tiny maps of the types the first frame brings, on the other core, and the first frame
-then loads them from the cache. On later starts the child finds them there and ends within a second.
+then loads them from the cache. Later starts find them there and start no child.
 """
 
 from __future__ import annotations

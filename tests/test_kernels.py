@@ -56,11 +56,13 @@ def test_the_sample_maps_have_the_types_of_a_real_frame(vgg16, in_graph):
 
 def test_kernels_in_the_cache_are_seen_there(tmp_path):
     """Where numba's cache holds them, no child is started (it cost a warm start 0.4 s); an empty one is seen."""
-    look = [sys.executable, "-c", "from live.kernels import cached; print(cached())"]
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
-    assert subprocess.run(look, env=env, cwd=ROOT, capture_output=True, text=True).stdout.split()[-1:] == ["False"]
+    def seen(env: dict) -> list[str]:
+        look = [sys.executable, "-c", "from live.kernels import cached; print(cached())"]
+        return subprocess.run(look, env=env, cwd=ROOT, capture_output=True, text=True).stdout.split()[-1:]
+
+    assert seen(dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))) == ["False"]
     compile_kernels(float_maps=True)  # into the default cache, or loaded from it
-    assert subprocess.run(look, env=dict(os.environ), cwd=ROOT, capture_output=True, text=True).stdout.split()[-1:] == ["True"]
+    assert seen(dict(os.environ)) == ["True"]
 
 
 def test_the_child_is_ended_where_the_program_stops_before_the_first_frame(monkeypatch):

@@ -209,8 +209,9 @@ def test_the_window_shows_the_picture_at_once_while_the_model_loads_and_keeps_it
 
 @needs_tools
 def test_the_card_keeps_moving_while_numba_compiles_on_a_first_start(xserver, tmp_path):
-    """After the model, the first frame is prepared (the layer traced; on a machine's first start numba compiles its
-    kernels, 4 to 8 s here): beside the card, which went on moving, where it had stood still until the mosaic."""
+    """On a machine's first start numba compiles its kernels (6 to 9 s of a core here): beside the card, which goes
+    on moving (it stood still until the mosaic when the main thread prepared the first frame), and in a process of
+    its own while TensorFlow imports, so that the first frame only loads them."""
     for attempt in range(2):  # Qt leaves a window black now and then on a busy machine (see LiveWindow)
         # empty: a first start; numba says what it loads from its cache and what it compiles and saves there
         env = {"NUMBA_CACHE_DIR": str(tmp_path / f"numba{attempt}"), "NUMBA_DEBUG_CACHE": "1"}
