@@ -102,7 +102,7 @@ class CompiledAhead:
 
     def __init__(self, float_maps: bool):
         self._child = None
-        if cached():
+        if cached() or not sys.executable:  # no interpreter to start (an embedded Python): the first frame compiles
             return
         root = str(Path(__file__).resolve().parents[1])
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
