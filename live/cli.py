@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 from live.config import Config
-from live.device import NVIDIA_DRIVER, configure_device, import_tensorflow
+from live.device import configure_device, import_tensorflow
 from live.errors import LiveError, OutputError, UsageError
 from live.wording import counted
 
@@ -338,14 +338,6 @@ def _load(config: Config, args, picture_hw: tuple[int, int] | None = None):
     return loaded, device
 
 
-def _float_maps(config: Config) -> bool:
-    """Whether the first frame's maps come as floats, scaled by the tiler (a CPU), rather than as bytes from the
-    graph (a GPU): guessed before TensorFlow says whether it has a GPU, which takes NVIDIA's driver."""
-    if config.normalize_in != "auto":
-        return config.normalize_in == "host"
-    return config.device == "cpu" or not NVIDIA_DRIVER.exists()
-
-
 def _load_in_window(config: Config, args, source, window, ahead):
     """`_load`, and the pipeline prepared for its first frame, while the window shows the source's picture and
     what is loading; (the Visualizer, the device), or None where the user quit or a signal came meanwhile.
@@ -458,13 +450,14 @@ def run(config: Config, args) -> int:
     _check_outputs(config)
     if args.list_layers:
         return _list_layers(_load(config, args)[0], sized_by_source=config.input_size is None)
+    from live.inference import normalize_in_graph_expected
     from live.kernels import CompiledAhead
     from live.pipeline import Visualizer
     from live.sources import open_source
 
     # A missing file or camera fails at once, before TensorFlow; the window opens before it too. numba's kernels
     # are compiled meanwhile, on a first start, by a process of their own.
-    with CompiledAhead(_float_maps(config)) as ahead, \
+    with CompiledAhead(float_maps=not normalize_in_graph_expected(config.normalize_in, config.device)) as ahead, \
             open_source(config.source, config.camera_size, config.seconds_per_image) as source:
         window = _open_window(config)
         try:

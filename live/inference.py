@@ -13,6 +13,7 @@ import numpy as np
 
 from live.capture import Frame
 from live.compose import camera_panel_hw, scale_camera
+from live.device import NVIDIA_DRIVER
 from live.extractor import STEADY_RATE, Extraction, Extractor
 from live.handover import END, BufferPool, Handover
 from live.preprocess import prepare_rgb
@@ -214,6 +215,14 @@ def _follow(steady: np.ndarray, current: np.ndarray) -> np.ndarray:
     """Move a steady range a step towards the current frame's; start again where it is not finite."""
     moved = steady + STEADY_RATE * (current - steady)
     return np.where(np.isfinite(moved), moved, current).astype(np.float32)
+
+
+def normalize_in_graph_expected(choice: str, device: str) -> bool:
+    """`normalize_in_graph`'s answer guessed before TensorFlow is imported (numba's kernels are compiled meanwhile,
+    for maps of the type it implies): TensorFlow's GPU takes NVIDIA's driver, and none is used with --device cpu."""
+    if choice != "auto":
+        return choice == "graph"
+    return device != "cpu" and NVIDIA_DRIVER.exists()
 
 
 def normalize_in_graph(choice: str) -> bool:
