@@ -1,9 +1,10 @@
 """Pictures as the window shows them: any frame to 8-bit BGR, and an image file read upright, scaled down once if
-huge, with damage named once in words (the decoders' own lines name no file)."""
+huge, with damage named once in words (the decoders' own lines name no file); a camera's JPEG pictures' too."""
 
 from __future__ import annotations
 
 import logging
+import re
 
 import cv2
 import numpy as np
@@ -13,6 +14,7 @@ from live.stderr import decoder_lines
 log = logging.getLogger(__name__)
 
 STILL_MAX_HW = (2160, 3840)  # a larger still image is scaled down once to fit: the window shows no more
+STRAY_BYTES = re.compile(r"Corrupt JPEG data: \d+ extraneous bytes before marker")  # between a JPEG's parts
 
 
 def to_bgr8(frame: np.ndarray | None) -> np.ndarray | None:
@@ -121,3 +123,40 @@ def fit_still(image: np.ndarray, spec: str) -> np.ndarray:
         image = cv2.resize(image, size_hw[::-1], interpolation=cv2.INTER_AREA)
     image.flags.writeable = False
     return image
+
+
+class CameraPictures:
+    """A camera's JPEG pictures (MJPG, which webcams send for 720p and 1080p) decoded with libjpeg's lines kept off
+    the terminal and said once, in words, naming the camera. Some webcams (Logitech's C270 and C310 among them)
+    put stray bytes between a picture's parts, and libjpeg then wrote "Corrupt JPEG data: 2 extraneous bytes
+    before marker 0xd9" at every picture, 30 lines a second that buried every other line of the run."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._said_stray = self._said_damage = False
+
+    def retrieve(self, capture) -> tuple[bool, np.ndarray | None]:
+        """`capture.retrieve()`, where OpenCV decodes the picture that `grab()` took (its V4L2 backend through
+        `imdecode`, and so libjpeg); the camera's wait for a picture stays outside, in `grab`. While TensorFlow's
+        import has stderr (its lines go to /dev/null then, and so do libjpeg's), the loading window's picture of
+        the camera does not wait for it."""
+        with decoder_lines(wait=False) as said:
+            ok, frame = capture.retrieve()
+        if said:
+            log.debug("%s: the image decoder said: %s", self.name, "; ".join(said))
+            self._say(said)
+        return ok, frame
+
+    def _say(self, said: list[str]) -> None:
+        stray = [line for line in said if STRAY_BYTES.match(line)]
+        if stray and not self._said_stray:
+            self._said_stray = True
+            log.info("%s sends JPEG pictures with stray bytes between their parts, as some webcams do, and libjpeg "
+                     "says so at every picture (%s): the pictures are whole, and its lines are kept off the "
+                     "terminal (--debug shows them)", self.name, stray[0])
+        damage = [line for line in said if not STRAY_BYTES.match(line)]
+        if damage and not self._said_damage:
+            self._said_damage = True
+            log.warning("%s sent a JPEG picture with damaged data, which may show garbled or gray where data is "
+                        "missing (libjpeg says: %s; a USB port or hub short of bandwidth?); such lines are kept "
+                        "off the terminal (--debug shows them)", self.name, "; ".join(damage))

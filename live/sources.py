@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from live.errors import SourceError, UsageError
-from live.images import fit_still, read_image, to_bgr8
+from live.images import CameraPictures, fit_still, read_image, to_bgr8
 from live.urls import why_not_opened, without_secrets
 from live.wording import counted
 
@@ -132,6 +132,8 @@ class CaptureSource(FrameSource):
         self._left_busy = False  # closing found a read stuck in progress and left the capture alone
         self.position = None  # a video file's frames are counted: the keys . and , step from the one on screen
         self._opened_before = False
+        self._pictures = CameraPictures(str(self)) if kind == "camera" else None
+        self._decodes_jpeg = False  # a camera sending JPEG pictures (MJPG): decoded apart from the wait for them
 
     def _new_capture(self):
         if self.kind == "camera":
@@ -153,7 +155,8 @@ class CaptureSource(FrameSource):
             raise SourceError(self._open_failure(time.monotonic() - began))
         if self.size_hw is not None:
             self._ask_size()
-        ok, frame = self._capture.read()
+        self._decodes_jpeg = self._pictures is not None and self._codec().upper() in ("MJPG", "JPEG")
+        ok, frame = self._read_capture()
         first = to_bgr8(frame) if ok else None
         if first is None:
             codec = self._codec()
@@ -277,10 +280,19 @@ class CaptureSource(FrameSource):
         with self._reading:
             if self._capture is None:
                 return None
-            ok, frame = self._capture.read()
+            ok, frame = self._read_capture()
             if ok:
                 self._count_frame()
         return to_bgr8(frame) if ok else None
+
+    def _read_capture(self) -> tuple[bool, np.ndarray | None]:
+        """The capture's next frame; a camera's JPEG pictures with libjpeg's lines about them kept off the
+        terminal (CameraPictures), the wait for the picture outside of that."""
+        if not self._decodes_jpeg:
+            return self._capture.read()
+        if not self._capture.grab():
+            return False, None
+        return self._pictures.retrieve(self._capture)
 
     def preview(self) -> np.ndarray | None:
         """A camera's or stream's next frame (the presenter sees the picture and takes their place meanwhile); a
@@ -636,9 +648,10 @@ def list_cameras(candidates: list[str] | None = None) -> list[tuple[str, tuple[i
     camera, whose name the kernel cuts short ("Integrated Camera: Integrated I").
     """
     found = []
-    quiet = logging.getLogger(__name__)
-    level = quiet.level
-    quiet.setLevel(logging.WARNING)  # no "opened camera" line for each
+    quiet = [logging.getLogger(name) for name in (__name__, "live.images")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.WARNING)  # no "opened camera" line for each, nor the line about its JPEG pictures
     try:
         for spec in camera_candidates() if candidates is None else candidates:
             source = CaptureSource(spec, "camera")
@@ -650,7 +663,8 @@ def list_cameras(candidates: list[str] | None = None) -> list[tuple[str, tuple[i
             if frame is not None:
                 found.append((spec, frame.shape[:2], camera_name(spec), is_gray(frame)))
     finally:
-        quiet.setLevel(level)
+        for logger, level in zip(quiet, levels):
+            logger.setLevel(level)
     return found
 
 

@@ -1,6 +1,7 @@
 """What C libraries write straight to the process's stderr, which Python cannot catch: TensorFlow's start-up
 chatter, kept off the terminal, and the lines of the image decoders inside OpenCV, collected while a still image
-is read, so that the program can say them with the file's name or leave them out.
+or a camera's JPEG picture is decoded, so that the program can say them with the file's or the camera's name or
+leave them out.
 
 libjpeg and libpng print such lines ("Premature end of JPEG file", "libpng error: Read Error") straight to the
 process's stderr, naming no file, and Python cannot catch them. While a decoder runs, stderr goes to a temporary
@@ -23,16 +24,23 @@ DECODER_LINE = re.compile(  # libpng's lines, and libjpeg's warnings (its JWRN_ 
     r"(libpng (warning|error): |Corrupt JPEG data|Premature end of JPEG file|Invalid SOS parameters|Inconsistent "
     r"progression sequence|Unknown Adobe color transform|Warning: unknown JFIF revision|Application transferred too "
     r"many scanlines|Unsupported marker type|Not a JPEG file|JPEG datastream contains no image|Bogus )")
-_taken = threading.Lock()  # stderr is the whole process's: one taker at a time
+_taken = threading.RLock()  # stderr is the whole process's: one taker at a time
 
 
 @contextlib.contextmanager
-def decoder_lines():
+def decoder_lines(wait: bool = True):
     """Within the block, stderr goes to a temporary file; afterwards the list it yields holds the decoders' lines
     (without their line ends), and the rest has gone to the terminal. Where stderr cannot be taken (it is
-    closed, or no temporary file can be made), the list stays empty and nothing is moved."""
+    closed, or no temporary file can be made), the list stays empty and nothing is moved; so too, without `wait`,
+    where another thread holds it (TensorFlow's import sends it to /dev/null for seconds, which a camera's picture
+    on the loading window must not wait for): the lines then go where stderr goes."""
     said: list[str] = []
-    with _taken, records_held(), contextlib.ExitStack() as held:
+    if not _taken.acquire(blocking=wait):
+        yield said
+        return
+    with contextlib.ExitStack() as held:
+        held.callback(_taken.release)
+        held.enter_context(records_held())
         try:
             spool = held.enter_context(tempfile.TemporaryFile())
         except OSError:  # a full or read-only disk: the lines go where they went
@@ -73,7 +81,7 @@ def redirected(into):
     except OSError:
         yield
         return
-    with records_held():
+    with _taken, records_held():
         _flush()
         os.dup2(into.fileno(), 2)
         try:

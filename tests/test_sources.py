@@ -1,6 +1,7 @@
 """Every kind of source, read through the real OpenCV code on files written in the test."""
 
 import logging
+import os
 import re
 import time
 from pathlib import Path
@@ -500,6 +501,74 @@ def test_a_damaged_photo_is_named_once_and_the_decoders_own_lines_stay_off_the_t
     assert "skipping '" in caplog.text and "b_cut.png', which could not be read as an image" in caplog.text
     err = capfd.readouterr().err
     assert "Corrupt JPEG" not in err and "libpng" not in err
+
+
+def test_a_webcams_jpeg_pictures_are_decoded_without_libjpeg_s_lines_on_the_terminal(tmp_path, caplog, capfd,
+                                                                                       monkeypatch):
+    """Some webcams (Logitech's C270) send MJPG pictures with stray bytes between their parts, and libjpeg wrote
+    'Corrupt JPEG data: 2 extraneous bytes before marker 0xdb' at each, 30 lines a second over the run's own. No
+    webcam here: an MJPG file read through OpenCV's own MJPEG reader stands in, which decodes each picture in
+    `retrieve` with `imdecode`, as the V4L2 backend does a webcam's. Its pictures are given the stray bytes of such
+    a webcam (the JFIF segment said two bytes shorter), and one of them ends early, as a picture cut short."""
+    path = webcam_pictures(tmp_path / "webcam.avi", damaged=4)
+    monkeypatch.setattr(CaptureSource, "_new_capture", lambda self: cv2.VideoCapture(self.spec, cv2.CAP_OPENCV_MJPEG))
+    with caplog.at_level(logging.DEBUG, logger="live"), CaptureSource(str(path), "camera") as camera:
+        frames = [camera.read() for _ in range(6)]
+    assert all(frame is not None and frame.shape == (120, 160, 3) for frame in frames)
+    err = capfd.readouterr().err
+    assert "JPEG" not in err, err
+    said = [record.getMessage() for record in caplog.records if record.levelno >= logging.INFO]
+    stray = [line for line in said if "stray bytes" in line]
+    assert stray == [f"camera {path} sends JPEG pictures with stray bytes between their parts, as some webcams do, and "
+                     "libjpeg says so at every picture (Corrupt JPEG data: 2 extraneous bytes before marker 0xdb): "
+                     "the pictures are whole, and its lines are kept off the terminal (--debug shows them)"]
+    damaged = [line for line in said if "damaged data" in line]
+    assert len(damaged) == 1 and "libjpeg says: Corrupt JPEG data: premature end of data segment" in damaged[0], said
+    assert caplog.text.count("the image decoder said: Corrupt JPEG data") == 6  # each picture's, with --debug
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="live"):
+        assert [spec for spec, *_ in list_cameras([str(path)])] == [str(path)]
+    assert caplog.text == "" and "JPEG" not in capfd.readouterr().err  # --list-cameras lists, and says no more
+
+
+def test_a_webcams_jpeg_picture_does_not_wait_for_tensorflow_s_import(tmp_path, monkeypatch):
+    """The loading window shows the camera while TensorFlow imports, which sends stderr to /dev/null for seconds:
+    a camera's JPEG picture is decoded meanwhile rather than wait to collect libjpeg's lines."""
+    import threading
+
+    from live.stderr import redirected
+
+    path = webcam_pictures(tmp_path / "webcam.avi")
+    monkeypatch.setattr(CaptureSource, "_new_capture", lambda self: cv2.VideoCapture(self.spec, cv2.CAP_OPENCV_MJPEG))
+    frames = []
+    with CaptureSource(str(path), "camera") as camera, open(os.devnull, "w") as devnull, redirected(devnull):
+        reader = threading.Thread(target=lambda: frames.extend(camera.read() for _ in range(3)))
+        reader.start()
+        reader.join(10)
+        assert not reader.is_alive() and len(frames) == 3 and all(frame is not None for frame in frames)
+
+
+def webcam_pictures(path: Path, damaged: int | None = None) -> Path:
+    """Six MJPG pictures as some webcams send them, with two stray bytes between their parts (the JFIF segment
+    said two bytes shorter than it is), but the one numbered `damaged`, which ends early instead, as a picture cut
+    short on its way (libjpeg says one thing a picture)."""
+    writer = cv2.VideoWriter(str(path), cv2.CAP_OPENCV_MJPEG, cv2.VideoWriter_fourcc(*"MJPG"), 30, (160, 120))
+    for frame in moving_frames(6, 120, 160):
+        writer.write(frame)
+    writer.release()
+    data, at, starts = bytearray(path.read_bytes()), 0, []
+    while (at := data.find(b"\xff\xd8\xff\xe0", at)) >= 0:
+        starts.append(at)
+        at += 4
+    assert len(starts) == 6
+    for number, start in enumerate(starts):
+        if number == damaged:
+            scan = data.find(b"\xff\xda", start)
+            data[scan + 40:scan + 42] = b"\xff\xd9"
+        else:
+            data[start + 4:start + 6] = (int.from_bytes(data[start + 4:start + 6], "big") - 2).to_bytes(2, "big")
+    path.write_bytes(bytes(data))
+    return path
 
 
 def test_a_quoted_pattern_plays_the_images_it_matches(tmp_path):
