@@ -75,21 +75,23 @@ def records_held():
 def redirected(into):
     """Within the block, what is written to stderr (file descriptor 2, the C libraries' as well as Python's) goes
     to the open file `into`, other threads' log records waiting meanwhile (`records_held`); where stderr cannot be
-    taken (closed), it stays where it was."""
-    try:
-        saved = os.dup(2)
-    except OSError:
-        yield
-        return
-    with _taken, records_held():
-        _flush()
-        os.dup2(into.fileno(), 2)
+    taken (closed), it stays where it was. One thread at a time: stderr is taken before it is saved, else a second
+    taker would save the first one's file as stderr and put it back afterwards, for good."""
+    with _taken:
         try:
+            saved = os.dup(2)
+        except OSError:
             yield
-        finally:
+            return
+        with records_held():
             _flush()
-            os.dup2(saved, 2)
-            os.close(saved)
+            os.dup2(into.fileno(), 2)
+            try:
+                yield
+            finally:
+                _flush()
+                os.dup2(saved, 2)
+                os.close(saved)
 
 
 def _stderr_handlers() -> list[logging.Handler]:

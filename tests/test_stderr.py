@@ -41,6 +41,37 @@ def test_without_room_for_a_temporary_file_the_image_is_read_all_the_same(tmp_pa
     assert said == [] and "libpng error: Read Error" in capfd.readouterr().err
 
 
+def test_stderr_is_itself_again_after_two_threads_took_it_at_once(tmp_path):
+    """TensorFlow's import sends stderr to /dev/null while the loading window decodes a camera's pictures with
+    stderr taken into a file: the import saved that file as stderr, and put it back afterwards, so that every later
+    line of the run, its last included, went into a deleted file. The import now waits for the decode."""
+    import threading
+
+    from live.stderr import redirected
+
+    before = os.fstat(2)
+    decoding, imported = threading.Event(), threading.Event()
+
+    def decode():
+        with decoder_lines():
+            decoding.set()
+            imported.wait(0.5)  # the import's turn comes meanwhile, as a camera's pictures keep coming
+
+    def import_():
+        with open(os.devnull, "w") as devnull, redirected(devnull):
+            imported.set()
+
+    decoder = threading.Thread(target=decode)
+    decoder.start()
+    assert decoding.wait(10)
+    importer = threading.Thread(target=import_)
+    importer.start()
+    decoder.join(10)
+    importer.join(10)
+    after = os.fstat(2)
+    assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)
+
+
 def damaged_jpeg(folder) -> str:
     """A large photo with bytes overwritten in its middle: slow enough to decode (tens of milliseconds) that other
     threads write meanwhile, and libjpeg says 'Corrupt JPEG data: ...' itself."""
