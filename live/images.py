@@ -134,20 +134,24 @@ class CameraPictures:
     def __init__(self, name: str):
         self.name = name
         self._said_stray = self._said_damage = False
+        self._unsaid: list[str] = []
 
     def retrieve(self, capture) -> tuple[bool, np.ndarray | None]:
         """`capture.retrieve()`, where OpenCV decodes the picture that `grab()` took (its V4L2 backend through
         `imdecode`, and so libjpeg); the camera's wait for a picture stays outside, in `grab`. While TensorFlow's
         import has stderr (its lines go to /dev/null then, and so do libjpeg's), the loading window's picture of
-        the camera does not wait for it."""
+        the camera does not wait for it. What libjpeg said waits for `tell`."""
         with decoder_lines(wait=False) as said:
             ok, frame = capture.retrieve()
         if said:
             log.debug("%s: the image decoder said: %s", self.name, "; ".join(said))
-            self._say(said)
+            self._unsaid.extend(said)
         return ok, frame
 
-    def _say(self, said: list[str]) -> None:
+    def tell(self) -> None:
+        """Say, once for each kind, what libjpeg said of the pictures since: after each picture, but the first,
+        whose lines come after the line that says the camera opened."""
+        said, self._unsaid = self._unsaid, []
         stray = [line for line in said if STRAY_BYTES.match(line)]
         if stray and not self._said_stray:
             self._said_stray = True

@@ -175,6 +175,8 @@ class CaptureSource(FrameSource):
         height, width = first.shape[:2]
         log.log(logging.DEBUG if self._opened_before else logging.INFO,  # opened again: "back" says so
                 "opened %s: %dx%d%s", self, width, height, f" at {self.fps:.1f} fps" if said is None else said)
+        if self._pictures is not None:
+            self._pictures.tell()
         self._opened_before = True
         if self.size_hw is not None and self.size_hw != (height, width):
             log.warning("%s gives %dx%d pictures, not the %dx%d asked for with --camera-size (the size it gives is "
@@ -283,6 +285,8 @@ class CaptureSource(FrameSource):
             ok, frame = self._read_capture()
             if ok:
                 self._count_frame()
+        if self._pictures is not None:
+            self._pictures.tell()
         return to_bgr8(frame) if ok else None
 
     def _read_capture(self) -> tuple[bool, np.ndarray | None]:

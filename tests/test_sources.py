@@ -524,6 +524,7 @@ def test_a_webcams_jpeg_pictures_are_decoded_without_libjpeg_s_lines_on_the_term
                      "the pictures are whole, and its lines are kept off the terminal (--debug shows them)"]
     damaged = [line for line in said if "damaged data" in line]
     assert len(damaged) == 1 and "libjpeg says: Corrupt JPEG data: premature end of data segment" in damaged[0], said
+    assert said.index(stray[0]) == said.index(f"opened camera {path}: 160x120 at 30.0 fps") + 1  # once it is named
     assert caplog.text.count("the image decoder said: Corrupt JPEG data") == 6  # each picture's, with --debug
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="live"):
