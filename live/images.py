@@ -136,7 +136,7 @@ class CameraPictures:
         self._said_stray = self._said_damage = False
         self._unsaid: list[str] = []
 
-    def retrieve(self, capture) -> tuple[bool, np.ndarray | None]:
+    def retrieve(self, capture: cv2.VideoCapture) -> tuple[bool, np.ndarray | None]:
         """`capture.retrieve()`, where OpenCV decodes the picture that `grab()` took (its V4L2 backend through
         `imdecode`, and so libjpeg); the camera's wait for a picture stays outside, in `grab`. While TensorFlow's
         import has stderr (its lines go to /dev/null then, and so do libjpeg's), the loading window's picture of
