@@ -113,24 +113,32 @@ def test_a_window_that_qt_scales_is_fitted_and_centred_in_the_screens_own_pixels
 
 
 FULLSCREEN_AND_BACK = """
+import time
 import cv2
 import numpy as np
 from live.display import Window
 window = Window("back")
 
-def shown(canvas, frames=25):
-    for _ in range(frames):
+def shown(canvas, wanted=lambda rect: True, seconds=10):
+    # at least half a second of frames, then until the window is where it should be (the window manager is slow
+    # to move it on a busy machine), or 10 s: what it is then is printed, and the test says whether it is right
+    deadline, frames = time.monotonic() + seconds, 0
+    while True:
         window.show(canvas)
         cv2.waitKey(20)
-    print(*cv2.getWindowImageRect("back"), flush=True)
+        frames, rect = frames + 1, tuple(cv2.getWindowImageRect("back"))
+        if frames >= 25 and (wanted(rect) or time.monotonic() > deadline):
+            print(*rect, flush=True)
+            return rect
 
 video, portrait = np.zeros((720, 1687, 3), np.uint8), np.zeros((720, 1000, 3), np.uint8)
-shown(video)
-for canvas in (video, portrait):  # f, and f again: the second time a canvas of another shape came meanwhile
+before = shown(video)
+for canvas, back in ((video, lambda rect: rect == before),  # f, and f again: where it was
+                     (portrait, lambda rect: rect[2:] == (1000, 720) and rect[:2] != (0, 0))):  # another shape
     window.set_fullscreen(True)
-    shown(canvas)
+    shown(canvas, lambda rect: rect == (0, 0, 1920, 1080))
     window.set_fullscreen(False)
-    shown(canvas)
+    shown(canvas, back)
 """
 
 
