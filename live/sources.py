@@ -175,7 +175,7 @@ class CaptureSource(FrameSource):
         height, width = first.shape[:2]
         log.log(logging.DEBUG if self._opened_before else logging.INFO,  # opened again: "back" says so
                 "opened %s: %dx%d%s", self, width, height, f" at {self.fps:.1f} fps" if said is None else said)
-        if self._pictures is not None:
+        if self._decodes_jpeg:
             self._pictures.tell()
         self._opened_before = True
         if self.size_hw is not None and self.size_hw != (height, width):
@@ -285,7 +285,7 @@ class CaptureSource(FrameSource):
             ok, frame = self._read_capture()
             if ok:
                 self._count_frame()
-        if self._pictures is not None:
+        if self._decodes_jpeg:
             self._pictures.tell()
         return to_bgr8(frame) if ok else None
 

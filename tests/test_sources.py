@@ -507,11 +507,9 @@ def test_a_webcams_jpeg_pictures_are_decoded_without_libjpeg_s_lines_on_the_term
                                                                                        monkeypatch):
     """Some webcams (Logitech's C270) send MJPG pictures with stray bytes between their parts, and libjpeg wrote
     'Corrupt JPEG data: 2 extraneous bytes before marker 0xdb' at each, 30 lines a second over the run's own. No
-    webcam here: an MJPG file read through OpenCV's own MJPEG reader stands in, which decodes each picture in
-    `retrieve` with `imdecode`, as the V4L2 backend does a webcam's. Its pictures are given the stray bytes of such
-    a webcam (the JFIF segment said two bytes shorter), and one of them ends early, as a picture cut short."""
-    path = webcam_pictures(tmp_path / "webcam.avi", damaged=4)
-    monkeypatch.setattr(CaptureSource, "_new_capture", lambda self: cv2.VideoCapture(self.spec, cv2.CAP_OPENCV_MJPEG))
+    webcam here: an MJPG file with the stray bytes of such a webcam stands in (`webcam_pictures`), one of its
+    pictures ending early, as a picture cut short."""
+    path = webcam_pictures(tmp_path / "webcam.avi", monkeypatch, damaged=4)
     with caplog.at_level(logging.DEBUG, logger="live"), CaptureSource(str(path), "camera") as camera:
         frames = [camera.read() for _ in range(6)]
     assert all(frame is not None and frame.shape == (120, 160, 3) for frame in frames)
@@ -539,8 +537,7 @@ def test_a_webcams_jpeg_picture_does_not_wait_for_tensorflow_s_import(tmp_path, 
 
     from live.stderr import redirected
 
-    path = webcam_pictures(tmp_path / "webcam.avi")
-    monkeypatch.setattr(CaptureSource, "_new_capture", lambda self: cv2.VideoCapture(self.spec, cv2.CAP_OPENCV_MJPEG))
+    path = webcam_pictures(tmp_path / "webcam.avi", monkeypatch)
     frames = []
     with CaptureSource(str(path), "camera") as camera, open(os.devnull, "w") as devnull, redirected(devnull):
         reader = threading.Thread(target=lambda: frames.extend(camera.read() for _ in range(3)))
@@ -549,10 +546,12 @@ def test_a_webcams_jpeg_picture_does_not_wait_for_tensorflow_s_import(tmp_path, 
         assert not reader.is_alive() and len(frames) == 3 and all(frame is not None for frame in frames)
 
 
-def webcam_pictures(path: Path, damaged: int | None = None) -> Path:
+def webcam_pictures(path: Path, monkeypatch, damaged: int | None = None) -> Path:
     """Six MJPG pictures as some webcams send them, with two stray bytes between their parts (the JFIF segment
     said two bytes shorter than it is), but the one numbered `damaged`, which ends early instead, as a picture cut
-    short on its way (libjpeg says one thing a picture)."""
+    short on its way (libjpeg says one thing a picture). A camera source opens the file through OpenCV's own
+    MJPEG reader, which decodes each picture in `retrieve` with `imdecode`, as the V4L2 backend does a webcam's."""
+    monkeypatch.setattr(CaptureSource, "_new_capture", lambda self: cv2.VideoCapture(self.spec, cv2.CAP_OPENCV_MJPEG))
     writer = cv2.VideoWriter(str(path), cv2.CAP_OPENCV_MJPEG, cv2.VideoWriter_fourcc(*"MJPG"), 30, (160, 120))
     for frame in moving_frames(6, 120, 160):
         writer.write(frame)
