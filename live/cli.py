@@ -188,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--custom-objects", type=non_empty(Path, path=True), action="append", default=[], metavar="FILE.py",
         help="a Python file that defines the model file's own layers or functions; it is run before the model "
              "loads (again for more files)")
+    add("--trust-lambda", action="store_true",
+        help="with a model file whose Lambda layers store Python code (lambdas): run that code, which Keras refuses "
+             "by default, as code from a file could do anything; only for files you made or trust")
     add("--input-size", type=input_size, default=None, metavar="WxH",
         help="for a model by name, the size it is built at (default: Keras' own, such as 224x224 for vgg16 and "
              "299x299 for inception_v3); for a model file that leaves its input size open (fully convolutional, a "
@@ -244,7 +247,8 @@ def parse_config(argv: list[str]) -> tuple[Config, argparse.Namespace]:
     args = build_parser().parse_args(argv)
     config = Config(source=_one_source(args.source), camera_size=args.camera_size,
                     seconds_per_image=args.seconds_per_image, model=args.model,
-                    custom_objects=tuple(args.custom_objects), input_size=args.input_size, weights=args.weights,
+                    custom_objects=tuple(args.custom_objects), trust_lambda=args.trust_lambda,
+                    input_size=args.input_size, weights=args.weights,
                     preprocess=args.preprocess, layer=args.layer, channels=args.channels, gap=args.gap,
                     colormap=args.colormap, normalize=args.normalize, normalize_in=args.normalize_in,
                     order=args.order, page=args.page - 1, focus=args.focus, mirror=args.mirror,
@@ -332,7 +336,7 @@ def _load(config: Config, args, picture_hw: tuple[int, int] | None = None):
     from models import load_model
 
     loaded = load_model(config.model, config.weights, config.preprocess, config.custom_objects, config.input_size,
-                        picture_hw, layers_only=args.list_layers)
+                        picture_hw, layers_only=args.list_layers, trust_lambda=config.trust_lambda)
     if config.layer is not None:
         loaded.layer(config.layer)
     return loaded, device
@@ -446,7 +450,7 @@ def run(config: Config, args) -> int:
     if args.list_cameras:
         return _list_cameras()
     colormap_lut(config.colormap)  # bad values fail before anything slow starts
-    check_choice(config.model, config.weights, config.preprocess, config.custom_objects)
+    check_choice(config.model, config.weights, config.preprocess, config.custom_objects, config.trust_lambda)
     _check_outputs(config)
     if args.list_layers:
         return _list_layers(_load(config, args)[0], sized_by_source=config.input_size is None)

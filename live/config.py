@@ -13,6 +13,7 @@ class Config:
     seconds_per_image: float | None = None  # how long a slideshow holds each image; None: SLIDE_SECONDS
     model: str = "vgg16"
     custom_objects: tuple[Path, ...] = ()  # Python files that define a model file's own layers
+    trust_lambda: bool = False  # run the Python code a model file's Lambda layers store (Keras' safe mode off)
     input_size: tuple[int, int] | None = None  # (height, width) for a model of open size; None: the pictures' shape
     weights: str = "auto"
     preprocess: str = "auto"

@@ -16,7 +16,7 @@ from typing import Callable
 
 from live.errors import LayerError, ModelError, UsageError
 from live.wording import counted
-from models import custom_objects, hed_weights
+from models import custom_objects, hed_weights, lambdas
 from models.layers import FeatureLayer, cut_at, feature_layers, sized, stage_starts
 from models.registry import close_names, find_spec, list_models
 
@@ -142,14 +142,15 @@ def is_model_file(name: str) -> bool:
     return Path(name).suffix.lower() in MODEL_FILE_SUFFIXES
 
 
-def check_choice(name: str, weights: str = "auto", preprocess: str = "auto", custom: tuple = ()) -> None:
+def check_choice(name: str, weights: str = "auto", preprocess: str = "auto", custom: tuple = (),
+                 trust_lambda: bool = False) -> None:
     """What can be told about a model choice without TensorFlow: the options, a known name, a model file that
     exists and is of its kind, the files of its own layers. Run before anything slow starts, so that a typo fails
     at once; Keras can still refuse a file later, for reasons only it can tell."""
-    if custom:
-        if not is_model_file(name):
-            raise UsageError(f"--custom-objects goes with a model file (.keras, .h5); '{name}' is not one")
-        custom_objects.check_files(custom)
+    for given, flag in ((custom, "--custom-objects"), (trust_lambda, lambdas.FLAG)):
+        if given and not is_model_file(name):
+            raise UsageError(f"{flag} goes with a model file (.keras, .h5); '{name}' is not one")
+    custom_objects.check_files(custom)
     if weights not in WEIGHTS_CHOICES:
         raise ModelError(f"unknown weights '{weights}'; choose one of {', '.join(WEIGHTS_CHOICES)}")
     if preprocess not in PREPROCESS_CHOICES:
@@ -273,18 +274,24 @@ def _load_named(spec_name: str, weights: str, input_hw: tuple[int, int] | None =
     return model, description, preprocess
 
 
-def _load_file(path: Path, preprocess: str, custom: tuple = ()) -> tuple[object, str, Callable]:
+def _load_file(path: Path, preprocess: str, custom: tuple = (), trust_lambda: bool = False
+               ) -> tuple[object, str, Callable]:
     import keras
 
     own = custom_objects.load(custom)
     try:
-        with _named_for_keras(path) as named:
-            model = keras.models.load_model(named, custom_objects=own, compile=False, safe_mode=True)
+        with _named_for_keras(path) as named, (lambdas.trusted(path, own) if trust_lambda else
+                                               contextlib.nullcontext()):
+            model = keras.models.load_model(named, custom_objects=own, compile=False, safe_mode=not trust_lambda)
     except Exception as exc:
+        ours = next((error for error in _chain(exc) if isinstance(error, ModelError)), None)
+        if ours is not None:  # a stored lambda refused while Keras read it, and passed on by Keras as its own error
+            raise ours from exc
         text = str(exc)
-        if "lambda" in text.lower() or "safe_mode" in text:
-            raise ModelError(f"'{path}' needs to run code stored in the file (a Lambda layer) to load; it is refused "
-                             f"because Keras' safe mode stays on. Rebuild the model without Lambda layers.") from exc
+        if text.startswith(lambdas.REFUSED):
+            raise ModelError(lambdas.refused_message(path)) from exc
+        if trust_lambda and lambdas.NO_SHAPE in text:  # Keras' words for any error of the lambda as it ran
+            raise ModelError(lambdas.failed_message(path, list(_chain(exc))[-1])) from exc
         version = _keras_version(path) if path.suffix.lower() == ".keras" else ""
         if version.startswith("2."):
             raise ModelError(f"'{path}' was saved by Keras {version} (tf.keras, or tf_keras), and Keras 3 cannot "
@@ -294,6 +301,12 @@ def _load_file(path: Path, preprocess: str, custom: tuple = ()) -> tuple[object,
         if unknown:
             raise ModelError(custom_objects.missing_message(path, *unknown, custom)) from exc
         raise ModelError(f"could not load the model file '{path}': {_first_line(text, exc)}") from exc
+    if trust_lambda:
+        stored = lambdas.stored(model)
+        if stored:
+            log.warning("'%s' runs the Python code stored in %s %s (%s)", path.name,
+                        "its Lambda layers" if len(stored) > 1 else "its Lambda layer",
+                        ", ".join(f"'{name}'" for name in stored), lambdas.FLAG)
     _check_graph(model, path)
     if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:
         raise ModelError(f"'{path}' must take one image input (batch, height, width, channels); "
@@ -416,6 +429,15 @@ def _reason(exc: Exception) -> str:
     return _first_line(text, exc)
 
 
+def _chain(exc: BaseException):
+    """An error, then the errors it was raised from or while handling, back to the first."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
 def _first_line(text: str, exc: Exception) -> str:
     """The first line of an error's text, or its type's name where it has none."""
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
@@ -424,11 +446,14 @@ def _first_line(text: str, exc: Exception) -> str:
 def _scales_its_input(model) -> bool | None:
     """Whether a Rescaling or Normalization layer comes before the first convolution (nested models opened):
     then the model takes pixels of 0-255 itself. None where it has no convolution, whose input there is
-    nothing to say about (such a model has no feature maps to show either)."""
+    nothing to say about (such a model has no feature maps to show either), or where code of the user's own (a
+    Lambda layer, a layer from --custom-objects) comes first, which may scale its input in its own way."""
     for layer in model.layers:
         kind = type(layer).__name__
         if kind in ("Rescaling", "Normalization"):
             return True
+        if kind == "Lambda" or type(layer).__module__.split(".")[0] != "keras":
+            return None
         if hasattr(layer, "layers"):
             inside = _scales_its_input(layer)
             if inside is not None:
@@ -476,16 +501,17 @@ def input_for_picture(picture_hw: tuple[int, int]) -> tuple[int, int]:
 
 def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custom: tuple = (),
                input_hw: tuple[int, int] | None = None, picture_hw: tuple[int, int] | None = None,
-               layers_only: bool = False) -> LoadedModel:
+               layers_only: bool = False, trust_lambda: bool = False) -> LoadedModel:
     """Build a model by name (`vgg16`, `mobilenet_v2`, ...) or load one from a `.keras` / `.h5` file, with the
-    Python files (`custom`) that define its own layers. A model that leaves its input size open runs at
+    Python files (`custom`) that define its own layers, running the code its Lambda layers store only where the
+    user trusts it (`trust_lambda`). A model that leaves its input size open runs at
     `input_hw` (height, width); by default at the shape of the source's pictures (`picture_hw`), so that it sees
     all of them, or at 224x224 where that is not known. With `layers_only` (--list-layers), a named model is
     built without weights, which its layers do not depend on: no download, and said so."""
-    check_choice(name, weights, preprocess, custom)
+    check_choice(name, weights, preprocess, custom, trust_lambda)
     path = Path(name)
     if is_model_file(name):
-        model, description, preprocess_fn = _load_file(path, preprocess, custom)
+        model, description, preprocess_fn = _load_file(path, preprocess, custom, trust_lambda)
         label = path.stem
     else:
         model, description, preprocess_fn = _load_named(name, "none" if layers_only else weights, input_hw)

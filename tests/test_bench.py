@@ -58,8 +58,12 @@ def test_bench_measures_the_users_own_model_and_layers(tmp_path):
     assert "lesson" not in report and report["tiler"]["numba"]["median_ms"] > 0
 
 
-@pytest.mark.parametrize("args, phrase", [(["--layer", "block1_conv1"], "--layer and --custom-objects go with --model"),
+@pytest.mark.parametrize("args, phrase", [(["--layer", "block1_conv1"],
+                                           "--layer, --custom-objects and --trust-lambda go with --model"),
                                           (["--custom-objects", "mine.py"], "go with --model"),
+                                          (["--trust-lambda"], "go with --model"),
+                                          (["--model", "vgg16", "--trust-lambda"],
+                                           "--trust-lambda goes with a model file"),
                                           (["--model", "vgg16", "--custom-objects", "mine.py"],
                                            "--custom-objects goes with a model file"),
                                           (["--model", "vgg61"], "unknown model 'vgg61'"),

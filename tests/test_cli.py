@@ -316,6 +316,25 @@ def test_a_mixed_precision_model_with_its_own_layer_runs_end_to_end(tmp_path):
     assert mosaic.shape[:2] == (2 * 30 + 1, 3 * 30 + 2) and mosaic.std() > 10
 
 
+def test_a_model_with_a_stored_lambda_runs_when_trusted(tmp_path):
+    """A course's model that scales its pixels in a Lambda layer: refused in a sentence, then run with
+    --trust-lambda."""
+    import keras
+
+    inputs = keras.Input((32, 32, 3))
+    scaled = keras.layers.Lambda(lambda t: t / 255.0 - 0.5, name="scale")(inputs)
+    model = tmp_path / "course.keras"
+    keras.Model(inputs, keras.layers.Conv2D(4, 3, name="conv")(scaled)).save(model)
+    refused = run_cli("--model", str(model), "--source", "demo", "--headless", "--max-frames", "2")
+    assert refused.returncode == 1 and "add --trust-lambda" in refused.stderr and "Traceback" not in refused.stderr
+    done = run_cli("--model", str(model), "--trust-lambda", "--source", "demo", "--headless", "--max-frames", "3",
+                   "--save-mosaics", str(tmp_path / "m"))
+    assert done.returncode == 0, done.stderr
+    assert "'course.keras' runs the Python code stored in its Lambda layer 'scale' (--trust-lambda)" in done.stderr
+    mosaic = cv2.imread(str(tmp_path / "m" / "mosaic_000002.png"))
+    assert mosaic.shape[:2] == (2 * 30 + 1, 2 * 30 + 1) and mosaic.std() > 10
+
+
 def test_a_layer_of_one_pixel_maps_shows_its_channels_side_by_side(tmp_path):
     """1x1 maps, one value a channel, were all blank under the default per-channel scaling."""
     import keras
@@ -381,7 +400,8 @@ def test_a_second_run_writes_over_nothing(tmp_path):
 
 
 @pytest.mark.parametrize("args", [["--model", "vgg61"], ["--model", "missing.keras"],
-                                  ["--model", "mobilenet_v2", "--weights", "hed"], ["--custom-objects", "mine.py"]])
+                                  ["--model", "mobilenet_v2", "--weights", "hed"], ["--custom-objects", "mine.py"],
+                                  ["--trust-lambda"]])
 def test_a_bad_model_choice_fails_before_tensorflow_and_the_camera(args):
     done, printed, imported_tensorflow = _main_alone(*args, "--headless")
     assert not imported_tensorflow, done.stdout + done.stderr

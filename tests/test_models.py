@@ -1,6 +1,9 @@
 """Model names, files and weights; feature layers; errors that name close alternatives."""
 
+import base64
+import json
 import logging
+import re
 import zipfile
 
 import h5py
@@ -10,7 +13,7 @@ import pytest
 from live.errors import LayerError, ModelError, UsageError
 from models import feature_layers, list_models, load_model
 from models.hed_weights import bundled_weights_path
-from models.loading import input_for_picture
+from models.loading import check_choice, input_for_picture
 from models.registry import find_spec
 from tests.conftest import transfer_model
 
@@ -182,15 +185,84 @@ def test_a_model_nested_twice_is_left_out(tmp_path):
     assert [layer.name for layer in load_model(str(path)).layers] == ["flip", "both"]
 
 
-def test_lambda_model_is_refused_in_safe_mode(tmp_path):
+def _lambda_model(tmp_path, script, name="lambda.keras", **names):
+    """A model file whose Lambda layer, before its convolution, stores the code of the lambda `f` that `script`
+    defines, as a user's script would, with `names` (its imports) as globals: the file, and the model itself."""
     import keras
 
+    namespace = dict(names)
+    exec(script, namespace)
     inputs = keras.Input((8, 8, 3))
-    outputs = keras.layers.Lambda(lambda t: t * 2.0)(keras.layers.Conv2D(2, 1)(inputs))
-    path = tmp_path / "lambda.keras"
-    keras.Model(inputs, outputs).save(path)
-    with pytest.raises(ModelError, match="Lambda layer.*safe mode"):
-        load_model(str(path))
+    scaled = keras.layers.Lambda(namespace["f"], name="scale")(inputs)
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 1, name="conv")(scaled))
+    model.save(tmp_path / name)
+    return str(tmp_path / name), model
+
+
+@pytest.mark.parametrize("name", ["lambda.keras", "lambda.h5"])
+def test_a_stored_lambda_runs_only_where_the_user_trusts_the_file(tmp_path, caplog, name):
+    """Keras' safe mode refuses a lambda's stored code; --trust-lambda runs it, and says so."""
+    path, model = _lambda_model(tmp_path, "f = lambda t, scale=255.0: t / scale", name)  # a default: JSON's list
+    with pytest.raises(ModelError) as refused:
+        load_model(path)
+    assert "has a Lambda layer whose Python code (a lambda) is stored in the file" in str(refused.value)
+    assert "add --trust-lambda" in str(refused.value) and "--custom-objects" in str(refused.value)
+    with caplog.at_level(logging.INFO, logger="models.loading"):
+        loaded = load_model(path, trust_lambda=True)
+    assert f"'{name}' runs the Python code stored in its Lambda layer 'scale' (--trust-lambda)" in caplog.text
+    assert "--preprocess unit" not in caplog.text  # the lambda may scale the pixels itself: no hint
+    pixels = np.random.default_rng(0).uniform(0, 255, (1, 8, 8, 3)).astype("float32")
+    np.testing.assert_allclose(np.asarray(loaded.model(pixels)), np.asarray(model(pixels)), rtol=1e-6)
+
+
+def test_a_trusted_lambda_gets_the_modules_such_code_uses_and_the_users_own_functions(tmp_path):
+    """A lambda's stored code keeps none of the names around it; the common modules are given back to it, and
+    the functions of --custom-objects files."""
+    import keras
+    import tensorflow as tf
+
+    code = tmp_path / "helpers.py"
+    code.write_text("def lifted(t):\n    return t + 1.0\n")
+    from models import custom_objects
+
+    lifted = custom_objects.load([code])["lifted"]
+    path, model = _lambda_model(tmp_path, "f = lambda t: tf.nn.relu(keras.ops.subtract(lifted(t), np.float32(2)))",
+                                tf=tf, keras=keras, np=np, lifted=lifted)
+    pixels = np.random.default_rng(1).uniform(-3, 3, (1, 8, 8, 3)).astype("float32")
+    loaded = load_model(path, custom=(code,), trust_lambda=True)
+    np.testing.assert_allclose(np.asarray(loaded.model(pixels)), np.asarray(model(pixels)), rtol=1e-6)
+    with pytest.raises(ModelError, match="stored code uses 'lifted', which a model file does not hold"):
+        load_model(path, trust_lambda=True)  # without the file that defines it
+
+
+def test_a_trusted_lambda_that_cannot_run_here_is_refused_in_a_sentence(tmp_path):
+    """A name of the script the lambda was written in, code that fails (Keras said only that it could not infer
+    an output shape for either), and bytecode of another Python version."""
+    path, _ = _lambda_model(tmp_path, "SCALE = 3.0\nf = lambda t: t * SCALE")
+    with pytest.raises(ModelError) as refused:
+        load_model(path, trust_lambda=True)
+    assert "stored code uses 'SCALE', which a model file does not hold" in str(refused.value)
+    assert "named function (def)" in str(refused.value)
+    path, _ = _lambda_model(tmp_path, "ops = 2.0\nf = lambda t: t * ops", "clash.keras")  # here ops is keras.ops
+    with pytest.raises(ModelError) as refused:
+        load_model(path, trust_lambda=True)
+    failed = r"Lambda layer whose stored code failed as Keras ran it to build the model \(\w+Error: .*keras\.ops"
+    assert re.search(failed, str(refused.value))
+    with zipfile.ZipFile(path) as archive:  # the lambda's bytecode as another Python would have written it
+        files = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(files["config.json"])
+    config["config"]["layers"][1]["config"]["function"]["config"]["code"] = base64.b64encode(b"\xfe\x01").decode()
+    files["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    with pytest.raises(ModelError, match=r"whose stored code Python 3\.\d+ cannot read"):
+        load_model(path, trust_lambda=True)
+
+
+def test_trust_lambda_goes_with_a_model_file():
+    with pytest.raises(UsageError, match="--trust-lambda goes with a model file"):
+        check_choice("vgg16", trust_lambda=True)
 
 
 LAYERS_FILE = """
