@@ -260,6 +260,24 @@ def test_a_trusted_lambda_that_cannot_run_here_is_refused_in_a_sentence(tmp_path
         load_model(path, trust_lambda=True)
 
 
+def test_a_lambda_of_a_named_function_loads_with_its_file_and_no_trust(tmp_path):
+    """A Lambda layer of a named function stores only its name: the --custom-objects file brings the code, and
+    without it the function is named (not the stored-code refusal, which its error text once set off)."""
+    import keras
+
+    code = tmp_path / "scaling.py"
+    code.write_text("def to_unit(t):\n    return t / 255.0\n")
+    from models import custom_objects
+
+    inputs = keras.Input((8, 8, 3))
+    scaled = keras.layers.Lambda(custom_objects.load([code])["to_unit"], name="scale")(inputs)
+    path = tmp_path / "named.keras"
+    keras.Model(inputs, keras.layers.Conv2D(2, 1)(scaled)).save(path)
+    with pytest.raises(ModelError, match="uses 'to_unit'.*Pass that Python file with --custom-objects"):
+        load_model(str(path))
+    assert [layer.name for layer in load_model(str(path), custom=(code,)).layers][:1] == ["scale"]
+
+
 def test_trust_lambda_goes_with_a_model_file():
     with pytest.raises(UsageError, match="--trust-lambda goes with a model file"):
         check_choice("vgg16", trust_lambda=True)
