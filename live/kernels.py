@@ -10,14 +10,13 @@ then loads them from the cache. Later starts find them there and start no child.
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
+
+from live.children import start_python
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +103,8 @@ class CompiledAhead:
         self._child = None
         if cached() or not sys.executable:  # no interpreter to start (an embedded Python): the first frame compiles
             return
-        root = str(Path(__file__).resolve().parents[1])
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
-        command = [sys.executable, "-m", "live.kernels", "float" if float_maps else "uint8"]
         try:
-            self._child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                           stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+            self._child = start_python(["-m", "live.kernels", "float" if float_maps else "uint8"])
         except OSError as exc:
             log.debug("numba's kernels are compiled with the first frame: %s", exc)
 

@@ -25,6 +25,7 @@ try:
 except ImportError:  # Windows
     fcntl = None
 
+from live.children import start_python
 from live.errors import OutputError
 from live.wording import counted
 
@@ -156,12 +157,9 @@ class Encoder:
         """Start the child now: it imports OpenCV while this process goes on, until `begin` names the file. A
         window keeps one ready, so that the key r starts recording without waiting for it."""
         self.path = None
-        root = str(Path(__file__).resolve().parents[1])
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
-        command = [sys.executable, "-c", "from live.outputs import encode_from_stdin; encode_from_stdin()"]
         try:
-            self._child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                           stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+            self._child = start_python(["-c", "from live.outputs import encode_from_stdin; encode_from_stdin()"],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         except OSError as exc:
             raise OutputError(f"could not start the recording process: {exc.strerror or exc}") from exc
         with contextlib.suppress(OSError, AttributeError):  # a larger pipe: the child reads while this one goes on
