@@ -48,10 +48,25 @@ def load(paths) -> dict:
         module = _run(path)
         own = {name: value for name, value in vars(module).items()
                if not name.startswith("_") and (inspect.isclass(value) or inspect.isfunction(value))
-               and getattr(value, "__module__", "").split(".")[0] not in LIBRARIES}
+               and (getattr(value, "__module__", "").split(".")[0] not in LIBRARIES or _of_applications(value))}
         log.debug("--custom-objects %s: %s", path, ", ".join(sorted(own)) or "nothing of its own")
         found.update(own)
     return found
+
+
+def _of_applications(value) -> bool:
+    """A function of a keras.applications model (`preprocess_input`), which a Lambda layer saves by its name alone:
+    imported into a file for that, it counts as the file's own."""
+    return inspect.isfunction(value) and value.__module__.startswith(("keras.src.applications.", "keras.applications."))
+
+
+def applications_with(name: str) -> list[str]:
+    """The keras.applications modules that define a function `name` (each model its own `preprocess_input`)."""
+    import keras
+
+    return [module for module in dir(keras.applications) if not module.startswith("_")
+            and inspect.ismodule(getattr(keras.applications, module))
+            and inspect.isfunction(getattr(getattr(keras.applications, module), name, None))]
 
 
 def _run(path: Path):
@@ -106,6 +121,12 @@ def missing_message(path: Path, name: str, module: str | None, given) -> str:
 
         return (f"'{path}' uses '{name}'{where}, which Keras {keras.__version__} here does not have: it was probably "
                 f"saved by a newer Keras (pip install -U keras)")
+    models = applications_with(name) if module in (None, "builtins") else []
+    if models:  # Lambda(preprocess_input): Keras saves the name without the module, and each model has its own
+        example = "mobilenet_v2" if "mobilenet_v2" in models else models[0]
+        return (f"'{path}' uses '{name}', saved by its name alone, which each keras.applications model (vgg16, "
+                f"mobilenet_v2, ...) defines in its own way: pass a Python file with the line `from "
+                f"keras.applications.{example} import {name}`, for the model it was built on, with --custom-objects")
     if given:
         files = ", ".join(f"'{p}'" for p in given)
         return (f"'{path}' uses '{name}'{where}, which is not defined in --custom-objects {files}: add the file that "

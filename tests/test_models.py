@@ -278,6 +278,34 @@ def test_a_lambda_of_a_named_function_loads_with_its_file_and_no_trust(tmp_path)
     assert [layer.name for layer in load_model(str(path), custom=(code,)).layers][:1] == ["scale"]
 
 
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_lambda_of_a_keras_applications_function_is_told_the_import_it_needs(tmp_path, suffix):
+    """Lambda(preprocess_input), as transfer-learning tutorials write it: Keras saves the function's name alone,
+    which every keras.applications model defines its own way. The sentence gives the import; a file with that
+    import brings it (imports from Keras are otherwise not a file's own)."""
+    import keras
+
+    inputs = keras.Input((8, 8, 3))
+    scaled = keras.layers.Lambda(keras.applications.mobilenet_v2.preprocess_input, name="pre")(inputs)
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 1)(scaled))
+    path = tmp_path / f"transfer{suffix}"
+    model.save(path)
+    with pytest.raises(ModelError) as refused:
+        load_model(str(path))
+    assert ("uses 'preprocess_input', saved by its name alone, which each keras.applications model (vgg16, "
+            "mobilenet_v2, ...) defines in its own way: pass a Python file with the line `from "
+            "keras.applications.mobilenet_v2 import preprocess_input`") in str(refused.value)
+    code = tmp_path / "imports.py"
+    code.write_text("import keras\nfrom keras.applications.mobilenet_v2 import preprocess_input\n"
+                    "from keras.layers import Dense\n")
+    from models import custom_objects
+
+    assert sorted(custom_objects.load([code])) == ["preprocess_input"]  # not Keras' Dense
+    pixels = np.random.default_rng(2).uniform(0, 255, (1, 8, 8, 3)).astype("float32")
+    loaded = load_model(str(path), custom=(code,))
+    np.testing.assert_allclose(np.asarray(loaded.model(pixels)), np.asarray(model(pixels)), rtol=1e-6)
+
+
 def test_trust_lambda_goes_with_a_model_file():
     with pytest.raises(UsageError, match="--trust-lambda goes with a model file"):
         check_choice("vgg16", trust_lambda=True)
