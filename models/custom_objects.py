@@ -69,6 +69,20 @@ def applications_with(name: str) -> list[str]:
             and inspect.isfunction(getattr(getattr(keras.applications, module), name, None))]
 
 
+def _is_keras_operation(name: str) -> bool:
+    """Whether `name` is one of Keras 3's operations (keras.ops), which a functional model records as it is
+    built from them."""
+    import importlib
+
+    from keras.src.ops.operation import Operation
+
+    for module in ("numpy", "math", "nn", "core", "image", "linalg"):
+        found = getattr(importlib.import_module(f"keras.src.ops.{module}"), name, None)
+        if inspect.isclass(found) and issubclass(found, Operation):
+            return True
+    return False
+
+
 def _run(path: Path):
     """Import a file by its path, with its folder on the import path so that it can import its neighbours.
 
@@ -121,6 +135,10 @@ def missing_message(path: Path, name: str, module: str | None, given) -> str:
 
         return (f"'{path}' uses '{name}'{where}, which Keras {keras.__version__} here does not have: it was probably "
                 f"saved by a newer Keras (pip install -U keras)")
+    if module is None and path.suffix.lower() != ".keras" and _is_keras_operation(name):
+        return (f"'{path}' uses '{name}', an operation of Keras' own (keras.ops, such as x / 127.5 on a layer's "
+                f"output), which Keras 3 writes into .h5 files but cannot read back from them: save the model as "
+                f".keras instead (model.save('model.keras'))")
     models = applications_with(name) if module in (None, "builtins") else []
     if models:  # Lambda(preprocess_input): Keras saves the name without the module, and each model has its own
         example = "mobilenet_v2" if "mobilenet_v2" in models else models[0]

@@ -16,7 +16,7 @@ from typing import Callable
 
 from live.errors import LayerError, ModelError, UsageError
 from live.wording import counted
-from models import custom_objects, hed_weights, lambdas
+from models import custom_objects, hed_weights, keras2, lambdas
 from models.layers import FeatureLayer, cut_at, feature_layers, sized, stage_starts
 from models.registry import close_names, find_spec, list_models
 
@@ -279,10 +279,14 @@ def _load_file(path: Path, preprocess: str, custom: tuple = (), trust_lambda: bo
     import keras
 
     own = custom_objects.load(custom)
+    translate = keras2.config_to_translate(path) if path.suffix.lower() != ".keras" else None
     try:
         with _named_for_keras(path) as named, (lambdas.trusted(path, own) if trust_lambda else
                                                contextlib.nullcontext()):
-            model = keras.models.load_model(named, custom_objects=own, compile=False, safe_mode=not trust_lambda)
+            if translate is not None:  # a Keras 2 file with settings Keras 3 refuses
+                model = keras2.load(path, translate, own, safe_mode=not trust_lambda)
+            else:
+                model = keras.models.load_model(named, custom_objects=own, compile=False, safe_mode=not trust_lambda)
     except Exception as exc:
         ours = next((error for error in _chain(exc) if isinstance(error, ModelError)), None)
         if ours is not None:  # a stored lambda refused while Keras read it, and passed on by Keras as its own error

@@ -335,6 +335,17 @@ def test_a_model_with_a_stored_lambda_runs_when_trusted(tmp_path):
     assert mosaic.shape[:2] == (2 * 30 + 1, 2 * 30 + 1) and mosaic.std() > 10
 
 
+def test_a_keras2_transfer_model_runs_at_a_layer_of_its_nested_base(tmp_path):
+    """The Keras 2 file of tests/data (see test_models): its base's layers, '/' in their names made '_'."""
+    model = ROOT / "tests" / "data" / "keras2_transfer.h5"
+    done = run_cli("--model", str(model), "--layer", "base/block_separable", "--source", "demo", "--headless",
+                   "--max-frames", "3", "--save-mosaics", str(tmp_path / "m"))
+    assert done.returncode == 0, done.stderr
+    assert "written with '_' here (stem/conv is stem_conv)" in done.stderr
+    mosaic = cv2.imread(str(tmp_path / "m" / "mosaic_000002.png"))
+    assert mosaic.shape[:2] == (3 * 32 + 2, 3 * 32 + 2) and mosaic.std() > 10
+
+
 def test_a_layer_of_one_pixel_maps_shows_its_channels_side_by_side(tmp_path):
     """1x1 maps, one value a channel, were all blank under the default per-channel scaling."""
     import keras

@@ -5,6 +5,7 @@ import json
 import logging
 import re
 import zipfile
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -304,6 +305,44 @@ def test_a_lambda_of_a_keras_applications_function_is_told_the_import_it_needs(t
     pixels = np.random.default_rng(2).uniform(0, 255, (1, 8, 8, 3)).astype("float32")
     loaded = load_model(str(path), custom=(code,))
     np.testing.assert_allclose(np.asarray(loaded.model(pixels)), np.asarray(model(pixels)), rtol=1e-6)
+
+
+def test_a_keras2_transfer_model_opens_with_what_keras3_cannot_read_as_it_is(caplog):
+    """A Keras 2 .h5 file (made by tests/data/make_keras2_models.py with tf_keras) of the transfer-learning
+    tutorial's shape: random augmentation layers (rng_type), preprocess_input as TFOpLambda layers, a nested
+    base called at Keras 2's node 1, depthwise and separable convolutions (groups), '/' in layer names, a
+    residual `x + y` and ConvNeXt's LayerScale. Keras 3 refuses each; translated, the maps are Keras 2's own."""
+    import keras
+
+    path = Path(__file__).parent / "data" / "keras2_transfer.h5"
+    with caplog.at_level(logging.INFO, logger="models"):
+        loaded = load_model(str(path))
+    assert "written with '_' here (stem/conv is stem_conv)" in caplog.text
+    assert "--preprocess unit" not in caplog.text  # TFOpLambda layers scale the pixels before the convolutions
+    names = [layer.name for layer in loaded.layers]
+    assert {"base/stem_conv", "base/block_depthwise", "base/block_separable", "base/block_scale"} <= set(names)
+    expected = np.load(path.with_suffix(".npz"))
+    model = loaded.model
+    probe = keras.Model(model.inputs, [model.get_layer("tf.math.subtract").output,
+                                       model.get_layer("global_average_pooling2d").input])
+    scaled, maps = probe([expected["pixels"]], training=False)
+    np.testing.assert_allclose(np.asarray(scaled), expected["scaled"], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(maps), expected["maps"], rtol=1e-5, atol=1e-4)
+    assert np.abs(expected["maps"]).max() > 1  # maps of the saved weights, not of zeros
+
+
+def test_a_keras3_h5_file_with_keras_operations_is_told_to_be_saved_as_keras(tmp_path):
+    """Keras 3 writes `x / 127.5` on a layer's output into an .h5 file as an operation it cannot read back."""
+    import keras
+
+    inputs = keras.Input((8, 8, 3))
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 1)(inputs / 127.5))
+    model.save(tmp_path / "ops.h5")
+    model.save(tmp_path / "ops.keras")
+    with pytest.raises(ModelError, match="uses 'TrueDivide', an operation of Keras' own .* cannot read back from "
+                                         r"them: save the model as .keras instead \(model.save\('model.keras'\)\)"):
+        load_model(str(tmp_path / "ops.h5"))
+    assert load_model(str(tmp_path / "ops.keras")).layers
 
 
 def test_trust_lambda_goes_with_a_model_file():

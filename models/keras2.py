@@ -1,0 +1,199 @@
+""".h5 model files of Keras 2 (tf.keras before TensorFlow 2.16, tf_keras) with what Keras 3 cannot read in them.
+
+Keras 3 reads simple Keras 2 .h5 files, but refuses much of what transfer learning puts in them: a TensorFlow
+function called on a layer's output (`preprocess_input(x)`, `x + y`), which Keras 2 saved as a `TFOpLambda`
+layer; a base model nested under a new head, whose calls Keras 2 counted from 1; settings of depthwise and
+separable convolutions and of the random augmentation layers that Keras 3 no longer takes; ConvNeXt's own
+layers; and '/' in layer names. Such a file's model is rebuilt from its settings, translated, and its weights
+are read from the file as Keras reads them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+TF_OP_LAYER = "TFOpLambda"
+# Settings that Keras 2 wrote and Keras 3 refuses, left out where they change nothing: the random augmentation
+# layers' generator, and what depthwise and separable convolutions took from plain ones (one group; the kernel
+# settings of which they have two of their own).
+DROPPED = {"rng_type": None, "groups": 1}
+SEPARABLE_DROPPED = ("kernel_initializer", "kernel_regularizer", "kernel_constraint")
+APPLICATION_LAYERS = {"LayerScale": "convnext", "StochasticDepth": "convnext"}  # keras.applications' own layers
+
+
+def config_to_translate(path: Path) -> dict | None:
+    """The model settings of a Keras 2 .h5 file that Keras 3 cannot read as they are, or None (any other file)."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as contents:
+            version = contents.attrs.get("keras_version", b"")
+            config = contents.attrs.get("model_config")
+    except OSError:
+        return None
+    version = version.decode() if isinstance(version, bytes) else str(version)
+    if not version.startswith("2.") or config is None:
+        return None
+    config = json.loads(config.decode() if isinstance(config, bytes) else config)
+    return config if any(_refused(layer) or _is_model(layer) for layer in _layers(config)) else None
+
+
+def _models(config: dict):
+    """The settings of a model and of every model nested in it, each with its "layers"."""
+    inner = config.get("config")
+    if isinstance(inner, dict) and isinstance(inner.get("layers"), list):
+        yield inner
+        for layer in inner["layers"]:
+            yield from _models(layer)
+
+
+def _layers(config: dict):
+    """Every layer's settings, those inside nested models too."""
+    for model in _models(config):
+        yield from model["layers"]
+
+
+def _is_model(layer: dict) -> bool:
+    return next(_models(layer), None) is not None
+
+
+def _options(layer: dict) -> dict:
+    return layer["config"] if isinstance(layer.get("config"), dict) else {}
+
+
+def _refused(layer: dict) -> bool:
+    """Whether Keras 3 would refuse the layer's settings as Keras 2 wrote them."""
+    options = _options(layer)
+    return (layer.get("class_name") in (TF_OP_LAYER, *APPLICATION_LAYERS) or "/" in str(layer.get("name", ""))
+            or any(key in options and value in (None, options[key]) for key, value in DROPPED.items()))
+
+
+def translated(config: dict) -> dict:
+    """Keras 2 settings as Keras 3 reads them: '/' in layer names (which Keras 3 refuses) made '_', calls of
+    nested models counted from 0, the settings Keras 3 lacks left out, and a TFOpLambda's call written as every
+    other layer's, its tensor arguments (`y` of `x + y`) among its inputs."""
+    config = copy.deepcopy(config)
+    for model in _models(config):
+        nested = {layer["name"].replace("/", "_") for layer in model["layers"] if _is_model(layer)}
+
+        def changed(reference, nested=nested):
+            name = reference[0].replace("/", "_")
+            return [name, reference[1] - 1 if name in nested and reference[1] > 0 else reference[1], *reference[2:]]
+
+        for key in ("input_layers", "output_layers"):
+            if key in model:
+                model[key] = _references_changed(model[key], changed)
+        for layer in model["layers"]:
+            layer["name"] = str(layer.get("name", "")).replace("/", "_")
+            if "name" in _options(layer):
+                layer["config"]["name"] = str(layer["config"]["name"]).replace("/", "_")
+            layer["inbound_nodes"] = [_references_changed(node, changed) for node in layer.get("inbound_nodes", [])]
+    for layer in _layers(config):
+        options = _options(layer)
+        for key, value in DROPPED.items():
+            if key in options and value in (None, options[key]):
+                del options[key]
+        if layer.get("class_name", "").startswith("Separable"):
+            for key in SEPARABLE_DROPPED:
+                options.pop(key, None)
+        if layer.get("class_name") == TF_OP_LAYER:
+            layer["inbound_nodes"] = [_op_node(node, options) for node in layer.get("inbound_nodes", [])]
+    return config
+
+
+def _references_changed(node, change):
+    """A layer's call with `change` made to each reference to another layer's output in it: its inputs, each
+    ["layer", node, tensor, {arguments}] (a TFOpLambda's call is one such, not a list of them), and arguments
+    that are outputs ["layer", node, tensor] themselves."""
+    if not isinstance(node, list) or not node:
+        return node
+    if not isinstance(node[0], str):
+        return [_references_changed(part, change) for part in node]
+    arguments = [{key: change(value) if _is_reference(value) else value for key, value in part.items()}
+                 if isinstance(part, dict) else part for part in node[3:]]
+    return [*change(node[:3]), *arguments]
+
+
+def _op_node(node: list, options: dict) -> list:
+    """Keras 2 wrote a TFOpLambda's call as ["input", node, tensor, {arguments}], an argument that is another
+    layer's output as ["layer", node, tensor]: here, a list of inputs, those arguments after the first, named
+    in the layer's settings (`tensor_arguments`) so that its call puts them back."""
+    if not node or not isinstance(node[0], str):
+        return node
+    name, index, tensor, arguments = (*node, {})[:4]
+    tensors = {key: value for key, value in arguments.items() if _is_reference(value)}
+    constants = {key: value for key, value in arguments.items() if key not in tensors}
+    options["tensor_arguments"] = list(tensors)
+    # Keras 3 takes a call's arguments from its inputs' last entry: each input carries them
+    return [[name, index, tensor, constants], *[[*value, constants] for value in tensors.values()]]
+
+
+def _is_reference(value) -> bool:
+    """Whether a call's argument is another layer's output, as Keras 2 wrote one: ["layer", node, tensor]."""
+    return (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
+            and all(isinstance(part, int) for part in value[1:]))
+
+
+def load(path: Path, config: dict, own: dict, safe_mode: bool):
+    """The model of a Keras 2 .h5 file whose settings needed translating, with its weights from the file."""
+    import importlib
+
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format, saving_options, saving_utils
+    from keras.src.saving import serialization_lib
+
+    objects = {TF_OP_LAYER: tf_op_layer(),
+               **{name: getattr(importlib.import_module(f"keras.src.applications.{module}"), name)
+                  for name, module in APPLICATION_LAYERS.items()}, **own}
+    with h5py.File(path, "r") as contents, saving_options.keras_option_scope(use_legacy_config=True), \
+            serialization_lib.SafeModeScope(safe_mode):
+        model = saving_utils.model_from_config(translated(config), custom_objects=objects)
+        legacy_h5_format.load_weights_from_hdf5_group(contents["model_weights"], model)
+    log.debug("'%s': Keras 2 settings translated for Keras 3", path)
+    slashed = [layer["name"] for layer in _layers(config) if "/" in str(layer.get("name", ""))]
+    if slashed:
+        log.info("'%s' was saved by Keras 2, whose layer names may hold '/', which Keras 3 refuses: they are "
+                 "written with '_' here (%s is %s)", path.name, slashed[0], slashed[0].replace("/", "_"))
+    return model
+
+
+_TF_OP_LAYER = None
+
+
+def tf_op_layer():
+    """The Keras 3 layer that stands for Keras 2's TFOpLambda: the TensorFlow function it names ("math.truediv",
+    "__operators__.add"), called on its input with the constants saved with the call."""
+    global _TF_OP_LAYER
+    if _TF_OP_LAYER is not None:
+        return _TF_OP_LAYER
+    import keras
+    import tensorflow as tf
+
+    class TFOpLambda(keras.layers.Layer):
+        def __init__(self, function: str, tensor_arguments=(), **kwargs):
+            super().__init__(**kwargs)
+            self.function, self.tensor_arguments = function, list(tensor_arguments)
+            target = tf
+            for part in function.split("."):
+                target = getattr(target, part, None)
+                if target is None:
+                    raise ValueError(f"TensorFlow {tf.__version__} has no function tf.{function}")
+            self._call = target
+
+        def call(self, inputs, *args, **kwargs):
+            kwargs.pop("name", None)
+            if self.tensor_arguments:
+                inputs, *tensors = inputs
+                kwargs.update(zip(self.tensor_arguments, tensors))
+            return self._call(inputs, *args, **kwargs)
+
+        def get_config(self):
+            return {**super().get_config(), "function": self.function, "tensor_arguments": self.tensor_arguments}
+
+    _TF_OP_LAYER = TFOpLambda
+    return TFOpLambda

@@ -1,0 +1,52 @@
+"""Writes keras2_transfer.h5 and keras2_transfer.npz: a small model saved by Keras 2 (tf_keras), with what
+Keras 3 cannot read in such files as they are, and the maps Keras 2 itself gives for one input.
+
+Run once with tf_keras installed (not a requirement of the program): `pip install tf_keras==2.21.0`, then
+`python tests/data/make_keras2_models.py` from the repository's folder.
+"""
+
+import os
+from pathlib import Path
+
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+
+import numpy as np  # noqa: E402
+import tf_keras as keras  # noqa: E402
+from tf_keras.src.applications.convnext import LayerScale  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def base() -> keras.Model:
+    """A nested functional model, as keras.applications bases are: depthwise and separable convolutions (Keras 2
+    wrote them a `groups` setting), layer names with '/' (DenseNet's and MobileNetV3's), a residual sum written
+    as `x + y` (a TFOpLambda with a tensor argument, as ConvNeXt's) and ConvNeXt's LayerScale."""
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same", name="stem/conv")(inputs)
+    x = keras.layers.BatchNormalization(name="stem/bn")(x)
+    y = keras.layers.DepthwiseConv2D(3, padding="same", name="block/depthwise")(x)
+    y = keras.layers.SeparableConv2D(8, 3, padding="same", name="block/separable")(y)
+    y = LayerScale(0.5, 8, name="block/scale")(y)
+    return keras.Model(inputs, keras.layers.ReLU(name="block/out")(x + y), name="base")
+
+
+def main() -> None:
+    rng = np.random.default_rng(0)
+    augment = keras.Sequential([keras.layers.RandomFlip("horizontal"), keras.layers.RandomRotation(0.2)],
+                               name="augment")  # the random layers' rng_type setting
+    inputs = keras.Input((32, 32, 3))
+    x = keras.applications.mobilenet_v2.preprocess_input(augment(inputs))  # x / 127.5 - 1: two TFOpLambda layers
+    features = base()
+    maps = features(x, training=False)
+    model = keras.Model(inputs, keras.layers.Dense(2, name="head")(keras.layers.GlobalAveragePooling2D()(maps)))
+    for layer in features.layers:  # weights that are not their initial values, so that loading them shows
+        layer.set_weights([rng.normal(0.5, 0.3, w.shape).astype("float32") for w in layer.get_weights()])
+    model.save(HERE / "keras2_transfer.h5")
+    pixels = rng.uniform(0, 255, (1, 32, 32, 3)).astype("float32")
+    probe = keras.Model(inputs, [x, maps])
+    scaled, maps = probe(pixels, training=False)
+    np.savez(HERE / "keras2_transfer.npz", pixels=pixels, scaled=scaled.numpy(), maps=maps.numpy())
+
+
+if __name__ == "__main__":
+    main()
