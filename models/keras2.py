@@ -1,23 +1,24 @@
 """.h5 model files of Keras 2 (tf.keras before TensorFlow 2.16, tf_keras) with what Keras 3 cannot read in them.
 
 Keras 3 reads simple Keras 2 .h5 files, but refuses much of what transfer learning puts in them: a TensorFlow
-function called on a layer's output (`preprocess_input(x)`, `x + y`), which Keras 2 saved as a `TFOpLambda`
-layer; a base model nested under a new head, whose calls Keras 2 counted from 1; settings of depthwise and
-separable convolutions and of the random augmentation layers that Keras 3 no longer takes; ConvNeXt's own
-layers; and '/' in layer names. Such a file's model is rebuilt from its settings, translated, and its weights
-are read from the file as Keras reads them.
+function called on a layer's output (`preprocess_input(x)`, `x + y`, `x[..., :2]`), which Keras 2 saved as a
+`TFOpLambda` or `SlicingOpLambda` layer; a base model nested under a new head, whose calls Keras 2 counted
+from 1; settings of depthwise and separable convolutions and of the random augmentation layers that Keras 3 no
+longer takes; ConvNeXt's own layers; and '/' in layer names. Such a file's model is rebuilt from its settings,
+translated, and its weights are read from the file as Keras reads them.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import logging
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-TF_OP_LAYER = "TFOpLambda"
+TF_OP_LAYERS = ("TFOpLambda", "SlicingOpLambda")  # SlicingOpLambda: x[:, :, :, :2], its slices saved as dicts
 # Settings that Keras 2 wrote and Keras 3 refuses, left out where they change nothing: the random augmentation
 # layers' generator, and what depthwise and separable convolutions took from plain ones (one group; the kernel
 # settings of which they have two of their own).
@@ -69,7 +70,7 @@ def _options(layer: dict) -> dict:
 def _refused(layer: dict) -> bool:
     """Whether Keras 3 would refuse the layer's settings as Keras 2 wrote them."""
     options = _options(layer)
-    return (layer.get("class_name") in (TF_OP_LAYER, *APPLICATION_LAYERS) or "/" in str(layer.get("name", ""))
+    return (layer.get("class_name") in (*TF_OP_LAYERS, *APPLICATION_LAYERS) or "/" in str(layer.get("name", ""))
             or any(key in options and value in (None, options[key]) for key, value in DROPPED.items()))
 
 
@@ -101,7 +102,7 @@ def translated(config: dict) -> dict:
         if layer.get("class_name", "").startswith("Separable"):
             for key in SEPARABLE_DROPPED:
                 options.pop(key, None)
-        if layer.get("class_name") == TF_OP_LAYER:
+        if layer.get("class_name") in TF_OP_LAYERS:
             layer["inbound_nodes"] = [_op_node(node, options) for node in layer.get("inbound_nodes", [])]
     return config
 
@@ -147,7 +148,7 @@ def load(path: Path, config: dict, own: dict, safe_mode: bool):
     from keras.src.legacy.saving import legacy_h5_format, saving_options, saving_utils
     from keras.src.saving import serialization_lib
 
-    objects = {TF_OP_LAYER: tf_op_layer(),
+    objects = {**dict(zip(TF_OP_LAYERS, tf_op_layers())),
                **{name: getattr(importlib.import_module(f"keras.src.applications.{module}"), name)
                   for name, module in APPLICATION_LAYERS.items()}, **own}
     with h5py.File(path, "r") as contents, saving_options.keras_option_scope(use_legacy_config=True), \
@@ -162,15 +163,11 @@ def load(path: Path, config: dict, own: dict, safe_mode: bool):
     return model
 
 
-_TF_OP_LAYER = None
-
-
-def tf_op_layer():
-    """The Keras 3 layer that stands for Keras 2's TFOpLambda: the TensorFlow function it names ("math.truediv",
-    "__operators__.add"), called on its input with the constants saved with the call."""
-    global _TF_OP_LAYER
-    if _TF_OP_LAYER is not None:
-        return _TF_OP_LAYER
+@functools.lru_cache(maxsize=None)
+def tf_op_layers():
+    """The Keras 3 layers that stand for Keras 2's TFOpLambda and SlicingOpLambda: the TensorFlow function each
+    names ("math.truediv", "__operators__.add", "__operators__.getitem"), called on its input with the arguments
+    saved with the call (slices, for SlicingOpLambda, written as dicts)."""
     import keras
     import tensorflow as tf
 
@@ -195,5 +192,19 @@ def tf_op_layer():
         def get_config(self):
             return {**super().get_config(), "function": self.function, "tensor_arguments": self.tensor_arguments}
 
-    _TF_OP_LAYER = TFOpLambda
-    return TFOpLambda
+    class SlicingOpLambda(TFOpLambda):
+        def call(self, inputs, *args, **kwargs):
+            return super().call(inputs, *map(_sliced, args), **{key: _sliced(value) for key, value in kwargs.items()})
+
+    return TFOpLambda, SlicingOpLambda
+
+
+def _sliced(value):
+    """Keras 2's saved slices as Python's: {"start", "stop", "step"} a slice, {"class_name": "__ellipsis__"} `...`."""
+    if isinstance(value, dict) and {"start", "stop", "step"} <= set(value):
+        return slice(value["start"], value["stop"], value["step"])
+    if isinstance(value, dict) and value.get("class_name") == "__ellipsis__":
+        return Ellipsis
+    if isinstance(value, (list, tuple)):
+        return type(value)(_sliced(part) for part in value)
+    return value

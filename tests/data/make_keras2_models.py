@@ -20,11 +20,12 @@ HERE = Path(__file__).resolve().parent
 def base() -> keras.Model:
     """A nested functional model, as keras.applications bases are: depthwise and separable convolutions (Keras 2
     wrote them a `groups` setting), layer names with '/' (DenseNet's and MobileNetV3's), a residual sum written
-    as `x + y` (a TFOpLambda with a tensor argument, as ConvNeXt's) and ConvNeXt's LayerScale."""
+    as `x + y` (a TFOpLambda with a tensor argument, as ConvNeXt's), a slice `x[..., ::-1]` (SlicingOpLambda)
+    and ConvNeXt's LayerScale."""
     inputs = keras.Input((32, 32, 3))
     x = keras.layers.Conv2D(8, 3, padding="same", name="stem/conv")(inputs)
     x = keras.layers.BatchNormalization(name="stem/bn")(x)
-    y = keras.layers.DepthwiseConv2D(3, padding="same", name="block/depthwise")(x)
+    y = keras.layers.DepthwiseConv2D(3, padding="same", name="block/depthwise")(x[..., ::-1])  # SlicingOpLambda
     y = keras.layers.SeparableConv2D(8, 3, padding="same", name="block/separable")(y)
     y = LayerScale(0.5, 8, name="block/scale")(y)
     return keras.Model(inputs, keras.layers.ReLU(name="block/out")(x + y), name="base")
