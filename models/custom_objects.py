@@ -74,13 +74,15 @@ def _is_keras_operation(name: str) -> bool:
     built from them."""
     import importlib
 
-    from keras.src.ops.operation import Operation
+    try:  # Keras' own modules, as Keras 3.15 lays them out
+        from keras.src.ops.operation import Operation
 
-    for module in ("numpy", "math", "nn", "core", "image", "linalg"):
-        found = getattr(importlib.import_module(f"keras.src.ops.{module}"), name, None)
-        if inspect.isclass(found) and issubclass(found, Operation):
-            return True
-    return False
+        modules = [importlib.import_module(f"keras.src.ops.{module}")
+                   for module in ("numpy", "math", "nn", "core", "image", "linalg")]
+    except ImportError:
+        return False
+    return any(inspect.isclass(getattr(module, name, None)) and issubclass(getattr(module, name), Operation)
+               for module in modules)
 
 
 def _run(path: Path):
@@ -138,7 +140,8 @@ def missing_message(path: Path, name: str, module: str | None, given) -> str:
     if module is None and path.suffix.lower() != ".keras" and _is_keras_operation(name):
         return (f"'{path}' uses '{name}', an operation of Keras' own (keras.ops, such as x / 127.5 on a layer's "
                 f"output), which Keras 3 writes into .h5 files but cannot read back from them: save the model as "
-                f".keras instead (model.save('model.keras'))")
+                f".keras instead (model.save('model.keras')); or, if '{name}' is a layer of your own, pass the "
+                f"Python file that defines it with --custom-objects")
     models = applications_with(name) if module in (None, "builtins") else []
     if models:  # Lambda(preprocess_input): Keras saves the name without the module, and each model has its own
         example = "mobilenet_v2" if "mobilenet_v2" in models else models[0]

@@ -279,8 +279,8 @@ def _load_file(path: Path, preprocess: str, custom: tuple = (), trust_lambda: bo
     import keras
 
     own = custom_objects.load(custom)
-    translate = keras2.config_to_translate(path) if path.suffix.lower() != ".keras" else None
     try:
+        translate = keras2.config_to_translate(path) if path.suffix.lower() != ".keras" else None
         with _named_for_keras(path) as named, (lambdas.trusted(path, own) if trust_lambda else
                                                contextlib.nullcontext()):
             if translate is not None:  # a Keras 2 file with settings Keras 3 refuses
@@ -450,8 +450,9 @@ def _first_line(text: str, exc: Exception) -> str:
 def _scales_its_input(model) -> bool | None:
     """Whether a Rescaling or Normalization layer comes before the first convolution (nested models opened):
     then the model takes pixels of 0-255 itself. None where it has no convolution, whose input there is
-    nothing to say about (such a model has no feature maps to show either), or where code of the user's own (a
-    Lambda layer, a layer from --custom-objects) comes first, which may scale its input in its own way."""
+    nothing to say about (such a model has no feature maps to show either), or where code that may scale its
+    input in its own way comes first: a Lambda layer, a layer from --custom-objects, a TensorFlow function of a
+    Keras 2 file (`models.keras2`)."""
     for layer in model.layers:
         kind = type(layer).__name__
         if kind in ("Rescaling", "Normalization"):
