@@ -59,6 +59,10 @@ def _layers(config: dict):
         yield from model["layers"]
 
 
+def _name(layer: dict) -> str:
+    return str(layer.get("name") or _options(layer).get("name") or "")
+
+
 def _is_model(layer: dict) -> bool:
     return next(_models(layer), None) is not None
 
@@ -70,17 +74,17 @@ def _options(layer: dict) -> dict:
 def _refused(layer: dict) -> bool:
     """Whether Keras 3 would refuse the layer's settings as Keras 2 wrote them."""
     options = _options(layer)
-    return (layer.get("class_name") in (*TF_OP_LAYERS, *APPLICATION_LAYERS) or "/" in str(layer.get("name", ""))
+    return (layer.get("class_name") in (*TF_OP_LAYERS, *APPLICATION_LAYERS) or "/" in _name(layer)
             or any(key in options and value in (None, options[key]) for key, value in DROPPED.items()))
 
 
 def translated(config: dict) -> dict:
     """Keras 2 settings as Keras 3 reads them: '/' in layer names (which Keras 3 refuses) made '_', calls of
-    nested models counted from 0, the settings Keras 3 lacks left out, and a TFOpLambda's call written as every
-    other layer's, its tensor arguments (`y` of `x + y`) among its inputs."""
+    nested models counted from 0, the settings Keras 3 lacks or takes only from an InputLayer left out, and a
+    TFOpLambda's call written as every other layer's, its tensor arguments (`y` of `x + y`) among its inputs."""
     config = copy.deepcopy(config)
     for model in _models(config):
-        nested = {layer["name"].replace("/", "_") for layer in model["layers"] if _is_model(layer)}
+        nested = {_name(layer).replace("/", "_") for layer in model["layers"] if _is_model(layer)}
 
         def changed(reference, nested=nested):
             name = reference[0].replace("/", "_")
@@ -89,11 +93,15 @@ def translated(config: dict) -> dict:
         for key in ("input_layers", "output_layers"):
             if key in model:
                 model[key] = _references_changed(model[key], changed)
-        for layer in model["layers"]:
-            layer["name"] = str(layer.get("name", "")).replace("/", "_")
-            if "name" in _options(layer):
-                layer["config"]["name"] = str(layer["config"]["name"]).replace("/", "_")
-            layer["inbound_nodes"] = [_references_changed(node, changed) for node in layer.get("inbound_nodes", [])]
+        has_input = any(layer.get("class_name") == "InputLayer" for layer in model["layers"])
+        for layer in model["layers"]:  # a functional model's layers are named twice; a Sequential's in "config"
+            if has_input and layer.get("class_name") != "InputLayer":  # the shape given to a Sequential's first
+                _options(layer).pop("batch_input_shape", None)  # layer, also in its InputLayer, which Keras 3 keeps
+            for named in (layer, _options(layer)):
+                if isinstance(named.get("name"), str):
+                    named["name"] = named["name"].replace("/", "_")
+            if "inbound_nodes" in layer:
+                layer["inbound_nodes"] = [_references_changed(node, changed) for node in layer["inbound_nodes"]]
     for layer in _layers(config):
         options = _options(layer)
         for key, value in DROPPED.items():
@@ -156,7 +164,7 @@ def load(path: Path, config: dict, own: dict, safe_mode: bool):
         model = saving_utils.model_from_config(translated(config), custom_objects=objects)
         legacy_h5_format.load_weights_from_hdf5_group(contents["model_weights"], model)
     log.debug("'%s': Keras 2 settings translated for Keras 3", path)
-    slashed = [layer["name"] for layer in _layers(config) if "/" in str(layer.get("name", ""))]
+    slashed = [_name(layer) for layer in _layers(config) if "/" in _name(layer)]
     if slashed:
         log.info("'%s' was saved by Keras 2, whose layer names may hold '/', which Keras 3 refuses: they are "
                  "written with '_' here (%s is %s)", path.name, slashed[0], slashed[0].replace("/", "_"))

@@ -331,6 +331,19 @@ def test_a_keras2_transfer_model_opens_with_what_keras3_cannot_read_as_it_is(cap
     assert np.abs(expected["maps"]).max() > 1  # maps of the saved weights, not of zeros
 
 
+def test_a_keras2_sequential_model_with_nested_augmentation_opens_with_its_maps():
+    """TensorFlow's image-classification tutorial's shape, saved by Keras 2 (tests/data/make_keras2_models.py):
+    the nested Sequential's first layer holds the input shape, which Keras 3 takes only from an InputLayer."""
+    import keras
+
+    path = Path(__file__).parent / "data" / "keras2_sequential.h5"
+    loaded = load_model(str(path))
+    expected = np.load(path.with_suffix(".npz"))
+    maps = keras.Model(loaded.model.inputs, loaded.model.get_layer("conv").output)([expected["pixels"]], training=False)
+    np.testing.assert_allclose(np.asarray(maps), expected["maps"], rtol=1e-5, atol=1e-5)
+    assert np.abs(expected["maps"]).max() > 0.1
+
+
 def test_a_keras3_h5_file_with_keras_operations_is_told_to_be_saved_as_keras(tmp_path):
     """Keras 3 writes `x / 127.5` on a layer's output into an .h5 file as an operation it cannot read back."""
     import keras

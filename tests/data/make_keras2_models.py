@@ -1,5 +1,6 @@
-"""Writes keras2_transfer.h5 and keras2_transfer.npz: a small model saved by Keras 2 (tf_keras), with what
-Keras 3 cannot read in such files as they are, and the maps Keras 2 itself gives for one input.
+"""Writes small models saved by Keras 2 (tf_keras), with what Keras 3 cannot read in such files as they are, and
+the maps Keras 2 itself gives for one input: keras2_transfer.h5 / .npz, of TensorFlow's transfer-learning
+tutorial's shape, and keras2_sequential.h5 / .npz, of its image-classification tutorial's.
 
 Run once with tf_keras installed (not a requirement of the program): `pip install tf_keras==2.21.0`, then
 `python tests/data/make_keras2_models.py` from the repository's folder.
@@ -49,5 +50,21 @@ def main() -> None:
     np.savez(HERE / "keras2_transfer.npz", pixels=pixels, scaled=scaled.numpy(), maps=maps.numpy())
 
 
+def sequential() -> None:
+    """A Sequential model with its augmentation as a nested Sequential whose first layer was given the input
+    shape (Keras 2 wrote it there as well as in an InputLayer), as TensorFlow's image-classification tutorial
+    builds it."""
+    rng = np.random.default_rng(1)
+    augment = keras.Sequential([keras.layers.RandomFlip("horizontal", input_shape=(32, 32, 3)),
+                                keras.layers.RandomZoom(0.1)])
+    model = keras.Sequential([augment, keras.layers.Rescaling(1 / 255), keras.layers.Conv2D(8, 3, name="conv"),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(5)])
+    model.save(HERE / "keras2_sequential.h5")
+    pixels = rng.uniform(0, 255, (1, 32, 32, 3)).astype("float32")
+    maps = keras.Model(model.inputs, model.get_layer("conv").output)(pixels, training=False)
+    np.savez(HERE / "keras2_sequential.npz", pixels=pixels, maps=maps.numpy())
+
+
 if __name__ == "__main__":
     main()
+    sequential()
