@@ -167,7 +167,8 @@ def load(path: Path, config: dict, own: dict, safe_mode: bool):
     slashed = [_name(layer) for layer in _layers(config) if "/" in _name(layer)]
     if slashed:
         log.info("'%s' was saved by Keras 2, whose layer names may hold '/', which Keras 3 refuses: they are "
-                 "written with '_' here (%s is %s)", path.name, slashed[0], slashed[0].replace("/", "_"))
+                 "written with '_' here (%s is %s; --layer takes either)", path.name, slashed[0],
+                 slashed[0].replace("/", "_"))
     return model
 
 

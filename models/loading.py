@@ -72,6 +72,9 @@ class LoadedModel:
         same = [layer for layer in self.layers if layer.name.casefold() == name.casefold()]
         if len(same) == 1:  # BLOCK1_CONV2, as a paper's table or Caps Lock writes it
             return same[0]
+        slashed = [layer for layer in self.layers if layer.name.replace("/", "_") == name.replace("/", "_")]
+        if "/" in name and len(slashed) == 1:  # conv1/conv of a Keras 2 file, whose '/' are '_' here (keras2.py)
+            return slashed[0]
         try:
             self.model.get_layer(name)
             exists = True

@@ -317,10 +317,11 @@ def test_a_keras2_transfer_model_opens_with_what_keras3_cannot_read_as_it_is(cap
     path = Path(__file__).parent / "data" / "keras2_transfer.h5"
     with caplog.at_level(logging.INFO, logger="models"):
         loaded = load_model(str(path))
-    assert "written with '_' here (stem/conv is stem_conv)" in caplog.text
+    assert "written with '_' here (stem/conv is stem_conv; --layer takes either)" in caplog.text
     assert "--preprocess unit" not in caplog.text  # TFOpLambda layers scale the pixels before the convolutions
     names = [layer.name for layer in loaded.layers]
     assert {"base/stem_conv", "base/block_depthwise", "base/block_separable", "base/block_scale"} <= set(names)
+    assert loaded.layer("base/block/depthwise").name == "base/block_depthwise"  # as Keras 2 named it
     expected = np.load(path.with_suffix(".npz"))
     model = loaded.model
     probe = keras.Model(model.inputs, [model.get_layer("tf.math.subtract").output,
