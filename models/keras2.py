@@ -31,6 +31,8 @@ def config_to_translate(path: Path) -> dict | None:
     """The model settings of a Keras 2 .h5 file that Keras 3 cannot read as they are, or None (any other file)."""
     import h5py
 
+    if path.suffix.lower() == ".keras":  # a zip archive, not HDF5
+        return None
     try:
         with h5py.File(path, "r") as contents:
             version = contents.attrs.get("keras_version", b"")
@@ -71,11 +73,24 @@ def _options(layer: dict) -> dict:
     return layer["config"] if isinstance(layer.get("config"), dict) else {}
 
 
+def keras3_name(name: str) -> str:
+    """A layer's name as Keras 3 takes it: '/', which Keras 2 allowed (DenseNet's conv1/conv), made '_'."""
+    return name.replace("/", "_")
+
+
+def _dropped(layer: dict) -> list[str]:
+    """The settings of a layer that Keras 3 refuses and that change nothing, to be left out."""
+    options = _options(layer)
+    keys = [key for key, value in DROPPED.items() if key in options and value in (None, options[key])]
+    if layer.get("class_name", "").startswith("Separable"):
+        keys += [key for key in SEPARABLE_DROPPED if key in options]
+    return keys
+
+
 def _refused(layer: dict) -> bool:
     """Whether Keras 3 would refuse the layer's settings as Keras 2 wrote them."""
-    options = _options(layer)
     return (layer.get("class_name") in (*TF_OP_LAYERS, *APPLICATION_LAYERS) or "/" in _name(layer)
-            or any(key in options and value in (None, options[key]) for key, value in DROPPED.items()))
+            or bool(_dropped(layer)))
 
 
 def translated(config: dict) -> dict:
@@ -84,10 +99,10 @@ def translated(config: dict) -> dict:
     TFOpLambda's call written as every other layer's, its tensor arguments (`y` of `x + y`) among its inputs."""
     config = copy.deepcopy(config)
     for model in _models(config):
-        nested = {_name(layer).replace("/", "_") for layer in model["layers"] if _is_model(layer)}
+        nested = {keras3_name(_name(layer)) for layer in model["layers"] if _is_model(layer)}
 
         def changed(reference, nested=nested):
-            name = reference[0].replace("/", "_")
+            name = keras3_name(reference[0])
             return [name, reference[1] - 1 if name in nested and reference[1] > 0 else reference[1], *reference[2:]]
 
         for key in ("input_layers", "output_layers"):
@@ -99,19 +114,14 @@ def translated(config: dict) -> dict:
                 _options(layer).pop("batch_input_shape", None)  # layer, also in its InputLayer, which Keras 3 keeps
             for named in (layer, _options(layer)):
                 if isinstance(named.get("name"), str):
-                    named["name"] = named["name"].replace("/", "_")
+                    named["name"] = keras3_name(named["name"])
             if "inbound_nodes" in layer:
                 layer["inbound_nodes"] = [_references_changed(node, changed) for node in layer["inbound_nodes"]]
     for layer in _layers(config):
-        options = _options(layer)
-        for key, value in DROPPED.items():
-            if key in options and value in (None, options[key]):
-                del options[key]
-        if layer.get("class_name", "").startswith("Separable"):
-            for key in SEPARABLE_DROPPED:
-                options.pop(key, None)
+        for key in _dropped(layer):
+            del layer["config"][key]
         if layer.get("class_name") in TF_OP_LAYERS:
-            layer["inbound_nodes"] = [_op_node(node, options) for node in layer.get("inbound_nodes", [])]
+            layer["inbound_nodes"] = [_op_node(node, _options(layer)) for node in layer.get("inbound_nodes", [])]
     return config
 
 
@@ -168,7 +178,7 @@ def load(path: Path, config: dict, own: dict, safe_mode: bool):
     if slashed:
         log.info("'%s' was saved by Keras 2, whose layer names may hold '/', which Keras 3 refuses: they are "
                  "written with '_' here (%s is %s; --layer takes either)", path.name, slashed[0],
-                 slashed[0].replace("/", "_"))
+                 keras3_name(slashed[0]))
     return model
 
 

@@ -72,8 +72,8 @@ class LoadedModel:
         same = [layer for layer in self.layers if layer.name.casefold() == name.casefold()]
         if len(same) == 1:  # BLOCK1_CONV2, as a paper's table or Caps Lock writes it
             return same[0]
-        slashed = [layer for layer in self.layers if layer.name.replace("/", "_") == name.replace("/", "_")]
-        if "/" in name and len(slashed) == 1:  # conv1/conv of a Keras 2 file, whose '/' are '_' here (keras2.py)
+        slashed = [layer for layer in self.layers if keras2.keras3_name(layer.name) == keras2.keras3_name(name)]
+        if "/" in name and len(slashed) == 1:  # conv1/conv of a Keras 2 file, whose '/' are '_' here
             return slashed[0]
         try:
             self.model.get_layer(name)
@@ -283,7 +283,7 @@ def _load_file(path: Path, preprocess: str, custom: tuple = (), trust_lambda: bo
 
     own = custom_objects.load(custom)
     try:
-        translate = keras2.config_to_translate(path) if path.suffix.lower() != ".keras" else None
+        translate = keras2.config_to_translate(path)
         with _named_for_keras(path) as named, (lambdas.trusted(path, own) if trust_lambda else
                                                contextlib.nullcontext()):
             if translate is not None:  # a Keras 2 file with settings Keras 3 refuses
