@@ -90,6 +90,14 @@ class LiveWindow:
             while time.monotonic() < deadline and self.process.poll() is None and self.title() != awaited:
                 time.sleep(0.1)
 
+    def placed_at(self, rect: tuple[int, int, int, int], seconds: float = 10) -> None:
+        """Wait up to `seconds` for the window to be at `rect` (x, y, width, height): the window manager moves it,
+        fullscreen say, in its own time, which under load is after the first frames."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and self.geometry() != rect:
+            time.sleep(0.1)
+        time.sleep(0.5)  # a frame drawn at that size
+
     def title(self) -> str:
         return subprocess.run(["xdotool", "getwindowname", self.window_id], env=self.env, capture_output=True,
                               text=True).stdout.strip()
@@ -615,6 +623,7 @@ def test_fullscreen_is_black_around_the_picture_and_clicks_still_find_their_tile
     folder = tmp_path / "snaps"
     window = LiveWindow(managed_xserver, "--source", "demo", "--fullscreen", "--snapshot-dir", str(folder))
     try:
+        window.placed_at((0, 0, 1920, 1080))
         screen = window.screenshot(tmp_path / "screen.png")
         canvas = cv2.imread(str(snap(window, folder).with_suffix(".png")))
         height, width = canvas.shape[:2]
