@@ -142,8 +142,8 @@ def case_against_model(loaded, layer: str, source_spec: str, frames: int, warm_u
     step = model_step(loaded, layer)
     shown_all, stages_all, alone_all, turns, cpus, alone_cpus = [], {stage: [] for stage in STAGES}, [], [], [], []
     for _ in range(rounds):
-        alone, alone_cpu = time_model(step, loaded.input_shape, max(10, repeats // rounds))
-        shown, stages, cpu = _pipeline(loaded, layer, source_spec, max(10, frames // rounds), warm_up)
+        alone, alone_cpu = time_model(step, loaded.input_shape, _per_turn(repeats, rounds))
+        shown, stages, cpu = _pipeline(loaded, layer, source_spec, _per_turn(frames, rounds), warm_up)
         fps, alone_fps = _fps(shown), 1 / float(np.median(alone))
         turns.append({"fps": round(fps, 2), "model_alone_fps": round(alone_fps, 2), "ratio": round(fps / alone_fps, 3),
                       "cpu_ms_per_frame": round(cpu * 1000, 3), "model_alone_cpu_ms": round(alone_cpu * 1000, 3)})
@@ -163,9 +163,16 @@ def case_against_model(loaded, layer: str, source_spec: str, frames: int, warm_u
     return case, alone_all
 
 
-def latency_like_a_camera(loaded, frames: int, layers=("block1_conv1", "block3_conv3")) -> list[dict]:
+def _per_turn(count: int, rounds: int) -> int:
+    """A turn's share of `count` calls or frames: at least 10 (fewer make no median), or all where fewer were
+    asked (a check that the script runs, not figures)."""
+    return max(min(count, 10), count // rounds)
+
+
+def latency_like_a_camera(loaded, frames: int, warm_up: int = 10,
+                          layers=("block1_conv1", "block3_conv3")) -> list[dict]:
     """Capture-to-screen latency with frames arriving at 30 FPS, as from a camera: no queue may build up."""
-    return [run_case(loaded, layer, "demo", frames, 10, paced=True) for layer in layers]
+    return [run_case(loaded, layer, "demo", frames, warm_up, paced=True) for layer in layers]
 
 
 def model_step(loaded, layer: str):
@@ -447,7 +454,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer frames and cases: under a minute on 2 cores")
     parser.add_argument("--frames", type=positive_int, default=None,
                         help="measured frames per case (after warm-up; at least 10 a turn); fewer also time the model "
-                             "alone and the latency with fewer calls and frames")
+                             "alone and the latency with fewer calls and frames, and under 10 also warm up less: a "
+                             "check that the script runs, too few frames for figures")
     parser.add_argument("--json", type=non_empty(Path, path=True), default=None,
                         help="write every figure to this JSON file")
     parser.add_argument("--device", default="auto", type=str.lower, choices=("auto", "cpu", "gpu"),
@@ -518,7 +526,7 @@ def _measure(args: argparse.Namespace) -> int:
     device = configure_device(tf, args.device)
 
     frames = args.frames or (60 if args.quick else 300)
-    warm_up = 10 if args.quick else 30
+    warm_up = min(10 if args.quick else 30, frames)
     models = {}
     if standard:
         specs = CASES
@@ -552,14 +560,14 @@ def _measure(args: argparse.Namespace) -> int:
                 models[model_name] = _load(model_name, args.weights)
             loaded = models[model_name]
             case, alone = case_against_model(loaded, layer, "demo" if source == "demo" else video, frames, warm_up,
-                                             max(10, min(30, frames), frames // 2), rounds)
+                                             max(min(30, frames), frames // 2), rounds)
             report["cases"].append(case)
             alone_times.setdefault(f"{loaded.name}/{layer}", []).extend(alone)
         report["model_alone"] = {key: _alone(times) for key, times in alone_times.items()}
     progress("latency with frames arriving at 30 FPS, like a camera")
     latency_model = "vgg16" if standard else args.model
     latency_layers = ("block1_conv1", "block3_conv3") if standard else [layer for _, layer in specs[:2]]
-    report["latency"] = latency_like_a_camera(models[latency_model], min(30 if args.quick else 90, max(10, frames)),
+    report["latency"] = latency_like_a_camera(models[latency_model], min(30 if args.quick else 90, frames), warm_up,
                                                 latency_layers)
     progress("tiler alone against numpy")
     report["tiler"] = tiler_alone(100 if args.quick else 300)
