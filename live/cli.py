@@ -183,8 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="picture size to ask the camera for, such as 1280x720, 720p or 1080p (default: the camera's own, "
              "often 640x480); the size it gives is logged")
     add("--model", type=non_empty(str, path=True), default="vgg16",
-        help="a keras.applications name (vgg16, mobilenet_v2, resnet50, ...) or a .keras / .h5 file; layers of a "
-             "model nested inside it are named base/layer (default: vgg16)")
+        help="a keras.applications name (vgg16, mobilenet_v2, resnet50, ...), a .keras / .h5 file, or the folder "
+             "of a SavedModel that Keras 2 saved; layers of a model nested inside it are named base/layer (default: "
+             "vgg16)")
     add("--custom-objects", type=non_empty(Path, path=True), action="append", default=[], metavar="FILE.py",
         help="a Python file that defines the model file's own layers or functions; it is run before the model "
              "loads (again for more files)")

@@ -1,11 +1,13 @@
-""".h5 model files of Keras 2 (tf.keras before TensorFlow 2.16, tf_keras) with what Keras 3 cannot read in them.
+"""Model files of Keras 2 (tf.keras before TensorFlow 2.16, tf_keras) with what Keras 3 cannot read in them.
 
-Keras 3 reads simple Keras 2 .h5 files, but refuses much of what transfer learning puts in them: a TensorFlow
+Keras 3 reads no Keras 2 .keras archive (their settings name Keras 2's modules) and simple Keras 2 .h5 files
+only, refusing much of what transfer learning puts in them: a TensorFlow
 function called on a layer's output (`preprocess_input(x)`, `x + y`, `x[..., :2]`), which Keras 2 saved as a
 `TFOpLambda` or `SlicingOpLambda` layer; a base model nested under a new head, whose calls Keras 2 counted
 from 1; settings of depthwise and separable convolutions and of the random augmentation layers that Keras 3 no
 longer takes; ConvNeXt's own layers; and '/' in layer names. Such a file's model is rebuilt from its settings,
-translated, and its weights are read from the file as Keras reads them.
+translated, and its weights are read from the file as Keras reads them (Keras 2 laid out the weights of a
+.keras archive as Keras 3 does).
 """
 
 from __future__ import annotations
@@ -25,14 +27,33 @@ TF_OP_LAYERS = ("TFOpLambda", "SlicingOpLambda")  # SlicingOpLambda: x[:, :, :, 
 DROPPED = {"rng_type": None, "groups": 1}
 SEPARABLE_DROPPED = ("kernel_initializer", "kernel_regularizer", "kernel_constraint")
 APPLICATION_LAYERS = {"LayerScale": "convnext", "StochasticDepth": "convnext"}  # keras.applications' own layers
+SAVED_MODEL_METADATA = "keras_metadata.pb"  # Keras 2's settings of the model, beside a SavedModel
+
+
+def saved_by(path: Path) -> str:
+    """The Keras version that a .keras archive or a SavedModel folder says it was saved by ('' when it does not
+    say, and for other files)."""
+    import zipfile
+
+    if path.is_dir():
+        root = next((settings for found, settings in _saved_layers(path) if found == ("root",)), {})
+        return str(root.get("keras_version", ""))
+    if path.suffix.lower() != ".keras":
+        return ""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return str(json.loads(archive.read("metadata.json")).get("keras_version", ""))
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile, AttributeError):
+        return ""
 
 
 def config_to_translate(path: Path) -> dict | None:
-    """The model settings of a Keras 2 .h5 file that Keras 3 cannot read as they are, or None (any other file)."""
+    """The model settings of a Keras 2 file that Keras 3 cannot read as they are, or None (any other file): every
+    .keras archive of Keras 2, and .h5 files with what Keras 3 refuses."""
     import h5py
 
     if path.suffix.lower() == ".keras":  # a zip archive, not HDF5
-        return None
+        return _archive_config(path) if saved_by(path).startswith("2.") else None
     try:
         with h5py.File(path, "r") as contents:
             version = contents.attrs.get("keras_version", b"")
@@ -44,6 +65,84 @@ def config_to_translate(path: Path) -> dict | None:
         return None
     config = json.loads(config.decode() if isinstance(config, bytes) else config)
     return config if any(_refused(layer) or _is_model(layer) for layer in _layers(config)) else None
+
+
+def _archive_config(path: Path) -> dict | None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile):
+        return None  # Keras says what is wrong with it
+    return config if isinstance(config, dict) else None
+
+
+def saved_model_folder(path: Path) -> Path | None:
+    """The folder of a SavedModel that Keras 2 wrote with the settings of its layers (keras_metadata.pb), given
+    as the folder or as its saved_model.pb; None for anything else."""
+    folder = path.parent if path.name == "saved_model.pb" else path
+    if (folder / "saved_model.pb").is_file() and (folder / SAVED_MODEL_METADATA).is_file():
+        return folder
+    return None
+
+
+def saved_model_config(folder: Path) -> dict | None:
+    """The model settings that Keras 2 wrote beside a SavedModel (keras_metadata.pb), or None where there are
+    none (a SavedModel of TensorFlow's own, or of Keras 3's model.export()) or they are not of a graph of
+    layers (a subclassed model)."""
+    root = next((node for node in _saved_layers(folder) if node[0] == ("root",)), None)
+    if root is None or root[1].get("class_name") not in ("Functional", "Sequential", "Model") \
+            or not isinstance(root[1].get("config"), dict):
+        return None
+    return {"class_name": root[1]["class_name"], "config": root[1]["config"]}
+
+
+def _saved_layers(folder: Path) -> list[tuple[tuple[str, ...], dict]]:
+    """(path, settings) of the model and each of its layers in a SavedModel's keras_metadata.pb: the path of
+    names by which the checkpoint reaches it ("root", "layer_with_weights-0", ...), the settings JSON with its
+    tuples as lists. A protocol buffer of three fields read by hand: node_path (3) and metadata (5) of each
+    node (1)."""
+    try:
+        data = (folder / SAVED_MODEL_METADATA).read_bytes()
+        nodes = [dict(_fields(node)) for number, node in _fields(data) if number == 1]
+        return [(tuple(node[3].decode().split(".")), json.loads(node[5], object_hook=_tuples))
+                for node in nodes if isinstance(node.get(3), bytes) and isinstance(node.get(5), bytes)]
+    except (OSError, ValueError, IndexError, UnicodeDecodeError):
+        return []
+
+
+def _fields(data: bytes):
+    """(field number, value) of a protocol buffer message: integers, and bytes for what has a length."""
+    def varint(at: int) -> tuple[int, int]:
+        value = shift = 0
+        while True:
+            byte = data[at]
+            value, shift, at = value | (byte & 0x7F) << shift, shift + 7, at + 1
+            if byte < 0x80:
+                return value, at
+
+    at = 0
+    while at < len(data):
+        key, at = varint(at)
+        kind = key & 7
+        if kind == 0:
+            value, at = varint(at)
+        elif kind == 2:
+            length, at = varint(at)
+            value, at = data[at:at + length], at + length
+        elif kind in (1, 5):
+            value, at = data[at:at + (8 if kind == 1 else 4)], at + (8 if kind == 1 else 4)
+        else:
+            raise ValueError(f"protocol buffer field of kind {kind}")
+        yield key >> 3, value
+
+
+def _tuples(value: dict):
+    """Keras 2's JSON for tuples and shapes ({"class_name": "__tuple__", "items": [...]}) as lists."""
+    if value.get("class_name") in ("__tuple__", "TensorShape") and "items" in value:
+        return value["items"]
+    return value
 
 
 def _models(config: dict):
@@ -98,6 +197,9 @@ def translated(config: dict) -> dict:
     nested models counted from 0, the settings Keras 3 lacks or takes only from an InputLayer left out, and a
     TFOpLambda's call written as every other layer's, its tensor arguments (`y` of `x + y`) among its inputs."""
     config = copy.deepcopy(config)
+    for layer in (config, *_layers(config)):  # a .keras archive's Keras 2 modules: read as from an .h5 file
+        layer.pop("module", None)
+        layer.pop("registered_name", None)
     for model in _models(config):
         nested = {keras3_name(_name(layer)) for layer in model["layers"] if _is_model(layer)}
 
@@ -159,20 +261,26 @@ def _is_reference(value) -> bool:
 
 
 def load(path: Path, config: dict, own: dict, safe_mode: bool):
-    """The model of a Keras 2 .h5 file whose settings needed translating, with its weights from the file."""
+    """The model of a Keras 2 file whose settings needed translating, with its weights from the file (`path`
+    with its suffix in lower case, as Keras needs it)."""
     import importlib
 
     import h5py
     from keras.src.legacy.saving import legacy_h5_format, saving_options, saving_utils
-    from keras.src.saving import serialization_lib
+    from keras.src.saving import saving_lib, serialization_lib
 
     objects = {**dict(zip(TF_OP_LAYERS, tf_op_layers())),
                **{name: getattr(importlib.import_module(f"keras.src.applications.{module}"), name)
                   for name, module in APPLICATION_LAYERS.items()}, **own}
-    with h5py.File(path, "r") as contents, saving_options.keras_option_scope(use_legacy_config=True), \
-            serialization_lib.SafeModeScope(safe_mode):
+    with saving_options.keras_option_scope(use_legacy_config=True), serialization_lib.SafeModeScope(safe_mode):
         model = saving_utils.model_from_config(translated(config), custom_objects=objects)
-        legacy_h5_format.load_weights_from_hdf5_group(contents["model_weights"], model)
+    if path.is_dir():
+        _load_saved_model_weights(model, path)
+    elif path.suffix == ".keras":
+        saving_lib.load_weights_only(model, path)  # raises where a layer's weights are missing or do not fit
+    else:
+        with h5py.File(path, "r") as contents:
+            legacy_h5_format.load_weights_from_hdf5_group(contents["model_weights"], model)
     log.debug("'%s': Keras 2 settings translated for Keras 3", path)
     slashed = [_name(layer) for layer in _layers(config) if "/" in _name(layer)]
     if slashed:
@@ -180,6 +288,56 @@ def load(path: Path, config: dict, own: dict, safe_mode: bool):
                  "written with '_' here (%s is %s; --layer takes either)", path.name, slashed[0],
                  keras3_name(slashed[0]))
     return model
+
+
+def _load_saved_model_weights(model, folder: Path) -> None:
+    """Each layer's weights from a SavedModel's checkpoint: keras_metadata.pb gives the path to each layer by
+    its name, and the checkpoint's graph of objects leads along that path to the layer's variables, named as
+    the layer's attributes that hold them (ConvNeXt's LayerScale 'gamma'), or as the variables are named (with
+    'depthwise_' before it, as Keras 2 named a DepthwiseConv2D's kernel)."""
+    import keras
+    import tensorflow as tf
+    from tensorflow.core.protobuf import trackable_object_graph_pb2
+
+    reader = tf.train.load_checkpoint(str(folder / "variables" / "variables"))
+    graph = trackable_object_graph_pb2.TrackableObjectGraph.FromString(
+        reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
+    saved = {}  # (path of the model the layer is in, its Keras 3 name) -> its own path
+    for path, settings in _saved_layers(folder):
+        if len(path) > 1 and isinstance(settings.get("name"), str):
+            saved[(path[:-1], keras3_name(settings["name"]))] = path
+
+    def node_at(path: tuple[str, ...]) -> int:
+        node = 0
+        for name in path[1:]:
+            node = next((child.node_id for child in graph.nodes[node].children if child.local_name == name), None)
+            if node is None:
+                raise ValueError(f"the SavedModel's checkpoint has no {'.'.join(path)}")
+        return node
+
+    def load_layers(layers, model_path: tuple[str, ...]) -> None:
+        for layer in layers:
+            if not layer.weights:
+                continue
+            if (model_path, layer.name) not in saved:
+                raise ValueError(f"the SavedModel holds no weights for layer '{layer.name}'")
+            path = saved[(model_path, layer.name)]
+            if isinstance(layer, keras.Model):
+                load_layers(layer.layers, path)
+                continue
+            children = {child.local_name: child.node_id for child in graph.nodes[node_at(path)].children}
+            attributes = {id(value): name for name, value in vars(layer).items() if isinstance(value, keras.Variable)}
+            for variable in layer.weights:
+                names = (attributes.get(id(variable)), variable.name, f"depthwise_{variable.name}")
+                node = next((children[name] for name in names if name in children), None)
+                keys = [kept.checkpoint_key for kept in graph.nodes[node].attributes] if node is not None else []
+                value = reader.get_tensor(keys[0]) if keys else None
+                if value is None or tuple(value.shape) != tuple(variable.shape):
+                    raise ValueError(f"the SavedModel's weights of layer '{layer.name}' do not fit it "
+                                     f"('{variable.name}')")
+                variable.assign(value)
+
+    load_layers(model.layers, ("root",))
 
 
 @functools.lru_cache(maxsize=None)

@@ -141,8 +141,9 @@ def _preprocess_fn(mode: str) -> Callable:
 
 
 def is_model_file(name: str) -> bool:
-    """Whether `--model` names a file (.keras, .h5) rather than a model by name."""
-    return Path(name).suffix.lower() in MODEL_FILE_SUFFIXES
+    """Whether `--model` names a file (.keras, .h5), or a SavedModel folder that Keras 2 wrote, rather than a
+    model by name."""
+    return Path(name).suffix.lower() in MODEL_FILE_SUFFIXES or keras2.saved_model_folder(Path(name)) is not None
 
 
 def check_choice(name: str, weights: str = "auto", preprocess: str = "auto", custom: tuple = (),
@@ -197,19 +198,22 @@ def _not_a_model(path: Path) -> str:
         return ("a TensorFlow Lite model, which runs whole and gives no maps of its layers; give the Keras model it "
                 "was converted from (.keras or .h5)")
     if path.is_dir() or path.name == "saved_model.pb":
-        return ("a TensorFlow SavedModel, which cannot be opened layer by layer: load it with the Keras that saved "
-                "it (Keras 2: pip install tf-keras, then tf_keras.models.load_model) and save it with "
-                "model.save('model.h5'), which loads here")
+        return ("a TensorFlow SavedModel without the settings of its layers that Keras 2's model.save() writes "
+                "beside it (keras_metadata.pb): one written by model.export() or tf.saved_model.save(), which "
+                "runs whole and cannot be opened layer by layer; give the Keras model it was written from "
+                "(.keras or .h5)")
     return "a file, not a .keras or .h5 model file or a model name"
 
 
 def _check_file(path: Path, weights: str) -> None:
     """A model file that exists and is a zip archive (.keras) or an HDF5 file (.h5): Keras itself says
     "File not found" for a .keras file that is not a zip archive."""
-    if not path.is_file():
-        raise ModelError(f"model file '{path}' does not exist")
     if weights != "auto":
         raise ModelError("--weights applies to models chosen by name; a model file brings its own weights")
+    if keras2.saved_model_folder(path) is not None:
+        return
+    if not path.is_file():
+        raise ModelError(f"model file '{path}' does not exist")
     if path.suffix.lower() == ".keras":
         import zipfile
 
@@ -231,18 +235,6 @@ def _check_file(path: Path, weights: str) -> None:
             raise ModelError(f"'{path}' holds weights without the model they belong to (what "
                              f"model.save_weights() writes): load them into the model in Python, then save it "
                              f"whole with model.save('model.keras')")
-
-
-def _keras_version(path: Path) -> str:
-    """The Keras version a .keras archive says it was saved by ('' when it does not say)."""
-    import json
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return str(json.loads(archive.read("metadata.json")).get("keras_version", ""))
-    except (KeyError, ValueError, OSError, zipfile.BadZipFile, AttributeError):
-        return ""
 
 
 def _load_named(spec_name: str, weights: str, input_hw: tuple[int, int] | None = None) -> tuple[object, str, Callable]:
@@ -283,11 +275,16 @@ def _load_file(path: Path, preprocess: str, custom: tuple = (), trust_lambda: bo
 
     own = custom_objects.load(custom)
     try:
-        translate = keras2.config_to_translate(path)
+        translate = keras2.saved_model_config(path) if path.is_dir() else keras2.config_to_translate(path)
+        if path.is_dir() and translate is None:
+            raise ModelError(f"'{path}' is a SavedModel whose {keras2.SAVED_MODEL_METADATA}, the settings of its "
+                             f"layers that Keras 2 wrote beside it, " +
+                             ("describe no graph of layers (a subclassed model, its call() Python code): it cannot "
+                              "be opened layer by layer" if keras2.saved_by(path) else "could not be read"))
         with _named_for_keras(path) as named, (lambdas.trusted(path, own) if trust_lambda else
                                                contextlib.nullcontext()):
             if translate is not None:  # a Keras 2 file with settings Keras 3 refuses
-                model = keras2.load(path, translate, own, safe_mode=not trust_lambda)
+                model = keras2.load(named, translate, own, safe_mode=not trust_lambda)
             else:
                 model = keras.models.load_model(named, custom_objects=own, compile=False, safe_mode=not trust_lambda)
     except Exception as exc:
@@ -299,14 +296,14 @@ def _load_file(path: Path, preprocess: str, custom: tuple = (), trust_lambda: bo
             raise ModelError(lambdas.refused_message(path)) from exc
         if trust_lambda and lambdas.NO_SHAPE in text:  # Keras' words for any error of the lambda as it ran
             raise ModelError(lambdas.failed_message(path, list(_chain(exc))[-1])) from exc
-        version = _keras_version(path) if path.suffix.lower() == ".keras" else ""
-        if version.startswith("2."):
-            raise ModelError(f"'{path}' was saved by Keras {version} (tf.keras, or tf_keras), and Keras 3 cannot "
-                             f"open it: load it there and save it with model.save('model.h5'), which loads "
-                             f"here") from exc
         unknown = custom_objects.missing(text)
         if unknown:
             raise ModelError(custom_objects.missing_message(path, *unknown, custom)) from exc
+        version = keras2.saved_by(path)
+        if version.startswith("2."):
+            raise ModelError(f"'{path}' was saved by Keras {version} (tf.keras, or tf_keras), and its model could "
+                             f"not be rebuilt for Keras 3 ({_first_line(text, exc)}): load it there and save it "
+                             f"with model.save('model.h5')") from exc
         raise ModelError(f"could not load the model file '{path}': {_first_line(text, exc)}") from exc
     if trust_lambda:
         stored = lambdas.stored(model)
@@ -517,7 +514,7 @@ def load_model(name: str, weights: str = "auto", preprocess: str = "auto", custo
     all of them, or at 224x224 where that is not known. With `layers_only` (--list-layers), a named model is
     built without weights, which its layers do not depend on: no download, and said so."""
     check_choice(name, weights, preprocess, custom, trust_lambda)
-    path = Path(name)
+    path = keras2.saved_model_folder(Path(name)) or Path(name)
     if is_model_file(name):
         model, description, preprocess_fn = _load_file(path, preprocess, custom, trust_lambda)
         label = path.stem

@@ -333,9 +333,9 @@ def test_a_model_with_a_stored_lambda_runs_when_trusted(tmp_path):
 
 
 def test_a_keras2_transfer_model_runs_at_a_layer_of_its_nested_base(tmp_path):
-    """The Keras 2 file of tests/data (see test_models): its base's layers, '/' in their names made '_', and
-    --layer given the name Keras 2 gave."""
-    model = ROOT / "tests" / "data" / "keras2_transfer.h5"
+    """A Keras 2 model of tests/data (see test_models), as the SavedModel folder that TensorFlow 2.15 and before
+    wrote by default: its base's layers, '/' in their names made '_', and --layer given the name Keras 2 gave."""
+    model = ROOT / "tests" / "data" / "keras2_transfer_savedmodel"
     done = run_cli("--model", str(model), "--layer", "base/block/separable", "--source", "demo", "--headless",
                    "--max-frames", "3", "--save-mosaics", str(tmp_path / "m"))
     assert done.returncode == 0, done.stderr

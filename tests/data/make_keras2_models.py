@@ -1,6 +1,7 @@
 """Writes small models saved by Keras 2 (tf_keras), with what Keras 3 cannot read in such files as they are, and
 the maps Keras 2 itself gives for one input: keras2_transfer.h5 / .npz, of TensorFlow's transfer-learning
-tutorial's shape, and keras2_sequential.h5 / .npz, of its image-classification tutorial's.
+tutorial's shape, and keras2_sequential.h5 / .npz, of its image-classification tutorial's; the same in Keras 2's
+other formats (a .keras archive, SavedModel folders); keras2_functional.keras / .npz.
 
 Run once with tf_keras installed (not a requirement of the program): `pip install tf_keras==2.21.0`, then
 `python tests/data/make_keras2_models.py` from the repository's folder.
@@ -65,6 +66,40 @@ def sequential() -> None:
     np.savez(HERE / "keras2_sequential.npz", pixels=pixels, maps=maps.numpy())
 
 
+def functional_archive() -> None:
+    """A functional model as a .keras archive, of what Keras 3 reads there only translated: a BatchNormalization
+    (whose axis Keras 2 wrote as a list), preprocess_input (TFOpLambda layers), a depthwise convolution and
+    ConvNeXt's LayerScale in a nested model."""
+    rng = np.random.default_rng(2)
+    inner_inputs = keras.Input((16, 16, 8))
+    inner = keras.Model(inner_inputs, LayerScale(0.5, 8, name="scale")(
+        keras.layers.DepthwiseConv2D(3, padding="same", name="depthwise")(inner_inputs)), name="inner")
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", name="conv")(
+        keras.applications.mobilenet_v2.preprocess_input(inputs))
+    model = keras.Model(inputs, inner(keras.layers.BatchNormalization(name="bn")(x)))
+    for layer in [*model.layers, *inner.layers]:
+        if not isinstance(layer, keras.Model):
+            layer.set_weights([rng.normal(0.5, 0.3, w.shape).astype("float32") for w in layer.get_weights()])
+    model.save(HERE / "keras2_functional.keras")
+    pixels = rng.uniform(0, 255, (1, 32, 32, 3)).astype("float32")
+    np.savez(HERE / "keras2_functional.npz", pixels=pixels, maps=model(pixels, training=False).numpy())
+
+
+def other_formats() -> None:
+    """The same models in Keras 2's other formats, holding the same weights, so that the .npz maps hold for them
+    too: the Sequential one as a .keras archive (TensorFlow 2.13 to 2.15 on a .keras name; Keras 2 cannot write
+    the transfer model's slice `...` there) and both as SavedModel folders (their default without a suffix)."""
+    for name in ("keras2_transfer", "keras2_sequential"):
+        model = keras.models.load_model(HERE / f"{name}.h5", custom_objects={"LayerScale": LayerScale}, compile=False)
+        if name == "keras2_sequential":
+            model.save(HERE / f"{name}.keras")
+        model.save(HERE / f"{name}_savedmodel", save_format="tf")
+
+
 if __name__ == "__main__":
-    main()
-    sequential()
+    if not (HERE / "keras2_transfer.h5").exists():  # made once: their augmentation and head start at random
+        main()
+        sequential()
+    other_formats()
+    functional_archive()
