@@ -1,13 +1,14 @@
 """Model files of Keras 2 (tf.keras before TensorFlow 2.16, tf_keras) with what Keras 3 cannot read in them.
 
-Keras 3 reads no Keras 2 .keras archive (their settings name Keras 2's modules) and simple Keras 2 .h5 files
-only, refusing much of what transfer learning puts in them: a TensorFlow
+Keras 3 opens no Keras 2 .keras archive (their settings name Keras 2's modules) or SavedModel folder, and of
+Keras 2's .h5 files only simple ones, refusing much of what transfer learning puts in them: a TensorFlow
 function called on a layer's output (`preprocess_input(x)`, `x + y`, `x[..., :2]`), which Keras 2 saved as a
 `TFOpLambda` or `SlicingOpLambda` layer; a base model nested under a new head, whose calls Keras 2 counted
 from 1; settings of depthwise and separable convolutions and of the random augmentation layers that Keras 3 no
 longer takes; ConvNeXt's own layers; and '/' in layer names. Such a file's model is rebuilt from its settings,
-translated, and its weights are read from the file as Keras reads them (Keras 2 laid out the weights of a
-.keras archive as Keras 3 does).
+translated, and its weights are read from the file: an .h5 file's and a .keras archive's as Keras reads them
+(Keras 2 laid out an archive's weights as Keras 3 does), a SavedModel's from its checkpoint, found by the
+layers' names.
 """
 
 from __future__ import annotations
