@@ -279,8 +279,9 @@ def _load_file(path: Path, preprocess: str, custom: tuple = (), trust_lambda: bo
         if path.is_dir() and translate is None:
             raise ModelError(f"'{path}' is a SavedModel whose {keras2.SAVED_MODEL_METADATA}, the settings of its "
                              f"layers that Keras 2 wrote beside it, " +
-                             ("describe no graph of layers (a subclassed model, its call() Python code): it cannot "
-                              "be opened layer by layer" if keras2.saved_by(path) else "could not be read"))
+                             ("describe no graph of layers: a subclassed model, whose call() runs its layers in "
+                              "Python, so their outputs cannot be taken one by one; build it as a functional or "
+                              "Sequential model" if keras2.saved_by(path) else "could not be read"))
         with _named_for_keras(path) as named, (lambdas.trusted(path, own) if trust_lambda else
                                                contextlib.nullcontext()):
             if translate is not None:  # a Keras 2 file with settings Keras 3 refuses

@@ -371,7 +371,8 @@ def test_keras2_archives_and_savedmodels_open_with_keras2s_maps(name, maps_of):
 
 
 def test_a_savedmodel_that_cannot_be_rebuilt_is_said_in_a_sentence(tmp_path):
-    """Keras 2's settings unreadable, or its weights missing: a sentence each, with what is wrong."""
+    """Keras 2's settings unreadable, of a subclassed model, or its weights missing: a sentence each, with what is
+    wrong."""
     folder = tmp_path / "model"
     shutil.copytree(Path(__file__).parent / "data" / "keras2_transfer_savedmodel", folder)
     metadata = (folder / "keras_metadata.pb").read_bytes()
@@ -379,11 +380,25 @@ def test_a_savedmodel_that_cannot_be_rebuilt_is_said_in_a_sentence(tmp_path):
     with pytest.raises(ModelError, match="is a SavedModel whose keras_metadata.pb, the settings of its layers that "
                                          "Keras 2 wrote beside it, could not be read"):
         load_model(str(folder))
+    subclassed = json.dumps({"class_name": "Net", "name": "net", "keras_version": "2.15.0"}).encode()
+    node = b"\x1a\x04root" + b"\x2a" + _varint(len(subclassed)) + subclassed  # node_path (3), metadata (5)
+    (folder / "keras_metadata.pb").write_bytes(b"\x0a" + _varint(len(node)) + node)  # nodes (1): the root alone
+    with pytest.raises(ModelError, match="describe no graph of layers: a subclassed model, whose call\\(\\) runs its "
+                                         "layers in Python.*build it as a functional or Sequential model"):
+        load_model(str(folder))
     (folder / "keras_metadata.pb").write_bytes(metadata)
     shutil.rmtree(folder / "variables")
     with pytest.raises(ModelError, match="'.*model' was saved by Keras 2.21.0 .*, and its model could not be rebuilt "
                                          "for Keras 3 \(.*variables"):
         load_model(str(folder))
+
+
+def _varint(value: int) -> bytes:
+    """A protocol buffer's variable-length integer."""
+    out = b""
+    while value >= 0x80:
+        out, value = out + bytes([value & 0x7F | 0x80]), value >> 7
+    return out + bytes([value])
 
 
 def test_a_keras3_h5_file_with_keras_operations_is_told_to_be_saved_as_keras(tmp_path):
