@@ -19,6 +19,7 @@ SETTLE_SECONDS = 0.5  # a window moved onto another monitor is fitted to it once
 RATIO_TRIES = 30  # shown frames during which the window is looked for on the X server, to learn Qt's pixel ratio
 WHEEL_NOTCH = 120  # Qt's (and OpenCV's) mouse wheel delta for one notch
 UNZOOM_SECONDS = 0.25  # turns down sent to undo Qt's zoom are waited for this long; not sent, asked again after it
+PAINT_CHECKS = (1.5, 4.0)  # seconds after the first picture at which a window Qt left unpainted is mapped again
 
 
 def no_windows(builds: list[str]) -> str:
@@ -115,6 +116,8 @@ class Window:
         self._black: np.ndarray | None = None  # the canvas centred on black of the window's shape, where they differ
         self._placed = None  # the shapes `_black` was made for
         self._offset = (0, 0)  # where the canvas sits in what is shown: mouse positions are moved back by it
+        self._first_shown_at = 0.0  # when the first picture was shown (monotonic)
+        self._paint_checked = 0.0  # the last of PAINT_CHECKS at which the window was looked at for a picture
 
     def _on_mouse(self, event, x, y, flags, param) -> None:
         y, x = y - self._offset[0], x - self._offset[1]
@@ -177,12 +180,25 @@ class Window:
             cv2.setWindowTitle(self.title, self._caption)
         cv2.imshow(self.title, self._on_black(canvas, rect))
         self._shown_hw = canvas.shape[:2]
+        self._look_for_paint(canvas)
         self.screen.keep_awake()  # a picture shown: new frames, or a key's change (frozen or at its end, poll() only)
         if not self._shown:
             self._shown = True
             if self.fullscreen:
                 self._apply_fullscreen()
         return self.poll()
+
+    def _look_for_paint(self, canvas: np.ndarray) -> None:
+        """At PAINT_CHECKS seconds after the first picture, a window that shows nothing of the pictures given to it
+        is mapped again: Qt left it unpainted (see XScreen.map_again_if_blank)."""
+        now = time.monotonic()
+        self._first_shown_at = self._first_shown_at or now
+        due = [at for at in PAINT_CHECKS if at > self._paint_checked and now - self._first_shown_at >= at]
+        if due and canvas.any():
+            self._paint_checked = due[-1]
+            if self.screen.map_again_if_blank(self._caption):
+                log.debug("Qt had not painted the window (it missed the X server's word that the window is on "
+                          "screen): mapped again")
 
     def _asked_monitor(self) -> tuple[int, int, int, int] | None:
         """The monitor --monitor asks for (a presenter's projector, so that the window, fullscreen or not, opens
