@@ -117,7 +117,7 @@ class Window:
         self._placed = None  # the shapes `_black` was made for
         self._offset = (0, 0)  # where the canvas sits in what is shown: mouse positions are moved back by it
         self._first_shown_at = 0.0  # when the first picture was shown (monotonic)
-        self._paint_checked = 0.0  # the last of PAINT_CHECKS at which the window was looked at for a picture
+        self._paint_checks = list(PAINT_CHECKS)  # those not yet made: none left, nothing more to do a frame
 
     def _on_mouse(self, event, x, y, flags, param) -> None:
         y, x = y - self._offset[0], x - self._offset[1]
@@ -191,11 +191,13 @@ class Window:
     def _look_for_paint(self, canvas: np.ndarray) -> None:
         """At PAINT_CHECKS seconds after the first picture, a window that shows nothing of the pictures given to it
         is mapped again: Qt left it unpainted (see XScreen.map_again_if_blank)."""
+        if not self._paint_checks:
+            return
         now = time.monotonic()
         self._first_shown_at = self._first_shown_at or now
-        due = [at for at in PAINT_CHECKS if at > self._paint_checked and now - self._first_shown_at >= at]
+        due = sum(now - self._first_shown_at >= at for at in self._paint_checks)
         if due and canvas.any():
-            self._paint_checked = due[-1]
+            del self._paint_checks[:due]  # one look for those due together
             if self.screen.map_again_if_blank(self._caption):
                 log.debug("Qt had not painted the window (it missed the X server's word that the window is on "
                           "screen): mapped again")
