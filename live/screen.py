@@ -152,8 +152,9 @@ class XScreen:
         along BLANK_ROWS rows), though a picture was given to it: Qt 5.15 now and then misses the X server's
         first word that the window is on screen, on a busy machine, and then never paints it. Unmapped and mapped
         again, it gets that word once more (8 windows left black out of 60 under four busy loops, OpenCV alone,
-        all painted after). True where it did; False where the window shows something, is not found, is not
-        wholly on screen, or the X server is gone."""
+        all painted after). Its window manager's states (fullscreen, above) are asked for again: unmapped, the
+        window is the manager's no more, and it forgets them. True where it did; False where the window shows
+        something, is not found, is not wholly on screen, or the X server is gone."""
         if self._connection is None:
             return False
         try:
@@ -166,13 +167,28 @@ class XScreen:
             for row in range(0, size.height, max(1, size.height // BLANK_ROWS)):
                 if any(window.get_image(0, row, size.width, 1, X.ZPixmap, 0xFFFFFF).data):  # wholly on screen
                     return False
+            states = window.get_full_property(self._connection.intern_atom("_NET_WM_STATE"), X.AnyPropertyType)
             window.unmap()
             self._connection.sync()
             window.map()
+            self._ask_states(window, list(states.value) if states else [])
             self._connection.flush()
             return True
         except Exception:  # part of the window off the screen (BadMatch), a window gone meanwhile, the X server
             return False
+
+    def _ask_states(self, window, states: list[int]) -> None:
+        """Ask the window manager to add `states` (_NET_WM_STATE's atoms) to `window`, two to a message, as EWMH
+        has a client do for a window on screen: sent after its map request, they reach the manager after it."""
+        from Xlib import X, protocol
+
+        connection = self._connection
+        root, message = connection.screen().root, connection.intern_atom("_NET_WM_STATE")
+        for first in range(0, len(states), 2):
+            pair = (states[first:first + 2] + [0])[:2]
+            event = protocol.event.ClientMessage(window=window, client_type=message,
+                                                 data=(32, [1, *pair, 1, 0]))  # 1: add; 1: from an application
+            root.send_event(event, event_mask=X.SubstructureRedirectMask | X.SubstructureNotifyMask)
 
     def _own_window(self, title: str):
         """This process's top-level X window called `title`: among the window manager's list of windows, or the

@@ -177,6 +177,39 @@ def test_a_window_that_shows_nothing_is_mapped_again_and_one_that_shows_a_pictur
     assert done.stdout.split() == ["False", "True", "False", "False"], done.stdout
 
 
+FULLSCREEN_MAPPED_AGAIN = """
+import time
+import cv2
+import numpy as np
+from live.display import Window
+from live.screen import XScreen
+window, screen = Window("full"), XScreen()
+
+def shown(wanted, seconds=10):
+    deadline = time.monotonic() + seconds
+    while True:  # until the window manager has done it, or 10 s: the test says whether it did
+        window.show(np.zeros((720, 1280, 3), np.uint8))
+        cv2.waitKey(20)
+        rect = tuple(cv2.getWindowImageRect("full"))
+        if rect == wanted or time.monotonic() > deadline:
+            return " ".join(map(str, rect))
+
+window.set_fullscreen(True)
+print(shown((0, 0, 1920, 1080)), screen.map_again_if_blank("full"), sep=";")
+print(shown((0, 0, 1920, 1080), seconds=3))
+"""
+
+
+def test_a_fullscreen_window_mapped_again_stays_fullscreen(managed_xserver):
+    """Unmapped, a window is its window manager's no more, which forgets that it was fullscreen: a presenter's
+    --fullscreen window that Qt left unpainted came back painted, but as a window. Its states are asked for again."""
+    env = dict(os.environ, DISPLAY=managed_xserver, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", FULLSCREEN_MAPPED_AGAIN], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["0 0 1920 1080;True", "0 0 1920 1080"], done.stdout
+
+
 def test_monitor_numbers_count_the_primary_first_then_the_others_from_the_left():
     laptop, right, middle = (0, 0, 1080, 1920), (0, 2944, 720, 1280), (0, 1920, 768, 1024)
     assert numbered([laptop, right, middle]) == [laptop, middle, right]
