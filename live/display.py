@@ -113,6 +113,7 @@ class Window:
         self._shown = False
         self._shown_hw = None  # the (height, width) of the canvas last shown
         self.fullscreen = fullscreen  # applied once the window is on screen: Qt ignores it before
+        self._covered_from = None  # where the window was before it covered its monitor itself (`_cover_monitor`)
         self._black: np.ndarray | None = None  # the canvas centred on black of the window's shape, where they differ
         self._placed = None  # the shapes `_black` was made for
         self._offset = (0, 0)  # where the canvas sits in what is shown: mouse positions are moved back by it
@@ -145,8 +146,28 @@ class Window:
     def _apply_fullscreen(self) -> None:
         cv2.setWindowProperty(self.title, cv2.WND_PROP_FULLSCREEN,
                               cv2.WINDOW_FULLSCREEN if self.fullscreen else cv2.WINDOW_NORMAL)
+        if self.fullscreen and not self.screen.has_window_manager():
+            self._cover_monitor()
+        elif not self.fullscreen and self._covered_from is not None:  # back where it was
+            x, y, width, height = self._covered_from
+            cv2.resizeWindow(self.title, width, height)
+            cv2.moveWindow(self.title, x, y)
+            self._covered_from = None
         if not self.fullscreen and self._sized != self._shown_hw:  # a canvas of another shape came meanwhile
             self._centred = False  # resized at the next show, which Qt's restored place does not survive: centred
+
+    def _cover_monitor(self) -> None:
+        """Fullscreen where no window manager grants it (a kiosk's bare X server, started with xinit, where Qt's
+        does nothing): the window, which has no frame there, is made as large as its monitor and put on it."""
+        rect = self._rect()
+        monitor = self._monitor_of(rect)
+        if rect is None or monitor is None:
+            return
+        top, left, height, width = monitor
+        self._covered_from = rect
+        cv2.moveWindow(self.title, left, top)
+        cv2.resizeWindow(self.title, round(width / self._ratio), round(height / self._ratio))
+        log.debug("no window manager: the window covers its monitor (%dx%d) itself, for fullscreen", width, height)
 
     def show(self, canvas: np.ndarray, caption: str | None = None) -> int:
         """Show the canvas; return the key pressed meanwhile (-1 for none). The screen is kept awake meanwhile.

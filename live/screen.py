@@ -108,6 +108,27 @@ class XScreen:
             self.close()
         self._awake_at = time.monotonic()
 
+    def has_window_manager(self) -> bool:
+        """Whether a window manager says it manages the screen (EWMH's _NET_SUPPORTING_WM_CHECK on the root window,
+        naming a window of its own that is there): fullscreen is its to grant, and without one (a kiosk's bare X,
+        started with xinit) Qt's fullscreen does nothing. True where X cannot be asked: left to Qt then."""
+        if self._connection is None:
+            return True
+        try:
+            from Xlib import X, error
+
+            check = self._connection.intern_atom("_NET_SUPPORTING_WM_CHECK")
+            said = self._connection.screen().root.get_full_property(check, X.AnyPropertyType)
+            if not said or not len(said.value):
+                return False
+            try:  # a window manager that ended left its word on the root window, and its window is gone
+                self._connection.create_resource_object("window", said.value[0]).get_geometry()
+            except (error.BadWindow, error.BadDrawable):
+                return False
+            return True
+        except Exception:  # the X server
+            return True
+
     def window_hw(self, title: str) -> tuple[int, int] | None:
         """(height, width) of this process's window called `title` in the X server's pixels, which Qt's are not
         where it scales (QT_SCALE_FACTOR=2, a desktop that scales Qt programs for a HiDPI screen); None while the

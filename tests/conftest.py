@@ -348,20 +348,21 @@ def window_manager(display: str):
 
 def _wait_for_window_manager(display: str, manager: subprocess.Popen, seconds: float = 30.0) -> None:
     """Until the window manager says on the root window that it manages the screen (EWMH's
-    _NET_SUPPORTING_WM_CHECK): a window opened before that is not its to make fullscreen, and on a busy machine
-    openbox took more than the second once waited for."""
+    _NET_SUPPORTING_WM_CHECK, as the program reads it): a window opened before that is not its to make
+    fullscreen, and on a busy machine openbox took more than the second once waited for."""
     from Xlib import display as xdisplay
 
-    connection = xdisplay.Display(display)
+    from live.screen import XScreen
+
+    screen = XScreen(xdisplay.Display(display))
     try:
-        check = connection.intern_atom("_NET_SUPPORTING_WM_CHECK")
         deadline = time.monotonic() + seconds
-        while connection.screen().root.get_full_property(check, 0) is None:
+        while not screen.has_window_manager():
             assert manager.poll() is None, f"openbox ended (exit {manager.returncode}) before managing {display}"
             assert time.monotonic() < deadline, f"openbox did not manage {display} within {seconds:.0f} s"
             time.sleep(0.05)
     finally:
-        connection.close()
+        screen.close()
 
 
 def jpeg_bytes(progressive: bool = False, thumbnail: bool = False, after_end: bytes = b"") -> bytes:

@@ -5,11 +5,12 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
 from live.screen import XScreen, monitor_at, numbered
-from tests.conftest import ROOT, _start_xvfb
+from tests.conftest import ROOT, _start_xvfb, window_manager
 
 
 def test_screen_size_from_the_x_server(xserver, monkeypatch):
@@ -208,6 +209,27 @@ def test_a_fullscreen_window_mapped_again_stays_fullscreen(managed_xserver):
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["0 0 1920 1080;True", "0 0 1920 1080"], done.stdout
+
+
+def test_a_window_manager_is_told_from_one_that_ended_or_none():
+    """Fullscreen is the window manager's to grant, and the window makes itself as large as its monitor only where
+    there is none: one that ended leaves its word on the root window, naming a window that is gone."""
+    display, server = _start_xvfb()  # skipped without Xvfb, before Xlib is needed; of its own: left with that word
+    try:
+        from Xlib import display as xdisplay
+
+        screen = XScreen(xdisplay.Display(display))
+        bare = screen.has_window_manager()
+        with window_manager(display):
+            managed = screen.has_window_manager()
+        deadline = time.monotonic() + 5  # its window is gone once the X server has seen it go
+        while screen.has_window_manager() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (bare, managed, screen.has_window_manager()) == (False, True, False)
+        screen.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def test_monitor_numbers_count_the_primary_first_then_the_others_from_the_left():
