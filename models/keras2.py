@@ -161,6 +161,15 @@ def _layers(config: dict):
         yield from model["layers"]
 
 
+def module_of(config: dict, class_name: str) -> str | None:
+    """The module that a Keras 2 .keras archive says its layer class `class_name` came from (the code the model
+    was built with), which `translated` leaves out; None where it does not say (.h5 files, SavedModels)."""
+    for layer in _layers(config):
+        if class_name in (layer.get("class_name"), layer.get("registered_name")) and layer.get("module"):
+            return layer["module"]
+    return None
+
+
 def _name(layer: dict) -> str:
     return str(layer.get("name") or _options(layer).get("name") or "")
 

@@ -274,6 +274,7 @@ def _load_file(path: Path, preprocess: str, custom: tuple = (), trust_lambda: bo
     import keras
 
     own = custom_objects.load(custom)
+    translate = None
     try:
         translate = keras2.saved_model_config(path) if path.is_dir() else keras2.config_to_translate(path)
         if path.is_dir() and translate is None:
@@ -299,7 +300,10 @@ def _load_file(path: Path, preprocess: str, custom: tuple = (), trust_lambda: bo
             raise ModelError(lambdas.failed_message(path, list(_chain(exc))[-1])) from exc
         unknown = custom_objects.missing(text)
         if unknown:
-            raise ModelError(custom_objects.missing_message(path, *unknown, custom)) from exc
+            name, module = unknown
+            if module is None and translate is not None:  # dropped with the Keras 2 settings Keras 3 reads
+                module = keras2.module_of(translate, name)
+            raise ModelError(custom_objects.missing_message(path, name, module, custom)) from exc
         version = keras2.saved_by(path)
         if version.startswith("2."):
             raise ModelError(f"'{path}' was saved by Keras {version} (tf.keras, or tf_keras), and its model could "

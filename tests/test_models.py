@@ -370,6 +370,22 @@ def test_keras2_archives_and_savedmodels_open_with_keras2s_maps(name, maps_of):
     assert loaded.name == model_path.stem and np.abs(expected["maps"]).max() > 1  # maps of the saved weights
 
 
+def test_a_keras2_archive_with_a_layer_of_ones_own_names_the_file_to_pass(tmp_path):
+    """Keras 2 wrote the module of a layer of one's own into a .keras archive, as Keras 3 does: the sentence names
+    it, as it does for Keras 3's archives (the Keras 2 settings that Keras 3 reads leave it out)."""
+    path = Path(__file__).parent / "data" / "keras2_own_layer.keras"
+    with pytest.raises(ModelError, match="uses 'Half' \\(module 'layers_keras2'\\), .* --custom-objects "
+                                         "layers_keras2.py$"):
+        load_model(str(path))
+    code = tmp_path / "layers_keras2.py"
+    code.write_text(LAYERS_FILE)
+    loaded = load_model(str(path), custom=(code,))
+    image = np.random.default_rng(6).uniform(0, 255, (1, 16, 16, 3)).astype(np.float32)
+    conv = np.asarray(loaded.cut("conv")(image))
+    np.testing.assert_allclose(np.asarray(loaded.cut("half")(image)), conv * 0.5, rtol=1e-6)
+    assert np.abs(conv).max() > 0
+
+
 def test_a_savedmodel_that_cannot_be_rebuilt_is_said_in_a_sentence(tmp_path):
     """Keras 2's settings unreadable, of a subclassed model, or its weights missing: a sentence each, with what is
     wrong."""

@@ -1,7 +1,8 @@
 """Writes small models saved by Keras 2 (tf_keras), with what Keras 3 cannot read in such files as they are, and
 the maps Keras 2 itself gives for one input: keras2_transfer.h5 / .npz, of TensorFlow's transfer-learning
 tutorial's shape, and keras2_sequential.h5 / .npz, of its image-classification tutorial's; the same in Keras 2's
-other formats (a .keras archive, SavedModel folders); keras2_functional.keras / .npz.
+other formats (a .keras archive, SavedModel folders); keras2_functional.keras / .npz;
+keras2_own_layer.keras.
 
 Run once with tf_keras installed (not a requirement of the program): `pip install tf_keras==2.21.0`, then
 `python tests/data/make_keras2_models.py` from the repository's folder.
@@ -97,9 +98,27 @@ def other_formats() -> None:
         model.save(HERE / f"{name}_savedmodel", save_format="tf")
 
 
+class Half(keras.layers.Layer):
+    """A layer of one's own, as if from the file layers_keras2.py that the model was built with."""
+
+    def call(self, x):
+        return x * 0.5
+
+
+Half.__module__ = "layers_keras2"  # what Keras 2 writes into the archive as the class's module
+
+
+def own_layer_archive() -> None:
+    """A .keras archive with a layer of one's own, whose module Keras 2 names in its settings."""
+    inputs = keras.Input((16, 16, 3))
+    model = keras.Model(inputs, Half(name="half")(keras.layers.Conv2D(4, 3, padding="same", name="conv")(inputs)))
+    model.save(HERE / "keras2_own_layer.keras")
+
+
 if __name__ == "__main__":
     if not (HERE / "keras2_transfer.h5").exists():  # made once: their augmentation and head start at random
         main()
         sequential()
     other_formats()
     functional_archive()
+    own_layer_archive()
