@@ -405,7 +405,7 @@ def test_a_savedmodel_that_cannot_be_rebuilt_is_said_in_a_sentence(tmp_path):
     (folder / "keras_metadata.pb").write_bytes(metadata)
     shutil.rmtree(folder / "variables")
     with pytest.raises(ModelError, match="'.*model' was saved by Keras 2.21.0 .*, and its model could not be rebuilt "
-                                         "for Keras 3 \(.*variables"):
+                                         r"for Keras 3 \(.*variables"):
         load_model(str(folder))
 
 
@@ -618,8 +618,8 @@ def test_broken_and_missing_model_files(tmp_path):
     (tmp_path / "saved_model").mkdir()
     (tmp_path / "saved_model" / "saved_model.pb").write_bytes(b"")
     with pytest.raises(ModelError, match="is a TensorFlow SavedModel without the settings of its layers that Keras "
-                                         "2's model.save\(\) writes beside it \(keras_metadata.pb\): one written by "
-                                         "model.export\(\) .* give the Keras model it was written from"):
+                                         r"2's model.save\(\) writes beside it \(keras_metadata.pb\): one written by "
+                                         r"model.export\(\) .* give the Keras model it was written from"):
         load_model(str(tmp_path / "saved_model"))
     with pytest.raises(ModelError, match="is a TensorFlow SavedModel"):
         load_model(str(tmp_path / "saved_model" / "saved_model.pb"))
