@@ -212,21 +212,26 @@ class XScreen:
             root.send_event(event, event_mask=X.SubstructureRedirectMask | X.SubstructureNotifyMask)
 
     def _own_window(self, title: str):
-        """This process's top-level X window called `title`: among the window manager's list of windows, or the
-        root window's children where there is no window manager."""
-        from Xlib import X
+        """This process's top-level X window called `title`: among the window manager's list of windows, else
+        among the root window's children (no window manager, or one that ended and left its list behind)."""
+        from Xlib import X, error
 
         connection = self._connection
         root = connection.screen().root
         listed = root.get_full_property(connection.intern_atom("_NET_CLIENT_LIST"), X.AnyPropertyType)
-        windows = ([connection.create_resource_object("window", number) for number in listed.value] if listed
-                   else root.query_tree().children)
         pid = connection.intern_atom("_NET_WM_PID")
-        for window in windows:
-            owner = window.get_full_property(pid, X.AnyPropertyType)
-            if owner and owner.value[0] == os.getpid() and window.get_wm_name() in (title, title.encode()):
+
+        def own(window) -> bool:
+            try:
+                owner = window.get_full_property(pid, X.AnyPropertyType)
+                return bool(owner) and owner.value[0] == os.getpid() and window.get_wm_name() in (title, title.encode())
+            except (error.BadWindow, error.BadDrawable):  # gone: in the list of a window manager that ended
+                return False
+
+        for number in listed.value if listed else ():
+            if own(window := connection.create_resource_object("window", number)):
                 return window
-        return None
+        return next((window for window in root.query_tree().children if own(window)), None)
 
     def close(self) -> None:
         if self._connection is not None:

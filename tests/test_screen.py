@@ -232,6 +232,24 @@ def test_a_window_manager_is_told_from_one_that_ended_or_none():
         server.wait(timeout=10)
 
 
+def test_a_window_is_found_after_its_window_manager_ended():
+    """A window manager that ended (crashed, or a kiosk's that ran once) leaves its list of windows on the root
+    window, naming windows that are gone: the window was looked for there only, never found, and a window that
+    Qt left unpainted stayed so."""
+    display, server = _start_xvfb()  # of its own: left with that list
+    try:
+        with window_manager(display):
+            pass
+        env = dict(os.environ, DISPLAY=display, PYTHONPATH=str(ROOT))
+        done = subprocess.run([sys.executable, "-c", MAPPED_AGAIN], env=env, capture_output=True, text=True,
+                              timeout=60)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True", "False", "False"], done.stdout
+
+
 def test_monitor_numbers_count_the_primary_first_then_the_others_from_the_left():
     laptop, right, middle = (0, 0, 1080, 1920), (0, 2944, 720, 1280), (0, 1920, 768, 1024)
     assert numbered([laptop, right, middle]) == [laptop, middle, right]
