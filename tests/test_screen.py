@@ -232,14 +232,31 @@ def test_a_window_manager_is_told_from_one_that_ended_or_none():
         server.wait(timeout=10)
 
 
-def test_a_window_is_found_after_its_window_manager_ended():
-    """A window manager that ended (crashed, or a kiosk's that ran once) leaves its list of windows on the root
-    window, naming windows that are gone: the window was looked for there only, never found, and a window that
-    Qt left unpainted stayed so."""
+def leave_a_crashed_window_managers_list(display: str) -> None:
+    """The root window's list of windows as a window manager killed with a window of its list leaves it: naming a
+    window that is gone by now (openbox, ended by SIGTERM, empties its list; killed, it leaves it as it was)."""
+    from Xlib import Xatom
+    from Xlib import display as xdisplay
+
+    connection = xdisplay.Display(display)
+    root = connection.screen().root
+    gone = root.create_window(0, 0, 10, 10, 0, connection.screen().root_depth)
+    gone.destroy()
+    root.change_property(connection.intern_atom("_NET_CLIENT_LIST"), Xatom.WINDOW, 32, [gone.id])
+    connection.close()
+
+
+@pytest.mark.parametrize("ended", ["by SIGTERM", "killed"])
+def test_a_window_is_found_after_its_window_manager_ended(ended):
+    """A window manager that ended leaves its list of windows on the root window, empty or (killed) naming
+    windows that are gone: the window was looked for there only, never found, and a window that Qt left
+    unpainted stayed so."""
     display, server = _start_xvfb()  # of its own: left with that list
     try:
         with window_manager(display):
             pass
+        if ended == "killed":
+            leave_a_crashed_window_managers_list(display)
         env = dict(os.environ, DISPLAY=display, PYTHONPATH=str(ROOT))
         done = subprocess.run([sys.executable, "-c", MAPPED_AGAIN], env=env, capture_output=True, text=True,
                               timeout=60)
