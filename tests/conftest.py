@@ -243,13 +243,22 @@ def _start_xvfb(size_wh: str = "1920x1080") -> tuple[str, subprocess.Popen]:
     return display, server
 
 
+@contextmanager
+def xvfb(size_wh: str = "1920x1080"):
+    """An Xvfb server of its own while in the block: its display; skipped where Xvfb is not installed."""
+    display, server = _start_xvfb(size_wh)
+    try:
+        yield display
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def xserver():
     """A real X server (Xvfb) for window tests; skipped where Xvfb is not installed."""
-    display, server = _start_xvfb()
-    yield display
-    server.terminate()
-    server.wait(timeout=10)
+    with xvfb() as display:
+        yield display
 
 
 DUMMY_DRIVER = Path("/usr/lib/xorg/modules/drivers/dummy_drv.so")
@@ -312,23 +321,16 @@ def two_monitors(tmp_path):
 @pytest.fixture
 def projector_xserver():
     """An X server of its own whose screen is a 1024x768 projector's (Xvfb); skipped where Xvfb is not installed."""
-    display, server = _start_xvfb("1024x768")
-    yield display
-    server.terminate()
-    server.wait(timeout=10)
+    with xvfb("1024x768") as display:
+        yield display
 
 
 @pytest.fixture
 def managed_xserver():
     """An X server of its own with a window manager (openbox), as on a desktop: fullscreen is the window
     manager's to grant, so it cannot be seen on a bare Xvfb. Skipped where openbox is not installed."""
-    display, server = _start_xvfb()
-    try:
-        with window_manager(display):
-            yield display
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with xvfb() as display, window_manager(display):
+        yield display
 
 
 @contextmanager

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from live.display import built_without_windows, fit_window, no_windows, notches_to_unzoom, qt_zoom, wheel_notches
-from tests.conftest import ROOT, _start_xvfb, installed_distributions, window_manager
+from tests.conftest import ROOT, installed_distributions, window_manager, xvfb
 
 
 # The lines of `cv2.getBuildInformation()` that name the window toolkit, as opencv-python-headless 5.0.0.93 and
@@ -89,25 +89,23 @@ def test_a_window_that_qt_scales_is_fitted_and_centred_in_the_screens_own_pixels
     sized in Qt's pixels for a monitor measured in the X server's: 3648x1308 on a 1920x1080 screen, the mosaic
     off its edge. It is fitted and centred in Qt's pixels of the screen, so that on a 4K laptop's screen scaled
     by 2 it looks as large as on a 1920x1080 one: 3648 of its pixels wide, not 2008, half that to the eye."""
-    xserver, server = _start_xvfb(f"{screen_hw[1]}x{screen_hw[0]}")  # skipped without Xvfb, before Xlib is needed
-    env = dict(os.environ, DISPLAY=xserver, PYTHONPATH=str(ROOT), QT_SCALE_FACTOR="2")
-    shown = subprocess.Popen([sys.executable, "-c", WINDOW_ON + "import time; print(flush=True); time.sleep(30)"],
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert shown.stdout.readline(), shown.stderr.read()  # Qt's own rect, then shown and waiting
-        assert shown.stdout.readline() == "\n", shown.stderr.read()
-        from Xlib import display as xdisplay
+    with xvfb(f"{screen_hw[1]}x{screen_hw[0]}") as xserver:  # skipped without Xvfb, before Xlib is needed
+        env = dict(os.environ, DISPLAY=xserver, PYTHONPATH=str(ROOT), QT_SCALE_FACTOR="2")
+        shown = subprocess.Popen([sys.executable, "-c", WINDOW_ON + "import time; print(flush=True); time.sleep(30)"],
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert shown.stdout.readline(), shown.stderr.read()  # Qt's own rect, then shown and waiting
+            assert shown.stdout.readline() == "\n", shown.stderr.read()
+            from Xlib import display as xdisplay
 
-        connection = xdisplay.Display(xserver)
-        root = connection.screen().root
-        window = next(child for child in root.query_tree().children if child.get_wm_name() == "fit")
-        geometry = window.get_geometry()
-        connection.close()
-    finally:
-        shown.kill()
-        shown.wait()
-        server.terminate()
-        server.wait(timeout=10)
+            connection = xdisplay.Display(xserver)
+            root = connection.screen().root
+            window = next(child for child in root.query_tree().children if child.get_wm_name() == "fit")
+            geometry = window.get_geometry()
+            connection.close()
+        finally:
+            shown.kill()
+            shown.wait()
     height, width = (2 * side for side in fit_window((720, 2008), (screen_hw[0] // 2, screen_hw[1] // 2)))
     assert abs(geometry.width - width) <= 2 and abs(geometry.height - height) <= 2, (geometry.width, geometry.height)
     assert abs(geometry.x - (screen_hw[1] - width) // 2) <= 3 and abs(geometry.y - (screen_hw[0] - height) // 2) <= 3

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from live.screen import XScreen, monitor_at, numbered
-from tests.conftest import ROOT, _start_xvfb, window_manager
+from tests.conftest import ROOT, window_manager, xvfb
 
 
 def test_screen_size_from_the_x_server(xserver, monkeypatch):
@@ -91,8 +91,7 @@ def test_the_screen_is_kept_awake_while_the_pictures_move_not_while_frozen():
     """A presenter talks in front of the camera and touches nothing: the screen saver (or the monitor's power
     saving) blanked the demo after its timeout. While pictures move, the X server's idle clock is reset, as a
     video player does while it plays; frozen, it is not, as a paused player's is not."""
-    display, server = _start_xvfb()  # skipped without Xvfb, before Xlib is needed
-    try:
+    with xvfb() as display:  # skipped without Xvfb, before Xlib is needed
         from Xlib import X
         from Xlib import display as xdisplay
         from Xlib.ext import screensaver
@@ -109,9 +108,6 @@ def test_the_screen_is_kept_awake_while_the_pictures_move_not_while_frozen():
         assert shown.wait(timeout=30) == 0, shown.stderr.read()
         frozen = root.screensaver_query_info()
         connection.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     assert moving.state == screensaver.StateOff and moving.idle < 1500, (moving.state, moving.idle)  # 3.5 s of frames
     assert frozen.state == screensaver.StateOn and frozen.idle > 3000, (frozen.state, frozen.idle)
 
@@ -214,8 +210,7 @@ def test_a_fullscreen_window_mapped_again_stays_fullscreen(managed_xserver):
 def test_a_window_manager_is_told_from_one_that_ended_or_none():
     """Fullscreen is the window manager's to grant, and the window makes itself as large as its monitor only where
     there is none: one that ended leaves its word on the root window, naming a window that is gone."""
-    display, server = _start_xvfb()  # skipped without Xvfb, before Xlib is needed; of its own: left with that word
-    try:
+    with xvfb() as display:  # skipped without Xvfb, before Xlib is needed; of its own: left with that word
         from Xlib import display as xdisplay
 
         screen = XScreen(xdisplay.Display(display))
@@ -227,9 +222,6 @@ def test_a_window_manager_is_told_from_one_that_ended_or_none():
             time.sleep(0.05)
         assert (bare, managed, screen.has_window_manager()) == (False, True, False)
         screen.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def leave_a_crashed_window_managers_list(display: str) -> None:
@@ -251,8 +243,7 @@ def test_a_window_is_found_after_its_window_manager_ended(ended):
     """A window manager that ended leaves its list of windows on the root window, empty or (killed) naming
     windows that are gone: the window was looked for there only, never found, and a window that Qt left
     unpainted stayed so."""
-    display, server = _start_xvfb()  # of its own: left with that list
-    try:
+    with xvfb() as display:  # of its own: left with that list
         with window_manager(display):
             pass
         if ended == "killed":
@@ -260,9 +251,6 @@ def test_a_window_is_found_after_its_window_manager_ended(ended):
         env = dict(os.environ, DISPLAY=display, PYTHONPATH=str(ROOT))
         done = subprocess.run([sys.executable, "-c", MAPPED_AGAIN], env=env, capture_output=True, text=True,
                               timeout=60)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "True", "False", "False"], done.stdout
 
