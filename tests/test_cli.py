@@ -12,8 +12,8 @@ import pytest
 from live.cli import parse_config
 from live.errors import UsageError
 from models.hed_weights import HED_BGR_MEAN, bundled_weights_path
-from tests.conftest import (ROOT, count_frames, frames_said_saved, gray_frames, installed_distributions, moving_frames,
-                            run_cli, small_disk, transfer_model, write_video)
+from tests.conftest import (DATA, ROOT, count_frames, frames_said_saved, gray_frames, installed_distributions,
+                            moving_frames, run_cli, small_disk, transfer_model, write_video)
 
 
 def test_demo_headless_runs_100_frames():
@@ -335,7 +335,7 @@ def test_a_model_with_a_stored_lambda_runs_when_trusted(tmp_path):
 def test_a_keras2_transfer_model_runs_at_a_layer_of_its_nested_base(tmp_path):
     """A Keras 2 model of tests/data (see test_models), as the SavedModel folder that TensorFlow 2.15 and before
     wrote by default: its base's layers, '/' in their names made '_', and --layer given the name Keras 2 gave."""
-    model = ROOT / "tests" / "data" / "keras2_transfer_savedmodel"
+    model = DATA / "keras2_transfer_savedmodel"
     done = run_cli("--model", str(model), "--layer", "base/block/separable", "--source", "demo", "--headless",
                    "--max-frames", "3", "--save-mosaics", str(tmp_path / "m"))
     assert done.returncode == 0, done.stderr

@@ -6,7 +6,6 @@ import logging
 import re
 import shutil
 import zipfile
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -17,7 +16,7 @@ from models import feature_layers, list_models, load_model
 from models.hed_weights import bundled_weights_path
 from models.loading import check_choice, input_for_picture
 from models.registry import find_spec
-from tests.conftest import transfer_model
+from tests.conftest import DATA, transfer_model
 
 
 def test_vgg16_default_weights_are_the_bundled_ones(vgg16):
@@ -315,7 +314,7 @@ def test_a_keras2_transfer_model_opens_with_what_keras3_cannot_read_as_it_is(cap
     residual `x + y` and ConvNeXt's LayerScale. Keras 3 refuses each; translated, the maps are Keras 2's own."""
     import keras
 
-    path = Path(__file__).parent / "data" / "keras2_transfer.h5"
+    path = DATA / "keras2_transfer.h5"
     with caplog.at_level(logging.INFO, logger="models"):
         loaded = load_model(str(path))
     assert "written with '_' here (stem/conv is stem_conv; --layer takes either)" in caplog.text
@@ -338,7 +337,7 @@ def test_a_keras2_sequential_model_with_nested_augmentation_opens_with_its_maps(
     the nested Sequential's first layer holds the input shape, which Keras 3 takes only from an InputLayer."""
     import keras
 
-    path = Path(__file__).parent / "data" / "keras2_sequential.h5"
+    path = DATA / "keras2_sequential.h5"
     loaded = load_model(str(path))
     expected = np.load(path.with_suffix(".npz"))
     maps = keras.Model(loaded.model.inputs, loaded.model.get_layer("conv").output)([expected["pixels"]], training=False)
@@ -356,7 +355,7 @@ def test_keras2_archives_and_savedmodels_open_with_keras2s_maps(name, maps_of):
     beside it in keras_metadata.pb). Rebuilt as the .h5 files are, with the weights found by the layers' names."""
     import keras
 
-    path = Path(__file__).parent / "data" / name
+    path = DATA / name
     loaded = load_model(str(path))
     model_path = path.parent if path.name == "saved_model.pb" else path
     expected = np.load(model_path.parent / f"{model_path.stem.removesuffix('_savedmodel')}.npz")
@@ -373,7 +372,7 @@ def test_keras2_archives_and_savedmodels_open_with_keras2s_maps(name, maps_of):
 def test_a_keras2_archive_with_a_layer_of_ones_own_names_the_file_to_pass(tmp_path):
     """Keras 2 wrote the module of a layer of one's own into a .keras archive, as Keras 3 does: the sentence names
     it, as it does for Keras 3's archives (the Keras 2 settings that Keras 3 reads leave it out)."""
-    path = Path(__file__).parent / "data" / "keras2_own_layer.keras"
+    path = DATA / "keras2_own_layer.keras"
     with pytest.raises(ModelError, match="uses 'Half' \\(module 'layers_keras2'\\), .* --custom-objects "
                                          "layers_keras2.py$"):
         load_model(str(path))
@@ -390,7 +389,7 @@ def test_a_savedmodel_that_cannot_be_rebuilt_is_said_in_a_sentence(tmp_path):
     """Keras 2's settings unreadable, of a subclassed model, or its weights missing: a sentence each, with what is
     wrong."""
     folder = tmp_path / "model"
-    shutil.copytree(Path(__file__).parent / "data" / "keras2_transfer_savedmodel", folder)
+    shutil.copytree(DATA / "keras2_transfer_savedmodel", folder)
     metadata = (folder / "keras_metadata.pb").read_bytes()
     (folder / "keras_metadata.pb").write_bytes(metadata[:1000])  # a copy cut short
     with pytest.raises(ModelError, match="is a SavedModel whose keras_metadata.pb, the settings of its layers that "
@@ -583,7 +582,7 @@ def test_archives_of_another_keras_get_the_way_to_open_them(tmp_path):
 
     inputs = keras.Input((16, 16, 3))
     keras.Model(inputs, keras.layers.Conv2D(4, 3, name="c1")(inputs)).save(tmp_path / "new.keras")
-    keras2_archive = Path(__file__).parent / "data" / "keras2_sequential.keras"
+    keras2_archive = DATA / "keras2_sequential.keras"
     with zipfile.ZipFile(keras2_archive) as new, zipfile.ZipFile(tmp_path / "old.keras", "w") as old:
         for item in new.namelist():  # its weights lost
             old.writestr(item, b"" if item == "model.weights.h5" else new.read(item))

@@ -14,7 +14,7 @@ from live.capture import Frame
 from live.errors import SourceError, UsageError
 from live.sources import (SNAPSHOT_MAX_FPS, CaptureSource, DemoSource, ImageSource, SlideshowSource, camera_candidates,
                           describe_kind, list_cameras, open_source)
-from tests.conftest import gray_frames, jpeg_bytes, moving_frames, write_video
+from tests.conftest import DATA, gray_frames, jpeg_bytes, moving_frames, write_video
 
 
 def test_video_file_gives_every_frame_then_none(tmp_path):
@@ -180,10 +180,8 @@ def test_sources_that_cannot_be_read_as_such_get_a_sentence(spec, sentence):
 def test_an_av1_video_is_named_as_such_with_the_way_to_convert_it(tmp_path):
     """AV1, which phones, browsers and video sites now save, opens but gives no frame: OpenCV's FFmpeg has no
     decoder for it. It was told "is the file truncated or corrupt?", which sends the user the wrong way."""
-    from tests.conftest import ROOT
-
     video = tmp_path / "talk.mp4"
-    video.write_bytes((ROOT / "tests" / "data" / "av1_320x240.mp4").read_bytes())
+    video.write_bytes((DATA / "av1_320x240.mp4").read_bytes())
     with pytest.raises(SourceError) as refused:
         open_source(str(video))
     assert str(refused.value) == (f"video {video} opened but gave no frame: it is AV1 video, which OpenCV cannot "
