@@ -214,12 +214,13 @@ def _check_file(path: Path, weights: str) -> None:
         return
     if not path.is_file():
         raise ModelError(f"model file '{path}' does not exist")
-    if path.suffix.lower() == ".keras":
+    if path.suffix.lower() == ".keras" and not _hdf5_under_keras_name(path):
         import zipfile
 
         if not zipfile.is_zipfile(path):
             raise ModelError(f"'{path}' is not a Keras model file: a .keras file is the zip archive that "
-                             f"model.save() writes, and this one is not a zip archive")
+                             f"model.save() writes (or, up to TensorFlow 2.12, an HDF5 file), and this one is "
+                             f"neither")
     else:
         import h5py
 
@@ -271,20 +272,27 @@ def _load_named(spec_name: str, weights: str, input_hw: tuple[int, int] | None =
 
 def _load_file(path: Path, preprocess: str, custom: tuple = (), trust_lambda: bool = False
                ) -> tuple[object, str, Callable]:
+    own = custom_objects.load(custom)
+    with _named_for_keras(path) as named:
+        return _load_named_file(path, named, preprocess, own, custom, trust_lambda)
+
+
+def _load_named_file(path: Path, named: Path, preprocess: str, own: dict, custom: tuple, trust_lambda: bool
+                     ) -> tuple[object, str, Callable]:
+    """`_load_file` of `path` through `named`, the name under which Keras reads it as what it holds; messages
+    name `path`."""
     import keras
 
-    own = custom_objects.load(custom)
     translate = None
     try:
-        translate = keras2.saved_model_config(path) if path.is_dir() else keras2.config_to_translate(path)
-        if path.is_dir() and translate is None:
+        translate = keras2.saved_model_config(named) if named.is_dir() else keras2.config_to_translate(named)
+        if named.is_dir() and translate is None:
             raise ModelError(f"'{path}' is a SavedModel whose {keras2.SAVED_MODEL_METADATA}, the settings of its "
                              f"layers that Keras 2 wrote beside it, " +
                              ("describe no graph of layers: a subclassed model, whose call() runs its layers in "
                               "Python, so their outputs cannot be taken one by one; build it as a functional or "
-                              "Sequential model" if keras2.saved_by(path) else "could not be read"))
-        with _named_for_keras(path) as named, (lambdas.trusted(path, own) if trust_lambda else
-                                               contextlib.nullcontext()):
+                              "Sequential model" if keras2.saved_by(named) else "could not be read"))
+        with lambdas.trusted(path, own) if trust_lambda else contextlib.nullcontext():
             if translate is not None:  # a Keras 2 file with settings Keras 3 refuses
                 model = keras2.load(named, translate, own, safe_mode=not trust_lambda)
             else:
@@ -304,7 +312,7 @@ def _load_file(path: Path, preprocess: str, custom: tuple = (), trust_lambda: bo
             if module is None and translate is not None:  # dropped with the Keras 2 settings Keras 3 reads
                 module = keras2.module_of(translate, name)
             raise ModelError(custom_objects.missing_message(path, name, module, custom)) from exc
-        version = keras2.saved_by(path)
+        version = keras2.saved_by(named)
         if version.startswith("2."):
             raise ModelError(f"'{path}' was saved by Keras {version} (tf.keras, or tf_keras), and its model could "
                              f"not be rebuilt for Keras 3 ({_first_line(text, exc)}): load it there and save it "
@@ -341,15 +349,31 @@ def _load_file(path: Path, preprocess: str, custom: tuple = (), trust_lambda: bo
     return model, f"from {path.name}", preprocess_fn
 
 
+def _hdf5_under_keras_name(path: Path) -> bool:
+    """Whether `path` is a .keras file that holds HDF5: model.save('model.keras') wrote the .h5 format under that
+    name up to TensorFlow 2.12 (the zip archive came with 2.13), which Colab ran into the summer of 2023."""
+    if path.suffix.lower() != ".keras" or not path.is_file():
+        return False
+    import h5py
+
+    return h5py.is_hdf5(path)
+
+
 @contextlib.contextmanager
 def _named_for_keras(path: Path):
-    """`path`, or a link to it whose suffix is in lower case: Keras tells formats apart by the suffix as
-    written, and refuses MODEL.KERAS or MODEL.H5 (a file from a Windows machine or a FAT memory stick)."""
-    if path.suffix == path.suffix.lower():
+    """`path`, or a link to it named with the suffix of what it holds, in lower case: Keras tells formats apart by
+    the suffix as written, refusing MODEL.KERAS or MODEL.H5 (a file from a Windows machine or a FAT memory
+    stick), and reads a .keras name as a zip archive only (TensorFlow up to 2.12 wrote HDF5 there)."""
+    suffix = path.suffix.lower()
+    if _hdf5_under_keras_name(path):
+        log.info("'%s' is an HDF5 file, as TensorFlow up to 2.12 wrote under a .keras name: it is read as an .h5 "
+                 "file", path.name)
+        suffix = ".h5"
+    if path.suffix == suffix:
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="live-model-") as folder:
-        link = Path(folder) / f"{path.stem}{path.suffix.lower()}"
+        link = Path(folder) / f"{path.stem}{suffix}"
         try:
             link.symlink_to(path.resolve())
         except OSError:  # a file system without links: a copy

@@ -369,6 +369,28 @@ def test_keras2_archives_and_savedmodels_open_with_keras2s_maps(name, maps_of):
     assert loaded.name == model_path.stem and np.abs(expected["maps"]).max() > 1  # maps of the saved weights
 
 
+def test_a_keras_file_that_tensorflow_2_12_wrote_as_hdf5_opens_with_its_maps(tmp_path, caplog):
+    """Up to TensorFlow 2.12, model.save('model.keras') wrote HDF5 under that name (tests/data/make_keras2_models.py
+    run with tensorflow 2.12.1), which Keras 3 reads only as a zip archive: it is read as the .h5 file it is, also
+    named in capitals (from a FAT stick)."""
+    path = tmp_path / "KERAS2_TF212.KERAS"
+    shutil.copyfile(DATA / "keras2_tf212.keras", path)
+    check_choice(str(path))
+    with caplog.at_level(logging.INFO, logger="models"):
+        loaded = load_model(str(path))
+    assert "'KERAS2_TF212.KERAS' is an HDF5 file, as TensorFlow up to 2.12 wrote under a .keras name" in caplog.text
+    expected = np.load(DATA / "keras2_tf212.npz")
+    np.testing.assert_allclose(np.asarray(loaded.model([expected["pixels"]], training=False)), expected["maps"],
+                               rtol=1e-5, atol=1e-4)
+    assert loaded.name == "KERAS2_TF212" and np.abs(expected["maps"]).max() > 1  # the saved weights' maps
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # nothing left beside it
+    weights_only = tmp_path / "weights.keras"  # HDF5 of weights alone under that name: checked as an .h5 file is
+    with h5py.File(weights_only, "w") as contents:
+        contents.create_group("conv")
+    with pytest.raises(ModelError, match="holds weights without the model they belong to"):
+        check_choice(str(weights_only))
+
+
 def test_a_keras2_archive_with_a_layer_of_ones_own_names_the_file_to_pass(tmp_path):
     """Keras 2 wrote the module of a layer of one's own into a .keras archive, as Keras 3 does: the sentence names
     it, as it does for Keras 3's archives (the Keras 2 settings that Keras 3 reads leave it out)."""
@@ -601,7 +623,8 @@ def test_archives_of_another_keras_get_the_way_to_open_them(tmp_path):
 def test_broken_and_missing_model_files(tmp_path):
     not_zip = tmp_path / "notes.keras"
     not_zip.write_bytes(b"not a zip file")
-    with pytest.raises(ModelError, match="'.*notes.keras' is not a Keras model file: .* not a zip archive"):
+    with pytest.raises(ModelError, match="'.*notes.keras' is not a Keras model file: .* zip archive .*, and this "
+                                         "one is neither"):
         load_model(str(not_zip))
     not_hdf5 = tmp_path / "notes.h5"
     not_hdf5.write_bytes(b"not an HDF5 file")

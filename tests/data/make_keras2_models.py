@@ -2,10 +2,11 @@
 the maps Keras 2 itself gives for one input: keras2_transfer.h5 / .npz, of TensorFlow's transfer-learning
 tutorial's shape, and keras2_sequential.h5 / .npz, of its image-classification tutorial's; the same in Keras 2's
 other formats (a .keras archive, SavedModel folders); keras2_functional.keras / .npz;
-keras2_own_layer.keras.
+keras2_own_layer.keras; keras2_tf212.keras / .npz, the functional model as TensorFlow 2.12 saved a .keras name.
 
 Run once with tf_keras installed (not a requirement of the program): `pip install tf_keras==2.21.0`, then
-`python tests/data/make_keras2_models.py` from the repository's folder.
+`python tests/data/make_keras2_models.py` from the repository's folder; keras2_tf212 with TensorFlow 2.12's own
+tf.keras instead (`pip install tensorflow==2.12.1`, Python 3.11 at the latest, without tf_keras).
 """
 
 import os
@@ -14,8 +15,13 @@ from pathlib import Path
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
 import numpy as np  # noqa: E402
-import tf_keras as keras  # noqa: E402
-from tf_keras.src.applications.convnext import LayerScale  # noqa: E402
+
+try:
+    import tf_keras as keras
+    from tf_keras.src.applications.convnext import LayerScale
+except ImportError:  # TensorFlow 2.12, whose own tf.keras is Keras 2 (keras2_tf212.keras)
+    from keras.applications.convnext import LayerScale
+    from tensorflow import keras
 
 HERE = Path(__file__).resolve().parent
 
@@ -67,10 +73,10 @@ def sequential() -> None:
     np.savez(HERE / "keras2_sequential.npz", pixels=pixels, maps=maps.numpy())
 
 
-def functional_archive() -> None:
+def functional_archive(name: str = "keras2_functional") -> None:
     """A functional model as a .keras archive, of what Keras 3 reads there only translated: a BatchNormalization
     (whose axis Keras 2 wrote as a list), preprocess_input (TFOpLambda layers), a depthwise convolution and
-    ConvNeXt's LayerScale in a nested model."""
+    ConvNeXt's LayerScale in a nested model. TensorFlow 2.12 writes it as HDF5 under the .keras name."""
     rng = np.random.default_rng(2)
     inner_inputs = keras.Input((16, 16, 8))
     inner = keras.Model(inner_inputs, LayerScale(0.5, 8, name="scale")(
@@ -82,9 +88,9 @@ def functional_archive() -> None:
     for layer in [*model.layers, *inner.layers]:
         if not isinstance(layer, keras.Model):
             layer.set_weights([rng.normal(0.5, 0.3, w.shape).astype("float32") for w in layer.get_weights()])
-    model.save(HERE / "keras2_functional.keras")
+    model.save(HERE / f"{name}.keras")
     pixels = rng.uniform(0, 255, (1, 32, 32, 3)).astype("float32")
-    np.savez(HERE / "keras2_functional.npz", pixels=pixels, maps=model(pixels, training=False).numpy())
+    np.savez(HERE / f"{name}.npz", pixels=pixels, maps=model(pixels, training=False).numpy())
 
 
 def other_formats() -> None:
@@ -116,6 +122,9 @@ def own_layer_archive() -> None:
 
 
 if __name__ == "__main__":
+    if keras.__version__.startswith("2.12."):  # pip install tensorflow==2.12.1: only its .keras file, which is HDF5
+        functional_archive("keras2_tf212")
+        raise SystemExit
     if not (HERE / "keras2_transfer.h5").exists():  # made once: their augmentation and head start at random
         main()
         sequential()
