@@ -48,24 +48,32 @@ def saved_by(path: Path) -> str:
         return ""
 
 
-def config_to_translate(path: Path) -> dict | None:
-    """The model settings of a Keras 2 file that Keras 3 cannot read as they are, or None (any other file): every
-    .keras archive of Keras 2, and .h5 files with what Keras 3 refuses."""
+def file_settings(path: Path) -> tuple[str, dict | None]:
+    """The Keras version that a .keras archive or an .h5 file says it was saved by ('' where it does not say) and
+    its model's settings (None where it holds none that can be read), read without Keras."""
     import h5py
 
     if path.suffix.lower() == ".keras":  # a zip archive, not HDF5
-        return _archive_config(path) if saved_by(path).startswith("2.") else None
+        return saved_by(path), _archive_config(path)
     try:
         with h5py.File(path, "r") as contents:
             version = contents.attrs.get("keras_version", b"")
             config = contents.attrs.get("model_config")
-    except OSError:
-        return None
-    version = version.decode() if isinstance(version, bytes) else str(version)
+        config = None if config is None else json.loads(config.decode() if isinstance(config, bytes) else config)
+    except (OSError, ValueError):
+        return "", None
+    return version.decode() if isinstance(version, bytes) else str(version), config if isinstance(config, dict) else None
+
+
+def config_to_translate(path: Path) -> dict | None:
+    """The model settings of a Keras 2 file that Keras 3 cannot read as they are, or None (any other file): every
+    .keras archive of Keras 2, and .h5 files with what Keras 3 refuses."""
+    version, config = file_settings(path)
     if not version.startswith("2.") or config is None:
         return None
-    config = json.loads(config.decode() if isinstance(config, bytes) else config)
-    return config if any(_refused(layer) or _is_model(layer) for layer in _layers(config)) else None
+    if path.suffix.lower() == ".keras":
+        return config
+    return config if any(_refused(layer) or _is_model(layer) for layer in layers_in(config)) else None
 
 
 def _archive_config(path: Path) -> dict | None:
@@ -155,7 +163,7 @@ def _models(config: dict):
             yield from _models(layer)
 
 
-def _layers(config: dict):
+def layers_in(config: dict):
     """Every layer's settings, those inside nested models too."""
     for model in _models(config):
         yield from model["layers"]
@@ -164,7 +172,7 @@ def _layers(config: dict):
 def module_of(config: dict, class_name: str) -> str | None:
     """The module that a Keras 2 .keras archive says its layer class `class_name` came from (the code the model
     was built with), which `translated` leaves out; None where it does not say (.h5 files, SavedModels)."""
-    for layer in _layers(config):
+    for layer in layers_in(config):
         if class_name in (layer.get("class_name"), layer.get("registered_name")) and layer.get("module"):
             return layer["module"]
     return None
@@ -207,7 +215,7 @@ def translated(config: dict) -> dict:
     nested models counted from 0, the settings Keras 3 lacks or takes only from an InputLayer left out, and a
     TFOpLambda's call written as every other layer's, its tensor arguments (`y` of `x + y`) among its inputs."""
     config = copy.deepcopy(config)
-    for layer in (config, *_layers(config)):  # a .keras archive's Keras 2 modules: read as from an .h5 file
+    for layer in (config, *layers_in(config)):  # a .keras archive's Keras 2 modules: read as from an .h5 file
         layer.pop("module", None)
         layer.pop("registered_name", None)
     for model in _models(config):
@@ -229,7 +237,7 @@ def translated(config: dict) -> dict:
                     named["name"] = keras3_name(named["name"])
             if "inbound_nodes" in layer:
                 layer["inbound_nodes"] = [_references_changed(node, changed) for node in layer["inbound_nodes"]]
-    for layer in _layers(config):
+    for layer in layers_in(config):
         for key in _dropped(layer):
             del layer["config"][key]
         if layer.get("class_name") in TF_OP_LAYERS:
@@ -275,29 +283,39 @@ def load(path: Path, config: dict, own: dict, safe_mode: bool):
     with its suffix in lower case, as Keras needs it)."""
     import importlib
 
-    import h5py
-    from keras.src.legacy.saving import legacy_h5_format, saving_options, saving_utils
-    from keras.src.saving import saving_lib, serialization_lib
+    from keras.src.legacy.saving import saving_options, saving_utils
+    from keras.src.saving import serialization_lib
 
     objects = {**dict(zip(TF_OP_LAYERS, tf_op_layers())),
                **{name: getattr(importlib.import_module(f"keras.src.applications.{module}"), name)
                   for name, module in APPLICATION_LAYERS.items()}, **own}
     with saving_options.keras_option_scope(use_legacy_config=True), serialization_lib.SafeModeScope(safe_mode):
         model = saving_utils.model_from_config(translated(config), custom_objects=objects)
-    if path.is_dir():
-        _load_saved_model_weights(model, path)
-    elif path.suffix == ".keras":
-        saving_lib.load_weights_only(model, path)  # raises where a layer's weights are missing or do not fit
-    else:
-        with h5py.File(path, "r") as contents:
-            legacy_h5_format.load_weights_from_hdf5_group(contents["model_weights"], model)
+    load_weights(model, path)
     log.debug("'%s': Keras 2 settings translated for Keras 3", path)
-    slashed = [_name(layer) for layer in _layers(config) if "/" in _name(layer)]
+    slashed = [_name(layer) for layer in layers_in(config) if "/" in _name(layer)]
     if slashed:
         log.info("'%s' was saved by Keras 2, whose layer names may hold '/', which Keras 3 refuses: they are "
                  "written with '_' here (%s is %s; --layer takes either)", path.name, slashed[0],
                  keras3_name(slashed[0]))
     return model
+
+
+def load_weights(model, path: Path) -> None:
+    """The weights of a model file (`path` with its suffix in lower case) into `model`, built from its settings:
+    a SavedModel's from its checkpoint, an archive's and an .h5 file's as Keras reads them; raises where a layer's
+    weights are missing or do not fit."""
+    import h5py
+    from keras.src.legacy.saving import legacy_h5_format
+    from keras.src.saving import saving_lib
+
+    if path.is_dir():
+        _load_saved_model_weights(model, path)
+    elif path.suffix == ".keras":
+        saving_lib.load_weights_only(model, path)
+    else:
+        with h5py.File(path, "r") as contents:
+            legacy_h5_format.load_weights_from_hdf5_group(contents["model_weights"], model)
 
 
 def _load_saved_model_weights(model, folder: Path) -> None:

@@ -16,7 +16,7 @@ from typing import Callable
 
 from live.errors import LayerError, ModelError, UsageError
 from live.wording import counted
-from models import custom_objects, hed_weights, keras2, lambdas
+from models import custom_objects, earlier_keras3, hed_weights, keras2, lambdas
 from models.layers import FeatureLayer, cut_at, feature_layers, sized, stage_starts
 from models.registry import close_names, find_spec, list_models
 
@@ -293,8 +293,11 @@ def _load_named_file(path: Path, named: Path, preprocess: str, own: dict, custom
                               "Python, so their outputs cannot be taken one by one; build it as a functional or "
                               "Sequential model" if keras2.saved_by(named) else "could not be read"))
         with lambdas.trusted(path, own) if trust_lambda else contextlib.nullcontext():
+            mended = None if translate is not None or named.is_dir() else earlier_keras3.config_to_mend(named)
             if translate is not None:  # a Keras 2 file with settings Keras 3 refuses
                 model = keras2.load(named, translate, own, safe_mode=not trust_lambda)
+            elif mended is not None:  # a Keras 3 file with settings this Keras refuses
+                model = earlier_keras3.load(named, mended, own, safe_mode=not trust_lambda)
             else:
                 model = keras.models.load_model(named, custom_objects=own, compile=False, safe_mode=not trust_lambda)
     except Exception as exc:

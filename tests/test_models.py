@@ -391,6 +391,29 @@ def test_a_keras_file_that_tensorflow_2_12_wrote_as_hdf5_opens_with_its_maps(tmp
         check_choice(str(weights_only))
 
 
+@pytest.mark.parametrize("name, mended", [
+    ("keras3_4_augmented.keras", "RandomRotation 'random_rotation': value_range"),
+    ("keras3_14_sheared.keras", "RandomShear 'random_shear': x_factor and y_factor"),
+    ("keras3_14_sheared.h5", "RandomShear 'random_shear': x_factor and y_factor")])
+def test_a_keras3_file_whose_augmentation_this_keras_refuses_opens_with_its_maps(name, mended, caplog):
+    """Files of earlier Keras 3 versions (tests/data/make_keras3_models.py) that the installed Keras refuses whole
+    for the settings of a random augmentation layer it wrote: RandomRotation's value_range (Keras 3.0 to 3.5), and
+    RandomShear's factors (3.8 on, which refuses its own). Mended, the maps are those of the saving Keras."""
+    import keras
+
+    path = DATA / name
+    with pytest.raises(Exception, match="RandomRotation|RandomShear"):  # what the mend is for, while Keras refuses
+        keras.models.load_model(path, compile=False)
+    with caplog.at_level(logging.INFO, logger="models"):
+        loaded = load_model(str(path))
+    assert f"that Keras {keras.__version__} refuses ({mended}" in caplog.text
+    expected = np.load(DATA / f"{path.stem}.npz")
+    maps = loaded.cut("conv")(expected["pixels"], training=False)
+    np.testing.assert_allclose(np.asarray(maps), expected["maps"], rtol=1e-5, atol=1e-4)
+    assert np.abs(expected["maps"]).max() > 1  # the maps of the saved weights, not of Keras' initial ones
+    assert loaded.default_layer == "conv"
+
+
 def test_a_keras2_archive_with_a_layer_of_ones_own_names_the_file_to_pass(tmp_path):
     """Keras 2 wrote the module of a layer of one's own into a .keras archive, as Keras 3 does: the sentence names
     it, as it does for Keras 3's archives (the Keras 2 settings that Keras 3 reads leave it out)."""
