@@ -28,6 +28,9 @@ TF_OP_LAYERS = ("TFOpLambda", "SlicingOpLambda")  # SlicingOpLambda: x[:, :, :, 
 DROPPED = {"rng_type": None, "groups": 1}
 SEPARABLE_DROPPED = ("kernel_initializer", "kernel_regularizer", "kernel_constraint")
 APPLICATION_LAYERS = {"LayerScale": "convnext", "StochasticDepth": "convnext"}  # keras.applications' own layers
+# Keras 2's random resizing, which Keras 3 dropped: outside training they pass the picture on as it is
+GONE_AUGMENTATION = ("RandomHeight", "RandomWidth")
+KEPT_OPTIONS = ("name", "trainable", "dtype", "batch_input_shape")  # of such a layer, as an Identity layer
 SAVED_MODEL_METADATA = "keras_metadata.pb"  # Keras 2's settings of the model, beside a SavedModel
 
 
@@ -62,7 +65,8 @@ def file_settings(path: Path) -> tuple[str, dict | None]:
         config = None if config is None else json.loads(config.decode() if isinstance(config, bytes) else config)
     except (OSError, ValueError):
         return "", None
-    return version.decode() if isinstance(version, bytes) else str(version), config if isinstance(config, dict) else None
+    version = version.decode() if isinstance(version, bytes) else str(version)
+    return version, config if isinstance(config, dict) else None
 
 
 def config_to_translate(path: Path) -> dict | None:
@@ -206,8 +210,8 @@ def _dropped(layer: dict) -> list[str]:
 
 def _refused(layer: dict) -> bool:
     """Whether Keras 3 would refuse the layer's settings as Keras 2 wrote them."""
-    return (layer.get("class_name") in (*TF_OP_LAYERS, *APPLICATION_LAYERS) or "/" in _name(layer)
-            or bool(_dropped(layer)))
+    return (layer.get("class_name") in (*TF_OP_LAYERS, *APPLICATION_LAYERS, *GONE_AUGMENTATION)
+            or "/" in _name(layer) or bool(_dropped(layer)))
 
 
 def translated(config: dict) -> dict:
@@ -240,6 +244,9 @@ def translated(config: dict) -> dict:
     for layer in layers_in(config):
         for key in _dropped(layer):
             del layer["config"][key]
+        if layer.get("class_name") in GONE_AUGMENTATION:
+            layer["class_name"] = "Identity"
+            layer["config"] = {key: value for key, value in _options(layer).items() if key in KEPT_OPTIONS}
         if layer.get("class_name") in TF_OP_LAYERS:
             layer["inbound_nodes"] = [_op_node(node, _options(layer)) for node in layer.get("inbound_nodes", [])]
     return config
@@ -293,6 +300,11 @@ def load(path: Path, config: dict, own: dict, safe_mode: bool):
         model = saving_utils.model_from_config(translated(config), custom_objects=objects)
     load_weights(model, path)
     log.debug("'%s': Keras 2 settings translated for Keras 3", path)
+    gone = [f"{layer['class_name']} '{_name(layer)}'" for layer in layers_in(config)
+            if layer.get("class_name") in GONE_AUGMENTATION]
+    if gone:
+        log.info("'%s' was saved by Keras 2 with %s, random augmentation that Keras 3 no longer has: it passes the "
+                 "picture on as it is, as it did outside training", path.name, ", ".join(gone))
     slashed = [_name(layer) for layer in layers_in(config) if "/" in _name(layer)]
     if slashed:
         log.info("'%s' was saved by Keras 2, whose layer names may hold '/', which Keras 3 refuses: they are "

@@ -414,6 +414,22 @@ def test_a_keras3_file_whose_augmentation_this_keras_refuses_opens_with_its_maps
     assert loaded.default_layer == "conv"
 
 
+@pytest.mark.parametrize("name", ["keras2_resized.h5", "keras2_resized.keras"])
+def test_keras2s_random_resizing_which_keras3_dropped_passes_the_picture_on(name, caplog):
+    """RandomHeight and RandomWidth, random augmentation of Keras 2 (tests/data/make_keras2_models.py) that Keras 3
+    no longer has: it was told to pass a file of its own, or to upgrade Keras. Outside training they passed the
+    picture on as it was, which they do here."""
+    path = DATA / name
+    with caplog.at_level(logging.INFO, logger="models"):
+        loaded = load_model(str(path))
+    assert (f"'{name}' was saved by Keras 2 with RandomHeight 'random_height', RandomWidth 'random_width', random "
+            f"augmentation that Keras 3 no longer has") in caplog.text
+    expected = np.load(DATA / "keras2_resized.npz")
+    maps = loaded.cut("conv")(expected["pixels"], training=False)
+    np.testing.assert_allclose(np.asarray(maps), expected["maps"], rtol=1e-5, atol=1e-4)
+    assert np.abs(expected["maps"]).max() > 1 and loaded.default_layer == "conv"
+
+
 def test_a_keras2_archive_with_a_layer_of_ones_own_names_the_file_to_pass(tmp_path):
     """Keras 2 wrote the module of a layer of one's own into a .keras archive, as Keras 3 does: the sentence names
     it, as it does for Keras 3's archives (the Keras 2 settings that Keras 3 reads leave it out)."""

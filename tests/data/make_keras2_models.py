@@ -2,7 +2,8 @@
 the maps Keras 2 itself gives for one input: keras2_transfer.h5 / .npz, of TensorFlow's transfer-learning
 tutorial's shape, and keras2_sequential.h5 / .npz, of its image-classification tutorial's; the same in Keras 2's
 other formats (a .keras archive, SavedModel folders); keras2_functional.keras / .npz;
-keras2_own_layer.keras; keras2_tf212.keras / .npz, the functional model as TensorFlow 2.12 saved a .keras name.
+keras2_own_layer.keras; keras2_resized.h5 / .keras / .npz; keras2_tf212.keras / .npz, the functional model as
+TensorFlow 2.12 saved a .keras name.
 
 Run once with tf_keras installed (not a requirement of the program): `pip install tf_keras==2.21.0`, then
 `python tests/data/make_keras2_models.py` from the repository's folder; keras2_tf212 with TensorFlow 2.12's own
@@ -121,6 +122,22 @@ def own_layer_archive() -> None:
     model.save(HERE / "keras2_own_layer.keras")
 
 
+def resized() -> None:
+    """Keras 2's random resizing (RandomHeight, RandomWidth), which Keras 3 no longer has, before a convolution,
+    as an .h5 file and a .keras archive."""
+    rng = np.random.default_rng(7)
+    model = keras.Sequential([keras.layers.RandomHeight(0.2, input_shape=(32, 32, 3)), keras.layers.RandomWidth(0.2),
+                              keras.layers.Rescaling(1 / 255), keras.layers.Conv2D(8, 3, name="conv"),
+                              keras.layers.GlobalAveragePooling2D()])
+    conv = model.get_layer("conv")
+    conv.set_weights([rng.normal(0.5, 0.3, w.shape).astype("float32") for w in conv.get_weights()])
+    for suffix in (".h5", ".keras"):
+        model.save(HERE / f"keras2_resized{suffix}")
+    pixels = rng.uniform(0, 255, (1, 32, 32, 3)).astype("float32")
+    maps = keras.Model(model.inputs, conv.output)(pixels, training=False)
+    np.savez(HERE / "keras2_resized.npz", pixels=pixels, maps=maps.numpy())
+
+
 if __name__ == "__main__":
     if keras.__version__.startswith("2.12."):  # pip install tensorflow==2.12.1: only its .keras file, which is HDF5
         functional_archive("keras2_tf212")
@@ -131,3 +148,4 @@ if __name__ == "__main__":
     other_formats()
     functional_archive()
     own_layer_archive()
+    resized()
