@@ -31,6 +31,7 @@ APPLICATION_LAYERS = {"LayerScale": "convnext", "StochasticDepth": "convnext"}  
 # Keras 2's random resizing, which Keras 3 dropped: outside training they pass the picture on as it is
 GONE_AUGMENTATION = ("RandomHeight", "RandomWidth")
 KEPT_OPTIONS = ("name", "trainable", "dtype", "batch_input_shape")  # of such a layer, as an Identity layer
+POLICIES = ("Policy", "PolicyV1")  # Keras 2's mixed precision (mixed_float16), a layer's dtype by name in Keras 3
 SAVED_MODEL_METADATA = "keras_metadata.pb"  # Keras 2's settings of the model, beside a SavedModel
 
 
@@ -211,7 +212,16 @@ def _dropped(layer: dict) -> list[str]:
 def _refused(layer: dict) -> bool:
     """Whether Keras 3 would refuse the layer's settings as Keras 2 wrote them."""
     return (layer.get("class_name") in (*TF_OP_LAYERS, *APPLICATION_LAYERS, *GONE_AUGMENTATION)
-            or "/" in _name(layer) or bool(_dropped(layer)))
+            or "/" in _name(layer) or bool(_dropped(layer)) or _policy(layer) is not None)
+
+
+def _policy(layer: dict) -> str | None:
+    """The name of the mixed-precision policy that Keras 2 wrote as a layer's dtype ('mixed_float16'), which Keras 3
+    cannot read there: it takes the name."""
+    dtype = _options(layer).get("dtype")
+    if isinstance(dtype, dict) and dtype.get("class_name") in POLICIES and isinstance(dtype.get("config"), dict):
+        return dtype["config"].get("name")
+    return None
 
 
 def translated(config: dict) -> dict:
@@ -244,6 +254,8 @@ def translated(config: dict) -> dict:
     for layer in layers_in(config):
         for key in _dropped(layer):
             del layer["config"][key]
+        if _policy(layer) is not None:
+            layer["config"]["dtype"] = _policy(layer)
         if layer.get("class_name") in GONE_AUGMENTATION:
             layer["class_name"] = "Identity"
             layer["config"] = {key: value for key, value in _options(layer).items() if key in KEPT_OPTIONS}

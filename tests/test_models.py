@@ -430,6 +430,18 @@ def test_keras2s_random_resizing_which_keras3_dropped_passes_the_picture_on(name
     assert np.abs(expected["maps"]).max() > 1 and loaded.default_layer == "conv"
 
 
+def test_a_keras2_model_trained_in_mixed_precision_opens_in_it_with_its_maps():
+    """Keras 2 wrote a mixed_float16 layer's dtype as a policy object, which Keras 3 cannot read there (an error
+    about 'quantization_mode'): it takes the policy's name, and the maps are Keras 2's, computed in float16."""
+    path = DATA / "keras2_mixed.h5"
+    loaded = load_model(str(path))
+    assert loaded.model.get_layer("conv").dtype_policy.name == "mixed_float16"
+    expected = np.load(DATA / "keras2_mixed.npz")
+    maps = np.asarray(loaded.cut("bn")(expected["pixels"], training=False), np.float32)
+    np.testing.assert_allclose(maps, expected["maps"], rtol=1e-2, atol=1e-2)
+    assert np.abs(expected["maps"]).max() > 1
+
+
 def test_a_keras2_archive_with_a_layer_of_ones_own_names_the_file_to_pass(tmp_path):
     """Keras 2 wrote the module of a layer of one's own into a .keras archive, as Keras 3 does: the sentence names
     it, as it does for Keras 3's archives (the Keras 2 settings that Keras 3 reads leave it out)."""

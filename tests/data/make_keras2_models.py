@@ -1,8 +1,8 @@
 """Writes small models saved by Keras 2 (tf_keras), with what Keras 3 cannot read in such files as they are, and
 the maps Keras 2 itself gives for one input: keras2_transfer.h5 / .npz, of TensorFlow's transfer-learning
 tutorial's shape, and keras2_sequential.h5 / .npz, of its image-classification tutorial's; the same in Keras 2's
-other formats (a .keras archive, SavedModel folders); keras2_functional.keras / .npz;
-keras2_own_layer.keras; keras2_resized.h5 / .keras / .npz; keras2_tf212.keras / .npz, the functional model as
+other formats (a .keras archive, SavedModel folders); keras2_functional.keras / .npz; keras2_own_layer.keras;
+keras2_resized.h5 / .keras / .npz; keras2_mixed.h5 / .npz; keras2_tf212.keras / .npz, the functional model as
 TensorFlow 2.12 saved a .keras name.
 
 Run once with tf_keras installed (not a requirement of the program): `pip install tf_keras==2.21.0`, then
@@ -138,6 +138,23 @@ def resized() -> None:
     np.savez(HERE / "keras2_resized.npz", pixels=pixels, maps=maps.numpy())
 
 
+def mixed_precision() -> None:
+    """A model trained in mixed precision (mixed_float16), whose layers' dtype Keras 2 wrote as a policy object, as an
+    .h5 file."""
+    rng = np.random.default_rng(8)
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    inputs = keras.Input((32, 32, 3))
+    conv = keras.layers.Conv2D(8, 3, name="conv")
+    x = keras.layers.BatchNormalization(name="bn")(conv(keras.layers.Rescaling(1 / 255)(inputs)))
+    model = keras.Model(inputs, keras.layers.Dense(2, dtype="float32")(keras.layers.GlobalAveragePooling2D()(x)))
+    keras.mixed_precision.set_global_policy("float32")
+    conv.set_weights([rng.normal(0.5, 0.3, w.shape).astype("float32") for w in conv.get_weights()])
+    model.save(HERE / "keras2_mixed.h5")
+    pixels = rng.uniform(0, 255, (1, 32, 32, 3)).astype("float32")
+    maps = keras.Model(model.inputs, model.get_layer("bn").output)(pixels, training=False)
+    np.savez(HERE / "keras2_mixed.npz", pixels=pixels, maps=maps.numpy().astype("float32"))
+
+
 if __name__ == "__main__":
     if keras.__version__.startswith("2.12."):  # pip install tensorflow==2.12.1: only its .keras file, which is HDF5
         functional_archive("keras2_tf212")
@@ -149,3 +166,4 @@ if __name__ == "__main__":
     functional_archive()
     own_layer_archive()
     resized()
+    mixed_precision()
