@@ -27,6 +27,11 @@ TF_OP_LAYERS = ("TFOpLambda", "SlicingOpLambda")  # SlicingOpLambda: x[:, :, :, 
 # settings of which they have two of their own).
 DROPPED = {"rng_type": None, "groups": 1}
 SEPARABLE_DROPPED = ("kernel_initializer", "kernel_regularizer", "kernel_constraint")
+# Settings of spatial dropout that Keras 3 refuses (its `trainable` too), which change nothing outside training
+CLASS_DROPPED = {f"SpatialDropout{d}D": ("trainable", "noise_shape") for d in (1, 2, 3)}
+# Layers of Keras 2 with weights that Keras 3 no longer has, and no layer of its own does their work
+GONE_LAYERS = ("LocallyConnected1D", "LocallyConnected2D")
+RENAMED = {"ThresholdedReLU": ("ReLU", {"theta": "threshold"})}  # Keras 3's ReLU(threshold=) does the same
 APPLICATION_LAYERS = {"LayerScale": "convnext", "StochasticDepth": "convnext"}  # keras.applications' own layers
 # Keras 2's random resizing, which Keras 3 dropped: outside training they pass the picture on as it is
 GONE_AUGMENTATION = ("RandomHeight", "RandomWidth")
@@ -206,12 +211,12 @@ def _dropped(layer: dict) -> list[str]:
     keys = [key for key, value in DROPPED.items() if key in options and value in (None, options[key])]
     if layer.get("class_name", "").startswith("Separable"):
         keys += [key for key in SEPARABLE_DROPPED if key in options]
-    return keys
+    return keys + [key for key in CLASS_DROPPED.get(layer.get("class_name"), ()) if key in options]
 
 
 def _refused(layer: dict) -> bool:
     """Whether Keras 3 would refuse the layer's settings as Keras 2 wrote them."""
-    return (layer.get("class_name") in (*TF_OP_LAYERS, *APPLICATION_LAYERS, *GONE_AUGMENTATION)
+    return (layer.get("class_name") in (*TF_OP_LAYERS, *APPLICATION_LAYERS, *GONE_AUGMENTATION, *RENAMED)
             or "/" in _name(layer) or bool(_dropped(layer)) or _policy(layer) is not None)
 
 
@@ -256,6 +261,9 @@ def translated(config: dict) -> dict:
             del layer["config"][key]
         if _policy(layer) is not None:
             layer["config"]["dtype"] = _policy(layer)
+        if layer.get("class_name") in RENAMED:
+            layer["class_name"], names = RENAMED[layer["class_name"]]
+            layer["config"] = {names.get(key, key): value for key, value in _options(layer).items()}
         if layer.get("class_name") in GONE_AUGMENTATION:
             layer["class_name"] = "Identity"
             layer["config"] = {key: value for key, value in _options(layer).items() if key in KEPT_OPTIONS}

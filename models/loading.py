@@ -312,6 +312,10 @@ def _load_named_file(path: Path, named: Path, preprocess: str, own: dict, custom
         unknown = custom_objects.missing(text)
         if unknown:
             name, module = unknown
+            if name in keras2.GONE_LAYERS and not custom:
+                raise ModelError(f"'{path}' uses '{name}', a layer of Keras 2 that Keras 3 no longer has, so its model "
+                                 f"cannot be rebuilt here; a Python file that defines a Keras 3 layer of that name, "
+                                 f"whose weights fit, can be passed with --custom-objects") from exc
             if module is None and translate is not None:  # dropped with the Keras 2 settings Keras 3 reads
                 module = keras2.module_of(translate, name)
             raise ModelError(custom_objects.missing_message(path, name, module, custom)) from exc

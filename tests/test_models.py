@@ -442,6 +442,20 @@ def test_a_keras2_model_trained_in_mixed_precision_opens_in_it_with_its_maps():
     assert np.abs(expected["maps"]).max() > 1
 
 
+def test_keras2_layers_that_keras3_has_in_another_form_or_not_at_all():
+    """SpatialDropout2D, whose Keras 2 settings Keras 3 refuses, and ThresholdedReLU, which Keras 3 dropped for
+    ReLU(threshold=), open with Keras 2's maps (tests/data/make_keras2_models.py); LocallyConnected2D, which has
+    weights and nothing in Keras 3 to hold them, is named as a layer of Keras 2, not as one of the user's own."""
+    loaded = load_model(str(DATA / "keras2_layers.h5"))
+    expected = np.load(DATA / "keras2_layers.npz")
+    np.testing.assert_allclose(np.asarray(loaded.model([expected["pixels"]], training=False)), expected["maps"],
+                               rtol=1e-5, atol=1e-4)
+    assert np.abs(expected["maps"]).max() > 1 and loaded.model.get_layer("thresholded").threshold == 100
+    with pytest.raises(ModelError, match="uses 'LocallyConnected2D', a layer of Keras 2 that Keras 3 no longer has, "
+                                         "so its model cannot be rebuilt here"):
+        load_model(str(DATA / "keras2_locally.h5"))
+
+
 def test_a_keras2_archive_with_a_layer_of_ones_own_names_the_file_to_pass(tmp_path):
     """Keras 2 wrote the module of a layer of one's own into a .keras archive, as Keras 3 does: the sentence names
     it, as it does for Keras 3's archives (the Keras 2 settings that Keras 3 reads leave it out)."""

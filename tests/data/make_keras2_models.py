@@ -2,8 +2,8 @@
 the maps Keras 2 itself gives for one input: keras2_transfer.h5 / .npz, of TensorFlow's transfer-learning
 tutorial's shape, and keras2_sequential.h5 / .npz, of its image-classification tutorial's; the same in Keras 2's
 other formats (a .keras archive, SavedModel folders); keras2_functional.keras / .npz; keras2_own_layer.keras;
-keras2_resized.h5 / .keras / .npz; keras2_mixed.h5 / .npz; keras2_tf212.keras / .npz, the functional model as
-TensorFlow 2.12 saved a .keras name.
+keras2_resized.h5 / .keras / .npz; keras2_mixed.h5 / .npz; keras2_layers.h5 / .npz; keras2_locally.h5;
+keras2_tf212.keras / .npz, the functional model as TensorFlow 2.12 saved a .keras name.
 
 Run once with tf_keras installed (not a requirement of the program): `pip install tf_keras==2.21.0`, then
 `python tests/data/make_keras2_models.py` from the repository's folder; keras2_tf212 with TensorFlow 2.12's own
@@ -155,6 +155,23 @@ def mixed_precision() -> None:
     np.savez(HERE / "keras2_mixed.npz", pixels=pixels, maps=maps.numpy().astype("float32"))
 
 
+def dropped_layers() -> None:
+    """Layers of Keras 2 that Keras 3 has in another form or not at all: SpatialDropout2D (settings Keras 3 refuses)
+    and ThresholdedReLU, which it dropped, before a convolution, as keras2_layers.h5; LocallyConnected2D, which
+    has weights and no Keras 3 counterpart, as keras2_locally.h5."""
+    rng = np.random.default_rng(9)
+    inputs = keras.Input((32, 32, 3))
+    conv = keras.layers.Conv2D(8, 3, name="conv")
+    x = keras.layers.ThresholdedReLU(100.0, name="thresholded")(keras.layers.SpatialDropout2D(0.2)(inputs))
+    model = keras.Model(inputs, conv(x))
+    conv.set_weights([rng.normal(0.5, 0.3, w.shape).astype("float32") for w in conv.get_weights()])
+    model.save(HERE / "keras2_layers.h5")
+    pixels = rng.uniform(0, 255, (1, 32, 32, 3)).astype("float32")
+    np.savez(HERE / "keras2_layers.npz", pixels=pixels, maps=model(pixels, training=False).numpy())
+    inputs = keras.Input((8, 8, 3))
+    keras.Model(inputs, keras.layers.LocallyConnected2D(2, 3)(inputs)).save(HERE / "keras2_locally.h5")
+
+
 if __name__ == "__main__":
     if keras.__version__.startswith("2.12."):  # pip install tensorflow==2.12.1: only its .keras file, which is HDF5
         functional_archive("keras2_tf212")
@@ -167,3 +184,4 @@ if __name__ == "__main__":
     own_layer_archive()
     resized()
     mixed_precision()
+    dropped_layers()
