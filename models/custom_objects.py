@@ -129,6 +129,14 @@ def missing(text: str) -> tuple[str, str | None] | None:
     return None
 
 
+def _is_keras_layer(name: str) -> bool:
+    """Whether `name` is a layer class of Keras' own (Dense), which Keras names as missing where it cannot read the
+    settings it sits in (a layer inside TimeDistributed as TensorFlow 2.12 wrote it)."""
+    import keras
+
+    return isinstance(getattr(keras.layers, name, None), type)
+
+
 def missing_message(path: Path, name: str, module: str | None, given) -> str:
     """A sentence for a model file that needs code it was not given."""
     where = f" (module '{module}')" if module else ""
@@ -142,6 +150,11 @@ def missing_message(path: Path, name: str, module: str | None, given) -> str:
                 f"output), which Keras 3 writes into .h5 files but cannot read back from them: save the model as "
                 f".keras instead (model.save('model.keras')); or, if '{name}' is a layer of your own, pass the "
                 f"Python file that defines it with --custom-objects")
+    if module is None and _is_keras_layer(name):  # inside settings that this Keras could not read as written
+        import keras
+
+        return (f"'{path}' holds Keras' own layer '{name}' in settings that Keras {keras.__version__} could not read "
+                f"back: a file written by another Keras, which cannot be opened here as it is")
     models = applications_with(name) if module in (None, "builtins") else []
     if models:  # Lambda(preprocess_input): Keras saves the name without the module, and each model has its own
         example = "mobilenet_v2" if "mobilenet_v2" in models else models[0]

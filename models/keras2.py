@@ -217,7 +217,8 @@ def _dropped(layer: dict) -> list[str]:
 def _refused(layer: dict) -> bool:
     """Whether Keras 3 would refuse the layer's settings as Keras 2 wrote them."""
     return (layer.get("class_name") in (*TF_OP_LAYERS, *APPLICATION_LAYERS, *GONE_AUGMENTATION, *RENAMED)
-            or "/" in _name(layer) or bool(_dropped(layer)) or _policy(layer) is not None)
+            or "/" in _name(layer) or bool(_dropped(layer)) or _policy(layer) is not None
+            or isinstance(_options(layer).get("layer"), dict))
 
 
 def _policy(layer: dict) -> str | None:
@@ -261,6 +262,9 @@ def translated(config: dict) -> dict:
             del layer["config"][key]
         if _policy(layer) is not None:
             layer["config"]["dtype"] = _policy(layer)
+        wrapped = _options(layer).get("layer")  # TimeDistributed's, Bidirectional's: read by Keras 3 as a .keras
+        if isinstance(wrapped, dict) and "class_name" in wrapped and "module" not in wrapped:  # archive's would be
+            wrapped.update(module="keras.layers", registered_name=None)
         if layer.get("class_name") in RENAMED:
             layer["class_name"], names = RENAMED[layer["class_name"]]
             layer["config"] = {names.get(key, key): value for key, value in _options(layer).items()}

@@ -456,6 +456,21 @@ def test_keras2_layers_that_keras3_has_in_another_form_or_not_at_all():
         load_model(str(DATA / "keras2_locally.h5"))
 
 
+def test_a_layer_inside_timedistributed_that_tensorflow_2_12_saved_opens_with_its_maps():
+    """TensorFlow 2.12 wrote the layer inside TimeDistributed without its module, by which Keras 3 looks it up, and
+    the user was told that Dense is not part of Keras (tests/data/make_keras2_models.py run with tensorflow 2.12.1)."""
+    loaded = load_model(str(DATA / "keras2_tf212_wrapped.h5"))
+    expected = np.load(DATA / "keras2_tf212_wrapped.npz")
+    np.testing.assert_allclose(np.asarray(loaded.model([expected["pixels"]], training=False)), expected["maps"],
+                               rtol=1e-5, atol=1e-3)
+    assert np.abs(expected["maps"]).max() > 1
+    from models.custom_objects import missing_message
+
+    said = missing_message(DATA / "keras2_tf212_wrapped.h5", "Dense", None, ())  # where settings stay unreadable
+    assert "holds Keras' own layer 'Dense' in settings that Keras" in said and "--custom-objects" not in said
+    assert "not part of Keras" in missing_message(DATA / "keras2_tf212_wrapped.h5", "Dense2", None, ())
+
+
 def test_a_keras2_archive_with_a_layer_of_ones_own_names_the_file_to_pass(tmp_path):
     """Keras 2 wrote the module of a layer of one's own into a .keras archive, as Keras 3 does: the sentence names
     it, as it does for Keras 3's archives (the Keras 2 settings that Keras 3 reads leave it out)."""

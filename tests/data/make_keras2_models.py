@@ -3,11 +3,12 @@ the maps Keras 2 itself gives for one input: keras2_transfer.h5 / .npz, of Tenso
 tutorial's shape, and keras2_sequential.h5 / .npz, of its image-classification tutorial's; the same in Keras 2's
 other formats (a .keras archive, SavedModel folders); keras2_functional.keras / .npz; keras2_own_layer.keras;
 keras2_resized.h5 / .keras / .npz; keras2_mixed.h5 / .npz; keras2_layers.h5 / .npz; keras2_locally.h5;
-keras2_tf212.keras / .npz, the functional model as TensorFlow 2.12 saved a .keras name.
+keras2_tf212.keras / .npz, the functional model as TensorFlow 2.12 saved a .keras name, and
+keras2_tf212_wrapped.h5 / .npz.
 
 Run once with tf_keras installed (not a requirement of the program): `pip install tf_keras==2.21.0`, then
-`python tests/data/make_keras2_models.py` from the repository's folder; keras2_tf212 with TensorFlow 2.12's own
-tf.keras instead (`pip install tensorflow==2.12.1`, Python 3.11 at the latest, without tf_keras).
+`python tests/data/make_keras2_models.py` from the repository's folder; the keras2_tf212 files with TensorFlow
+2.12's own tf.keras instead (`pip install tensorflow==2.12.1`, Python 3.11 at the latest, without tf_keras).
 """
 
 import os
@@ -172,9 +173,24 @@ def dropped_layers() -> None:
     keras.Model(inputs, keras.layers.LocallyConnected2D(2, 3)(inputs)).save(HERE / "keras2_locally.h5")
 
 
+def wrapped(name: str = "keras2_tf212_wrapped") -> None:
+    """A layer inside TimeDistributed, whose settings TensorFlow 2.12 wrote without the module Keras 3 looks it up
+    by, as an .h5 file: TimeDistributed(Dense) over the rows of the picture, then a convolution."""
+    rng = np.random.default_rng(10)
+    inputs = keras.Input((32, 32, 3))
+    rows = keras.layers.TimeDistributed(keras.layers.Dense(96), name="rows")(keras.layers.Reshape((32, 96))(inputs))
+    model = keras.Model(inputs, keras.layers.Conv2D(8, 3, name="conv")(keras.layers.Reshape((32, 32, 3))(rows)))
+    for layer in (model.get_layer("rows"), model.get_layer("conv")):
+        layer.set_weights([rng.normal(0, 0.1, w.shape).astype("float32") for w in layer.get_weights()])
+    model.save(HERE / f"{name}.h5")
+    pixels = rng.uniform(0, 255, (1, 32, 32, 3)).astype("float32")
+    np.savez(HERE / f"{name}.npz", pixels=pixels, maps=model(pixels, training=False).numpy())
+
+
 if __name__ == "__main__":
     if keras.__version__.startswith("2.12."):  # pip install tensorflow==2.12.1: only its .keras file, which is HDF5
         functional_archive("keras2_tf212")
+        wrapped()
         raise SystemExit
     if not (HERE / "keras2_transfer.h5").exists():  # made once: their augmentation and head start at random
         main()
