@@ -4,11 +4,12 @@ Keras 3 opens no Keras 2 .keras archive (their settings name Keras 2's modules) 
 Keras 2's .h5 files only simple ones, refusing much of what transfer learning puts in them: a TensorFlow
 function called on a layer's output (`preprocess_input(x)`, `x + y`, `x[..., :2]`), which Keras 2 saved as a
 `TFOpLambda` or `SlicingOpLambda` layer; a base model nested under a new head, whose calls Keras 2 counted
-from 1; settings of depthwise and separable convolutions and of the random augmentation layers that Keras 3 no
-longer takes; ConvNeXt's own layers; and '/' in layer names. Such a file's model is rebuilt from its settings,
-translated, and its weights are read from the file: an .h5 file's and a .keras archive's as Keras reads them
-(Keras 2 laid out an archive's weights as Keras 3 does), a SavedModel's from its checkpoint, found by the
-layers' names.
+from 1; settings of depthwise and separable convolutions, of the random augmentation layers and of spatial
+dropout that Keras 3 no longer takes; a mixed-precision policy as a layer's dtype; layers it dropped
+(ThresholdedReLU, RandomHeight, RandomWidth); a wrapped layer without its module (TensorFlow 2.12); ConvNeXt's
+own layers; and '/' in layer names. Such a file's model is rebuilt from its settings, translated, and its
+weights are read from the file: an .h5 file's and a .keras archive's as Keras reads them (Keras 2 laid out an
+archive's weights as Keras 3 does), a SavedModel's from its checkpoint, found by the layers' names.
 """
 
 from __future__ import annotations
@@ -218,7 +219,14 @@ def _refused(layer: dict) -> bool:
     """Whether Keras 3 would refuse the layer's settings as Keras 2 wrote them."""
     return (layer.get("class_name") in (*TF_OP_LAYERS, *APPLICATION_LAYERS, *GONE_AUGMENTATION, *RENAMED)
             or "/" in _name(layer) or bool(_dropped(layer)) or _policy(layer) is not None
-            or isinstance(_options(layer).get("layer"), dict))
+            or _wrapped_without_module(layer) is not None)
+
+
+def _wrapped_without_module(layer: dict) -> dict | None:
+    """The settings of the layer inside a wrapper (TimeDistributed, Bidirectional) where TensorFlow 2.12 wrote them
+    without its module, by which Keras 3 looks a wrapped layer up as in a .keras archive."""
+    wrapped = _options(layer).get("layer")
+    return wrapped if isinstance(wrapped, dict) and "class_name" in wrapped and "module" not in wrapped else None
 
 
 def _policy(layer: dict) -> str | None:
@@ -262,9 +270,8 @@ def translated(config: dict) -> dict:
             del layer["config"][key]
         if _policy(layer) is not None:
             layer["config"]["dtype"] = _policy(layer)
-        wrapped = _options(layer).get("layer")  # TimeDistributed's, Bidirectional's: read by Keras 3 as a .keras
-        if isinstance(wrapped, dict) and "class_name" in wrapped and "module" not in wrapped:  # archive's would be
-            wrapped.update(module="keras.layers", registered_name=None)
+        if _wrapped_without_module(layer) is not None:
+            _wrapped_without_module(layer).update(module="keras.layers", registered_name=None)
         if layer.get("class_name") in RENAMED:
             layer["class_name"], names = RENAMED[layer["class_name"]]
             layer["config"] = {names.get(key, key): value for key, value in _options(layer).items()}
