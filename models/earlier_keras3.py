@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def _rotation(options: dict) -> list[str]:
+    """RandomRotation's settings without the `value_range` that this Keras no longer takes; the keys left out."""
     import keras
 
     if "value_range" in options and "value_range" not in inspect.signature(keras.layers.RandomRotation).parameters:
@@ -29,6 +30,8 @@ def _rotation(options: dict) -> list[str]:
 
 
 def _shear(options: dict) -> list[str]:
+    """RandomShear's factors, written as the range (-f, f), given as the number f they were made from; the keys
+    mended."""
     mended = []
     for key in ("x_factor", "y_factor"):
         value = options.get(key)
