@@ -244,15 +244,6 @@ def _start_xvfb(size_wh: str = "1920x1080") -> tuple[str, subprocess.Popen]:
     return display, server
 
 
-# Modules whose tests each take 10 to 50 s on 2 cores (a window, the benchmark, the command line end to end): run
-# first, so that the two workers finish together rather than one waiting on the other's last long test.
-LONG_FIRST = ("test_window.py", "test_bench.py", "test_cli.py")
-
-
-def pytest_collection_modifyitems(items):
-    items.sort(key=lambda item: LONG_FIRST.index(item.path.name) if item.path.name in LONG_FIRST else len(LONG_FIRST))
-
-
 @contextmanager
 def xvfb(size_wh: str = "1920x1080"):
     """An Xvfb server of its own while in the block: its display; skipped where Xvfb is not installed."""
