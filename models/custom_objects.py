@@ -115,8 +115,15 @@ def _run(path: Path):
     return module
 
 
-def missing(text: str) -> tuple[str, str | None] | None:
-    """The name Keras found no code for in its error `text`, and the module it was defined in when the file says."""
+def missing(text: str, errors=()) -> tuple[str, str | None] | None:
+    """The name Keras found no code for in its error `text`, and the module it was defined in when the file says;
+    `errors`, those it was raised from, tell of a library's module that could not be imported (keras_hub's)."""
+    for error in errors:
+        if isinstance(error, ModuleNotFoundError) and error.name:
+            found = re.search(rf"'module': '({re.escape(error.name.split('.')[0])}\.[\w.]+)', 'class_name': "
+                              rf"'(\w+)'", text)
+            if found:
+                return found.group(2), found.group(1)
     unknown_to_keras = _NOT_IN_KERAS.search(text)  # a class saved by a newer Keras
     if unknown_to_keras:
         return unknown_to_keras.group(2), unknown_to_keras.group(1)
@@ -155,6 +162,15 @@ def missing_message(path: Path, name: str, module: str | None, given) -> str:
 
         return (f"'{path}' holds Keras' own layer '{name}' in settings that Keras {keras.__version__} could not read "
                 f"back: a file written by another Keras, which cannot be opened here as it is")
+    package = module.split(".")[0] if module and ".src." in module else None  # laid out as Keras' own libraries are
+    if package:  # a library of Keras' kind (keras_hub, keras_cv), not the user's code
+        import importlib.util
+
+        if importlib.util.find_spec(package):
+            return (f"'{path}' uses '{name}'{where}, which comes from the library {package}, whose installed version "
+                    f"does not have it: install the version the model was saved with")
+        return (f"'{path}' uses '{name}'{where}, which comes from the library {package}, not installed here: pip "
+                f"install {package} (the version the model was saved with), and Keras finds it there")
     models = applications_with(name) if module in (None, "builtins") else []
     if models:  # Lambda(preprocess_input): Keras saves the name without the module, and each model has its own
         example = "mobilenet_v2" if "mobilenet_v2" in models else models[0]

@@ -309,7 +309,7 @@ def _load_named_file(path: Path, named: Path, preprocess: str, own: dict, custom
             raise ModelError(lambdas.refused_message(path)) from exc
         if trust_lambda and lambdas.NO_SHAPE in text:  # Keras' words for any error of the lambda as it ran
             raise ModelError(lambdas.failed_message(path, list(_chain(exc))[-1])) from exc
-        unknown = custom_objects.missing(text)
+        unknown = custom_objects.missing(text, list(_chain(exc)))
         if unknown:
             name, module = unknown
             if name in keras2.GONE_LAYERS and not custom:

@@ -471,6 +471,29 @@ def test_a_layer_inside_timedistributed_that_tensorflow_2_12_saved_opens_with_it
     assert "not part of Keras" in missing_message(DATA / "keras2_tf212_wrapped.h5", "Dense2", None, ())
 
 
+def test_a_class_of_a_library_of_keras_kind_is_named_with_the_library_to_install(tmp_path):
+    """A backbone of keras_hub (or keras_cv) in a .keras file: not the user's code to pass as a file, but a library
+    that Keras imports by itself once installed. Keras failed on the import and the user was told the model could
+    not be deserialized."""
+    import keras
+
+    class Backbone(keras.layers.Layer):
+        def call(self, x):
+            return x * 0.5
+
+    Backbone.__module__ = "some_keras_library.src.models.backbone"  # as keras_hub's are laid out; not installed
+    inputs = keras.Input((8, 8, 3))
+    keras.Model(inputs, Backbone(name="backbone")(keras.layers.Conv2D(2, 3)(inputs))).save(tmp_path / "hub.keras")
+    with pytest.raises(ModelError, match=r"uses 'Backbone' \(module 'some_keras_library.src.models.backbone'\), "
+                                         r"which comes from the library some_keras_library, not installed here: pip "
+                                         r"install some_keras_library \(the version the model was saved with\)"):
+        load_model(str(tmp_path / "hub.keras"))
+    from models.custom_objects import missing_message
+
+    said = missing_message(tmp_path / "hub.keras", "Backbone", "numpy.src.layers", ())  # a library installed here
+    assert "from the library numpy, whose installed version does not have it" in said
+
+
 def test_a_keras2_archive_with_a_layer_of_ones_own_names_the_file_to_pass(tmp_path):
     """Keras 2 wrote the module of a layer of one's own into a .keras archive, as Keras 3 does: the sentence names
     it, as it does for Keras 3's archives (the Keras 2 settings that Keras 3 reads leave it out)."""
