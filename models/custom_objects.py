@@ -136,6 +136,10 @@ def missing(text: str, errors=()) -> tuple[str, str | None] | None:
     return None
 
 
+# Layers of Keras 2 with weights that Keras 3 no longer has, and no layer of its own does their work
+KERAS2_ONLY_LAYERS = ("LocallyConnected1D", "LocallyConnected2D")
+
+
 def _is_keras_layer(name: str) -> bool:
     """Whether `name` is a layer class of Keras' own (Dense), which Keras names as missing where it cannot read the
     settings it sits in (a layer inside TimeDistributed as TensorFlow 2.12 wrote it)."""
@@ -147,6 +151,10 @@ def _is_keras_layer(name: str) -> bool:
 def missing_message(path: Path, name: str, module: str | None, given) -> str:
     """A sentence for a model file that needs code it was not given."""
     where = f" (module '{module}')" if module else ""
+    if name in KERAS2_ONLY_LAYERS and not given:
+        return (f"'{path}' uses '{name}', a layer of Keras 2 that Keras 3 no longer has, so its model cannot be "
+                f"rebuilt here; a Python file that defines a Keras 3 layer of that name, whose weights fit, can be "
+                f"passed with --custom-objects")
     if module and module.split(".")[0] == "keras":  # saved by a newer Keras, with a class this one lacks
         import keras
 

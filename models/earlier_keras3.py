@@ -70,15 +70,12 @@ def config_to_mend(path: Path) -> dict | None:
 def load(path: Path, config: dict, own: dict, safe_mode: bool):
     """The model of a Keras 3 file from its mended settings, with its weights from the file (`path` with its suffix
     in lower case, as Keras needs it)."""
-    from keras.src.legacy.saving import saving_options, saving_utils
     from keras.src.saving import serialization_lib
 
-    if path.suffix == ".keras":  # as Keras reads an archive's config.json
-        with serialization_lib.ObjectSharingScope():
-            model = serialization_lib.deserialize_keras_object({**config, "compile_config": None},
-                                                               custom_objects=own, safe_mode=safe_mode)
-    else:  # as Keras reads an .h5 file's model_config
-        with saving_options.keras_option_scope(use_legacy_config=True), serialization_lib.SafeModeScope(safe_mode):
-            model = saving_utils.model_from_config(config, custom_objects=own)
+    if path.suffix != ".keras":  # as Keras reads an .h5 file's model_config
+        return keras2.rebuilt(path, config, own, safe_mode)
+    with serialization_lib.ObjectSharingScope():  # as Keras reads an archive's config.json
+        model = serialization_lib.deserialize_keras_object({**config, "compile_config": None}, custom_objects=own,
+                                                           safe_mode=safe_mode)
     keras2.load_weights(model, path)
     return model

@@ -30,8 +30,6 @@ DROPPED = {"rng_type": None, "groups": 1}
 SEPARABLE_DROPPED = ("kernel_initializer", "kernel_regularizer", "kernel_constraint")
 # Settings of spatial dropout that Keras 3 refuses (its `trainable` too), which change nothing outside training
 CLASS_DROPPED = {f"SpatialDropout{d}D": ("trainable", "noise_shape") for d in (1, 2, 3)}
-# Layers of Keras 2 with weights that Keras 3 no longer has, and no layer of its own does their work
-GONE_LAYERS = ("LocallyConnected1D", "LocallyConnected2D")
 RENAMED = {"ThresholdedReLU": ("ReLU", {"theta": "threshold"})}  # Keras 3's ReLU(threshold=) does the same
 APPLICATION_LAYERS = {"LayerScale": "convnext", "StochasticDepth": "convnext"}  # keras.applications' own layers
 # Keras 2's random resizing, which Keras 3 dropped: outside training they pass the picture on as it is
@@ -268,10 +266,10 @@ def translated(config: dict) -> dict:
     for layer in layers_in(config):
         for key in _dropped(layer):
             del layer["config"][key]
-        if _policy(layer) is not None:
-            layer["config"]["dtype"] = _policy(layer)
-        if _wrapped_without_module(layer) is not None:
-            _wrapped_without_module(layer).update(module="keras.layers", registered_name=None)
+        if (policy := _policy(layer)) is not None:
+            layer["config"]["dtype"] = policy
+        if (wrapped := _wrapped_without_module(layer)) is not None:
+            wrapped.update(module="keras.layers", registered_name=None)
         if layer.get("class_name") in RENAMED:
             layer["class_name"], names = RENAMED[layer["class_name"]]
             layer["config"] = {names.get(key, key): value for key, value in _options(layer).items()}
@@ -321,15 +319,10 @@ def load(path: Path, config: dict, own: dict, safe_mode: bool):
     with its suffix in lower case, as Keras needs it)."""
     import importlib
 
-    from keras.src.legacy.saving import saving_options, saving_utils
-    from keras.src.saving import serialization_lib
-
     objects = {**dict(zip(TF_OP_LAYERS, tf_op_layers())),
                **{name: getattr(importlib.import_module(f"keras.src.applications.{module}"), name)
                   for name, module in APPLICATION_LAYERS.items()}, **own}
-    with saving_options.keras_option_scope(use_legacy_config=True), serialization_lib.SafeModeScope(safe_mode):
-        model = saving_utils.model_from_config(translated(config), custom_objects=objects)
-    load_weights(model, path)
+    model = rebuilt(path, translated(config), objects, safe_mode)
     log.debug("'%s': Keras 2 settings translated for Keras 3", path)
     gone = [f"{layer['class_name']} '{_name(layer)}'" for layer in layers_in(config)
             if layer.get("class_name") in GONE_AUGMENTATION]
@@ -341,6 +334,18 @@ def load(path: Path, config: dict, own: dict, safe_mode: bool):
         log.info("'%s' was saved by Keras 2, whose layer names may hold '/', which Keras 3 refuses: they are "
                  "written with '_' here (%s is %s; --layer takes either)", path.name, slashed[0],
                  keras3_name(slashed[0]))
+    return model
+
+
+def rebuilt(path: Path, config: dict, objects: dict, safe_mode: bool):
+    """The model of settings written as an .h5 file holds them (Keras' legacy form), with its weights from the file
+    at `path` (its suffix in lower case, as Keras needs it)."""
+    from keras.src.legacy.saving import saving_options, saving_utils
+    from keras.src.saving import serialization_lib
+
+    with saving_options.keras_option_scope(use_legacy_config=True), serialization_lib.SafeModeScope(safe_mode):
+        model = saving_utils.model_from_config(config, custom_objects=objects)
+    load_weights(model, path)
     return model
 
 

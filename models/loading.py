@@ -292,8 +292,8 @@ def _load_named_file(path: Path, named: Path, preprocess: str, own: dict, custom
                              ("describe no graph of layers: a subclassed model, whose call() runs its layers in "
                               "Python, so their outputs cannot be taken one by one; build it as a functional or "
                               "Sequential model" if keras2.saved_by(named) else "could not be read"))
+        mended = None if translate is not None or named.is_dir() else earlier_keras3.config_to_mend(named)
         with lambdas.trusted(path, own) if trust_lambda else contextlib.nullcontext():
-            mended = None if translate is not None or named.is_dir() else earlier_keras3.config_to_mend(named)
             if translate is not None:  # a Keras 2 file with settings Keras 3 refuses
                 model = keras2.load(named, translate, own, safe_mode=not trust_lambda)
             elif mended is not None:  # a Keras 3 file with settings this Keras refuses
@@ -312,10 +312,6 @@ def _load_named_file(path: Path, named: Path, preprocess: str, own: dict, custom
         unknown = custom_objects.missing(text, list(_chain(exc)))
         if unknown:
             name, module = unknown
-            if name in keras2.GONE_LAYERS and not custom:
-                raise ModelError(f"'{path}' uses '{name}', a layer of Keras 2 that Keras 3 no longer has, so its model "
-                                 f"cannot be rebuilt here; a Python file that defines a Keras 3 layer of that name, "
-                                 f"whose weights fit, can be passed with --custom-objects") from exc
             if module is None and translate is not None:  # dropped with the Keras 2 settings Keras 3 reads
                 module = keras2.module_of(translate, name)
             raise ModelError(custom_objects.missing_message(path, name, module, custom)) from exc
