@@ -9,6 +9,7 @@ import re
 import cv2
 import numpy as np
 
+from live.files import jpeg_cut_short
 from live.stderr import decoder_lines
 
 log = logging.getLogger(__name__)
@@ -66,47 +67,6 @@ def _say_damage(path: str, said: list[str]) -> None:
 
 
 _looked_at: set[str] = set()  # the files looked at for damage: once each, not at each turn of a slideshow
-
-
-def jpeg_cut_short(path: str) -> bool:
-    """Whether the JPEG file at `path` ends before its image does. OpenCV shows such a file all the same, gray
-    below what was there (libjpeg only writes "Premature end of JPEG file" to the terminal, naming no file), so
-    the segments are walked up to the end-of-image marker. False for any file that is not a JPEG, and for data
-    after that marker (a phone's motion photo appends its video there)."""
-    try:
-        with open(path, "rb") as file:
-            data = file.read()
-    except OSError:
-        return False
-    if data[:2] != b"\xff\xd8":
-        return False
-    at, size = 2, len(data)
-    while at + 1 < size:
-        if data[at] != 0xFF:
-            return False  # not the layout expected: leave it to the decoder
-        marker = data[at + 1]
-        if marker == 0xD9:  # end of image
-            return False
-        if marker == 0xFF or marker == 0x01 or 0xD0 <= marker <= 0xD7:  # fill byte, or a marker without length
-            at += 1 if marker == 0xFF else 2
-            continue
-        if at + 4 > size:
-            return True
-        at += 2 + int.from_bytes(data[at + 2:at + 4], "big")  # a segment: an EXIF thumbnail's own end is inside
-        if marker != 0xDA:
-            continue
-        while True:  # after a start of scan: coded data, in which 0xFF is followed by 0 or a restart marker
-            at = data.find(b"\xff", at)
-            if at < 0 or at + 1 >= size:
-                return True
-            following = data[at + 1]
-            if following == 0x00 or 0xD0 <= following <= 0xD7:
-                at += 2
-            elif following == 0xFF:
-                at += 1
-            else:
-                break  # the next marker: another scan (a progressive JPEG), or the end
-    return True
 
 
 def fit_still(image: np.ndarray, spec: str) -> np.ndarray:

@@ -23,7 +23,9 @@ import cv2
 import numpy as np
 
 from live.errors import SourceError, UsageError
+from live.files import CUT_SHORT, cut_short, why_unreadable
 from live.images import CameraPictures, fit_still, read_image, to_bgr8
+from live.stderr import decoder_lines
 from live.urls import why_not_opened, without_secrets
 from live.wording import counted
 
@@ -43,6 +45,12 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".p
 AUDIO_SUFFIXES = (".mp3", ".wav", ".m4a", ".aac", ".flac", ".ogg", ".oga", ".opus", ".wma", ".aiff", ".aif")
 HEIC_SUFFIXES = (".heic", ".heif")  # an iPhone's photos, unless set to "Most Compatible": OpenCV reads none
 HEIC_CONVERT = "JPEG or PNG first (on a Mac, Preview's File > Export; on Linux, heif-convert)"
+
+
+def not_an_image(path: str, guess: str) -> str:
+    """Why the file at `path`, named as an image, could not be read: what its bytes say, else the `guess`."""
+    why = why_unreadable(path)
+    return f"'{path}' {why}" if why else f"'{path}' could not be read as an image {guess}"
 
 
 class FrameSource:
@@ -143,7 +151,11 @@ class CaptureSource(FrameSource):
             params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
                       cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS]
             return cv2.VideoCapture(self.spec, cv2.CAP_FFMPEG, params)
-        return cv2.VideoCapture(self.spec)
+        with decoder_lines(wait=False) as said:  # OpenCV's own AVI reader, tried after FFmpeg, writes to stderr
+            capture = cv2.VideoCapture(self.spec)
+        if said:
+            log.debug("'%s': OpenCV's reader said: %s", self.spec, "; ".join(said))
+        return capture
 
     def open(self) -> "CaptureSource":
         """Open and read the first frame now, so that a dead camera or a broken file fails at once."""
@@ -163,9 +175,11 @@ class CaptureSource(FrameSource):
             self.close()
             if self.kind == "video" and Path(self.spec).suffix.lower() in IMAGE_SUFFIXES:
                 # OpenCV's reader of numbered images opens any such name; only its read fails
-                raise SourceError(f"'{self.spec}' could not be read as an image (is it truncated or corrupt, or "
-                                  f"another kind of file with an image's name?)")
-            raise SourceError(f"{self} opened but gave no frame" + self._why_no_frame(codec))
+                raise SourceError(not_an_image(self.spec, "(is it truncated or corrupt, or another kind of file "
+                                                          "with an image's name?)"))
+            why = why_unreadable(self.spec) if self.kind == "video" and codec.upper() != "AV01" else None
+            raise SourceError(f"'{self.spec}' {why}" if why else f"{self} opened but gave no frame" +
+                              self._why_no_frame(codec))
         self._pending = [first]
         self.picture_hw = first.shape[:2]
         self.position = -1 if self.kind == "video" else None  # the first read gives frame 0
@@ -177,6 +191,8 @@ class CaptureSource(FrameSource):
                 "opened %s: %dx%d%s", self, width, height, f" at {self.fps:.1f} fps" if said is None else said)
         if self._decodes_jpeg:
             self._pictures.tell()
+        if self.kind == "video" and not self._opened_before and cut_short(self.spec):
+            log.warning("'%s' %s, so it plays only up to where the file stops", self.spec, CUT_SHORT)
         self._opened_before = True
         if self.size_hw is not None and self.size_hw != (height, width):
             log.warning("%s gives %dx%d pictures, not the %dx%d asked for with --camera-size (the size it gives is "
@@ -261,6 +277,9 @@ class CaptureSource(FrameSource):
             if seconds >= 0.9 * STREAM_TIMEOUT_MS / 1000:
                 return f"stream {self.shown} did not answer within {STREAM_TIMEOUT_MS // 1000} s"
             return why_not_opened(self.spec)
+        why = why_unreadable(self.spec)
+        if why is not None:
+            return f"'{self.spec}' {why}"
         if Path(self.spec).suffix.lower() in HEIC_SUFFIXES:
             return (f"'{self.spec}' is an HEIC photo (an iPhone's format), which OpenCV cannot read: convert it to "
                     f"{HEIC_CONVERT}")
@@ -367,7 +386,7 @@ class ImageSource(FrameSource):
     def open(self) -> "ImageSource":
         self._image = read_image(self.spec)
         if self._image is None:
-            raise SourceError(f"'{self.spec}' could not be read as an image (is it truncated or corrupt?)")
+            raise SourceError(not_an_image(self.spec, "(is it truncated or corrupt?)"))
         self.picture_hw = self._image.shape[:2]
         return super().open()
 
@@ -455,7 +474,8 @@ class SlideshowSource(FrameSource):
             if image is not None:
                 self._image = image
                 return True
-            log.warning("%s: skipping '%s', which could not be read as an image", self, path)
+            log.warning("%s: skipping '%s', which %s", self, path, why_unreadable(path) or "could not be read as an "
+                                                                                           "image")
             self._set_paths(self.paths[:self._position] + self.paths[self._position + 1:])  # nor tried at the next loop
             self._position -= 1
         return False

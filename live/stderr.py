@@ -1,7 +1,7 @@
 """What C libraries write straight to the process's stderr, which Python cannot catch: TensorFlow's start-up
 chatter, kept off the terminal, and the lines of the image decoders inside OpenCV, collected while a still image
-or a camera's JPEG picture is decoded, so that the program can say them with the file's or the camera's name or
-leave them out.
+or a camera's JPEG picture is decoded (or a video file opened: OpenCV's own AVI reader has its lines too), so that
+the program can say them with the file's or the camera's name or leave them out.
 
 libjpeg and libpng print such lines ("Premature end of JPEG file", "libpng error: Read Error") straight to the
 process's stderr, naming no file, and Python cannot catch them. While a decoder runs, stderr goes to a temporary
@@ -20,10 +20,12 @@ import sys
 import tempfile
 import threading
 
-DECODER_LINE = re.compile(  # libpng's lines, and libjpeg's warnings (its JWRN_ messages) and errors
+DECODER_LINE = re.compile(  # libpng's lines, libjpeg's warnings (its JWRN_ messages) and errors, and those of
+    # OpenCV's own reader of MJPEG AVI files, tried after FFmpeg on one that FFmpeg cannot open (cut short)
     r"(libpng (warning|error): |Corrupt JPEG data|Premature end of JPEG file|Invalid SOS parameters|Inconsistent "
     r"progression sequence|Unknown Adobe color transform|Warning: unknown JFIF revision|Application transferred too "
-    r"many scanlines|Unsupported marker type|Not a JPEG file|JPEG datastream contains no image|Bogus )")
+    r"many scanlines|Unsupported marker type|Not a JPEG file|JPEG datastream contains no image|Bogus |Unexpected "
+    r"element\. )")
 _taken = threading.RLock()  # stderr is the whole process's: one taker at a time
 
 

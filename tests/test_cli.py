@@ -144,7 +144,7 @@ def test_no_display_runs_headless_with_a_message():
 @pytest.mark.parametrize("args, code, phrase", [
     (["--source", "/no/such.mp4"], 1, "not a camera index"),
     (["--source", "9"], 1, "camera 9 could not be opened"),
-    (["--source", "README.md"], 1, "not a video or image that OpenCV can read"),
+    (["--source", "README.md"], 1, "is a text file, not a video or image (it begins '# Live"),
     (["--model", "missing.keras"], 1, "model file 'missing.keras' does not exist"),
     (["--model", "missing.pt"], 1, "model file 'missing.pt' does not exist"),  # was: unknown model, and 40 names
     (["--model", "vgg61"], 2, "unknown model 'vgg61'. Did you mean: vgg19, vgg16"),

@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from live.images import jpeg_cut_short, read_image, to_bgr8
-from tests.conftest import jpeg_bytes, moving_frames
+from live.images import read_image, to_bgr8
+from tests.conftest import moving_frames
 
 
 @pytest.mark.parametrize("frame", [
@@ -54,17 +54,3 @@ def test_a_photo_is_turned_as_its_exif_orientation_says(tmp_path):
     upright = read_image(str(path))
     assert upright.shape == (200, 100, 3)
     assert upright[:90, :, 2].mean() > 200 and upright[110:, :, 2].mean() < 50  # the red half now on top
-
-
-@pytest.mark.parametrize("kind", ["baseline", "progressive", "thumbnail", "motion photo"])
-def test_a_jpeg_cut_short_is_told_from_a_whole_one(tmp_path, kind):
-    data = jpeg_bytes(kind == "progressive", kind == "thumbnail", b"ftypmp42" * 500 if kind == "motion photo" else b"")
-    whole, cut, header = tmp_path / "whole.jpg", tmp_path / "cut.jpg", tmp_path / "header.jpg"
-    whole.write_bytes(data)
-    cut.write_bytes(data[:len(data) * 6 // 10])
-    header.write_bytes(data[:30])
-    assert not jpeg_cut_short(str(whole)) and jpeg_cut_short(str(cut)) and jpeg_cut_short(str(header))
-    assert cv2.imread(str(cut)) is not None  # what OpenCV shows all the same, gray where the data ends
-    png = tmp_path / "named.jpg"
-    png.write_bytes(cv2.imencode(".png", np.zeros((4, 4, 3), np.uint8))[1].tobytes())  # not a JPEG at all
-    assert not jpeg_cut_short(str(png)) and not jpeg_cut_short(str(tmp_path / "missing.jpg"))

@@ -316,9 +316,13 @@ def test_folder_text_file_and_truncated_video_fail_clearly(tmp_path):
 @pytest.mark.parametrize("name", ["notes.jpg", "page.PNG", "scan.tif"])
 def test_a_file_named_as_an_image_that_is_none_is_called_an_image(tmp_path, name):
     """OpenCV opens any file with an image's name as a sequence of numbered images and fails only at the read: it
-    was called a video, 'video notes.jpg opened but gave no frame'."""
+    was called a video, 'video notes.jpg opened but gave no frame'. Where its bytes tell what it is (text), that
+    is said; otherwise the guess."""
     text = tmp_path / name
     text.write_text("hello")
+    with pytest.raises(SourceError, match=f"^'{text}' is a text file, not a video or image \\(it begins 'hello'\\)$"):
+        open_source(str(text))
+    text.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(SourceError, match=f"^'{text}' could not be read as an image \\(is it truncated or corrupt, "
                                           f"or another kind of file with an image's name\\?\\)$"):
         open_source(str(text))
@@ -451,7 +455,8 @@ def test_a_folder_plays_its_images_in_name_order_each_held_for_its_time(tmp_path
         on_screen = Frame(8, np.zeros((1, 1, 3), np.uint8), 0.0, origin=str(folder / "img10.png"))
         source.step(1, on_screen)  # from the image on screen, though the first was read since
         assert source.read()[0, 0, 0] == 30
-    assert caplog.text.count("skipping") == 1 and "broken.png', which could not be read as an image" in caplog.text
+    assert caplog.text.count("skipping") == 1
+    assert "broken.png', which is cut short: the file ends before its data does" in caplog.text
     assert "opened slideshow" in caplog.text and "each for 0.1 s" in caplog.text
 
 
@@ -496,7 +501,8 @@ def test_a_damaged_photo_is_named_once_and_the_decoders_own_lines_stay_off_the_t
     assert caplog.text.count("holds damaged data") == 1
     assert "a_damaged.jpg' holds damaged data, so parts of it may show garbled (the image decoder says: Corrupt JPEG" \
         in caplog.text
-    assert "skipping '" in caplog.text and "b_cut.png', which could not be read as an image" in caplog.text
+    assert "skipping '" in caplog.text
+    assert "b_cut.png', which is cut short: the file ends before its data does" in caplog.text
     err = capfd.readouterr().err
     assert "Corrupt JPEG" not in err and "libpng" not in err
 
