@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 
+PICTURES = "a video or image"  # what a source file should be, as sentences name it
 CUT_SHORT = "is cut short: the file ends before its data does (a copy or download that did not finish?)"
 NO_INDEX = ("is a video cut short: the file ends before its index (the part of an MP4 or MOV file that says where "
             "each frame is, written when the recording stops), as when a copy or download did not finish or the "
@@ -18,20 +19,21 @@ ISO_FIRST_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot"
 TEXT_SAMPLE_BYTES = 65536  # read of a file that may be text: a web page's title is in its head
 WEB_PAGE = re.compile(rb"<\s*(!doctype\s+html|html|head|body)\b", re.IGNORECASE)
 TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+ZIP_END_SEARCH_BYTES = 65557  # a zip's end record (22 bytes) with the longest comment it may carry
 QUOTED_MAX_CHARS = 60  # of a page's title or a text's beginning, as a sentence quotes it
 
 
-def why_unreadable(path: str) -> str | None:
+def why_unreadable(path: str, wanted: str = PICTURES) -> str | None:
     """What the file at `path` is, as the end of a sentence that names it ("'x.mp4' " + this), where that tells
-    why OpenCV could not read it: empty, a web page or other text, a video without its index, sound alone, or cut
-    short. None where its bytes tell nothing of the kind (a codec OpenCV lacks, say), or it cannot be read."""
+    why it could not be read as `wanted`: empty, a web page or other text, a video without its index, sound alone,
+    or cut short. None where its bytes tell nothing of the kind (a codec OpenCV lacks, say), or it cannot be read."""
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as file:
             head = file.read(TEXT_SAMPLE_BYTES)
             if size == 0:
                 return "is empty (0 bytes): a copy or download that did not finish?"
-            said = _as_text(head)
+            said = _as_text(head, wanted)
             if said is not None:
                 return said
             movie = _movie_layout(file, size) if head[4:8] in ISO_FIRST_BOXES else None
@@ -48,8 +50,8 @@ def why_unreadable(path: str) -> str | None:
 
 def cut_short(path: str) -> bool:
     """Whether the file at `path` ends before its own data says it does: an MP4 or MOV, a Matroska or WebM, an
-    AVI or WebP (RIFF), a PNG or a JPEG whose last part is missing. False for any other file, and where it cannot
-    be read."""
+    AVI or WebP (RIFF), a PNG or a JPEG whose last part is missing, or a model's file (a zip archive, HDF5). False
+    for any other file, and where it cannot be read."""
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as file:
@@ -64,12 +66,16 @@ def cut_short(path: str) -> bool:
                 return _matroska_cut_short(file, size)
             if head[4:8] in ISO_FIRST_BOXES:
                 return _movie_layout(file, size)[2]
+            if head[:4] == b"PK\x03\x04":
+                return _zip_cut_short(file, size)
+            if head[:8] == b"\x89HDF\r\n\x1a\n":
+                return _hdf5_cut_short(file, size)
     except OSError:
         pass
     return False
 
 
-def _as_text(head: bytes) -> str | None:
+def _as_text(head: bytes, wanted: str) -> str | None:
     """The sentence's end for a file that is text, not pictures: a web page (a download that saved the site's
     sign-in, error or virus-scan page in place of the file) named by its title, or other text by its start."""
     if b"\0" in head:
@@ -80,14 +86,14 @@ def _as_text(head: bytes) -> str | None:
         return None
     if re.match(rb"P[1-3]\s", head):  # a PPM, PGM or PBM image in text: OpenCV's to read, or to fail on
         return None
-    if re.search(rb"<svg\b", head):
+    if re.search(rb"<svg\b", head) and wanted == PICTURES:
         return "is an SVG drawing, which OpenCV cannot read: export it to PNG first"
     if WEB_PAGE.search(head):
         title = TITLE.search(head)
         named = f" ('{_quoted(title.group(1).decode('utf-8', 'replace'))}')" if title else ""
-        return (f"is a web page{named}, not a video or image: the download saved the site's page in place of the "
+        return (f"is a web page{named}, not {wanted}: the download saved the site's page in place of the "
                 f"file; download the file itself (the page's own download button or link)")
-    return f"is a text file, not a video or image (it begins '{_quoted(text)}')"
+    return f"is a text file, not {wanted} (it begins '{_quoted(text)}')"
 
 
 def _quoted(text: str) -> str:
@@ -190,6 +196,36 @@ def _element_size(file) -> tuple[int | None, int]:
     for byte in rest:
         value = value << 8 | byte
     return (None if value == (1 << 7 * width) - 1 else value), width
+
+
+def _zip_cut_short(file, size: int) -> bool:
+    """Whether a zip archive (a .keras model) lacks its end: the directory of its files, written last."""
+    tail = min(size, ZIP_END_SEARCH_BYTES)
+    file.seek(size - tail)
+    return b"PK\x05\x06" not in file.read(tail)
+
+
+def _hdf5_cut_short(file, size: int) -> bool:
+    """Whether an HDF5 file (an .h5 model) is shorter than the end its superblock gives."""
+    file.seek(8)
+    head = file.read(16)
+    if len(head) < 16:
+        return True
+    version = head[0]
+    if version in (0, 1):
+        offsets, at = head[5], 16 if version == 0 else 20  # where the base address is, from the version on
+    elif version in (2, 3):
+        offsets, at = head[1], 4
+    else:
+        return False
+    if offsets not in (2, 4, 8):
+        return False
+    file.seek(8 + at)
+    addresses = file.read(3 * offsets)  # the base address, another, and the end of the file's data
+    if len(addresses) < 3 * offsets:
+        return True
+    base, end = (int.from_bytes(addresses[i * offsets:(i + 1) * offsets], "little") for i in (0, 2))
+    return end != (1 << 8 * offsets) - 1 and base + end > size  # all bits set: not given
 
 
 def jpeg_cut_short(path: str) -> bool:

@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
+from live import files
 from live.errors import LayerError, ModelError, UsageError
 from live.wording import counted
 from models import custom_objects, earlier_keras3, hed_weights, keras2, lambdas
@@ -214,6 +215,9 @@ def _check_file(path: Path, weights: str) -> None:
         return
     if not path.is_file():
         raise ModelError(f"model file '{path}' does not exist")
+    why = files.why_unreadable(str(path), "a Keras model file")  # a download's web page, a copy cut short
+    if why is not None:
+        raise ModelError(f"'{path}' {why}")
     if path.suffix.lower() == ".keras" and not _hdf5_under_keras_name(path):
         import zipfile
 

@@ -170,3 +170,15 @@ def test_a_jpeg_cut_short_is_told_from_a_whole_one(tmp_path, kind):
     png = tmp_path / "named.jpg"
     png.write_bytes(cv2.imencode(".png", np.zeros((4, 4, 3), np.uint8))[1].tobytes())  # not a JPEG at all
     assert not jpeg_cut_short(str(png)) and not jpeg_cut_short(str(tmp_path / "missing.jpg"))
+
+
+@pytest.mark.parametrize("libver", ["earliest", "latest"])
+def test_an_hdf5_file_cut_short_is_told_by_its_superblock_of_either_version(tmp_path, libver):
+    """A Keras 2 model's .h5 file: h5py writes the superblock's first version by default, the third with 'latest'."""
+    import h5py
+
+    whole = tmp_path / "model.h5"
+    with h5py.File(whole, "w", libver=libver) as contents:
+        contents["weights"] = np.arange(4096, dtype=np.float32)
+    assert not cut_short(str(whole))
+    assert cut_short(str(cut(whole, 0.8))) and cut_short(str(cut(whole, 0.002, "header.h5")))

@@ -695,7 +695,7 @@ def test_a_weights_file_is_told_apart_from_a_model_file(tmp_path):
     model.save(tmp_path / "mine.h5")  # the same model saved whole as .h5 still loads
     assert load_model(str(tmp_path / "mine.h5")).layer("c1").channels == 4
     (tmp_path / "cut.h5").write_bytes((tmp_path / "mine.h5").read_bytes()[:3000])  # a download cut short
-    with pytest.raises(ModelError, match="'.*cut.h5' could not be read as an HDF5 file: .*truncated"):
+    with pytest.raises(ModelError, match="'.*cut.h5' is cut short: the file ends before its data does"):
         load_model(str(tmp_path / "cut.h5"))
 
 
@@ -723,14 +723,36 @@ def test_archives_of_another_keras_get_the_way_to_open_them(tmp_path):
     assert load_model(str(tmp_path / "new.keras")).layer("c1").channels == 4
 
 
+@pytest.mark.parametrize("name", ["keras2_functional.keras", "keras2_sequential.h5"])
+def test_a_model_file_downloaded_wrong_says_what_it_is(tmp_path, name):
+    """A model downloaded from a sharing site can be its sign-in or virus-scan page, empty, or cut short: the
+    sentences were 'is not a Keras model file' (as if saved wrongly) or h5py's 'truncated file: eof = 9000,
+    sblock->base_addr = 0, stored_eof = 17848'."""
+    whole = (DATA / name).read_bytes()
+    model = tmp_path / name
+    model.write_bytes(b"<!DOCTYPE html>\n<html><head><title>Sign in - Google Accounts</title></head></html>")
+    with pytest.raises(ModelError, match=f"^'{model}' is a web page \\('Sign in - Google Accounts'\\), not a Keras "
+                                         f"model file: the download saved the site's page in place of the file"):
+        load_model(str(model))
+    model.write_bytes(b"")
+    with pytest.raises(ModelError, match=f"^'{model}' is empty \\(0 bytes\\): a copy or download that did not"):
+        load_model(str(model))
+    model.write_bytes(whole[:len(whole) // 2])
+    with pytest.raises(ModelError, match=f"^'{model}' is cut short: the file ends before its data does \\(a copy or "
+                                         f"download that did not finish\\?\\)$"):
+        load_model(str(model))
+    model.write_bytes(whole)
+    assert load_model(str(model)).layers
+
+
 def test_broken_and_missing_model_files(tmp_path):
     not_zip = tmp_path / "notes.keras"
-    not_zip.write_bytes(b"not a zip file")
+    not_zip.write_bytes(b"\x00\x01not a zip file")
     with pytest.raises(ModelError, match="'.*notes.keras' is not a Keras model file: .* zip archive .*, and this "
                                          "one is neither"):
         load_model(str(not_zip))
     not_hdf5 = tmp_path / "notes.h5"
-    not_hdf5.write_bytes(b"not an HDF5 file")
+    not_hdf5.write_bytes(b"\x00\x01not an HDF5 file")
     with pytest.raises(ModelError, match="'.*notes.h5' is not an HDF5 file"):
         load_model(str(not_hdf5))
     empty_zip = tmp_path / "empty.keras"
