@@ -1,15 +1,17 @@
 """Model files of Keras 2 (tf.keras before TensorFlow 2.16, tf_keras) with what Keras 3 cannot read in them.
 
-Keras 3 opens no Keras 2 .keras archive (their settings name Keras 2's modules) or SavedModel folder, and of
-Keras 2's .h5 files only simple ones, refusing much of what transfer learning puts in them: a TensorFlow
-function called on a layer's output (`preprocess_input(x)`, `x + y`, `x[..., :2]`), which Keras 2 saved as a
-`TFOpLambda` or `SlicingOpLambda` layer; a base model nested under a new head, whose calls Keras 2 counted
-from 1; settings of depthwise and separable convolutions, of the random augmentation layers and of spatial
-dropout that Keras 3 no longer takes; a mixed-precision policy as a layer's dtype; layers it dropped
-(ThresholdedReLU, RandomHeight, RandomWidth); a wrapped layer without its module (TensorFlow 2.12); ConvNeXt's
-own layers; and '/' in layer names. Such a file's model is rebuilt from its settings, translated, and its
+Keras 3 opens no Keras 2 .keras archive (their settings name Keras 2's modules) or SavedModel folder, and of Keras
+2's .h5 files only simple ones, refusing much of what transfer learning puts in them: a TensorFlow function called
+on a layer's output (`preprocess_input(x)`, `x + y`, `x[..., :2]`), which Keras 2 saved as a `TFOpLambda` or
+`SlicingOpLambda` layer; a base model nested under a new head, whose calls Keras 2 counted from 1; settings of
+depthwise and separable convolutions, of the random augmentation layers and of spatial dropout that Keras 3 no
+longer takes; a mixed-precision policy as a layer's dtype; layers it dropped (ThresholdedReLU, RandomHeight,
+RandomWidth); a wrapped layer without its module (TensorFlow 2.12); another layer's output as an argument
+(MultiHeadAttention's `value`); an activation that Keras 3 computes otherwise under its name (hard_sigmoid);
+ConvNeXt's own layers; and '/' in layer names. Such a file's model is rebuilt from its settings, translated, and its
 weights are read from the file: an .h5 file's and a .keras archive's as Keras reads them (Keras 2 laid out an
-archive's weights as Keras 3 does), a SavedModel's from its checkpoint, found by the layers' names.
+archive's weights as Keras 3 does), a SavedModel's from its checkpoint, found by the layers' names (and their
+sublayers' attributes).
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ TF_OP_LAYERS = ("TFOpLambda", "SlicingOpLambda")  # SlicingOpLambda: x[:, :, :, 
 # Settings that Keras 2 wrote and Keras 3 refuses, left out where they change nothing: the random augmentation
 # layers' generator, and what depthwise and separable convolutions took from plain ones (one group; the kernel
 # settings of which they have two of their own).
-DROPPED = {"rng_type": None, "groups": 1}
+DROPPED = {"rng_type": None, "groups": 1, "softmax_robust_masking": False}  # the last: attention's, off
 SEPARABLE_DROPPED = ("kernel_initializer", "kernel_regularizer", "kernel_constraint")
-# Settings of spatial dropout that Keras 3 refuses (its `trainable` too), which change nothing outside training
-CLASS_DROPPED = {f"SpatialDropout{d}D": ("trainable", "noise_shape") for d in (1, 2, 3)}
+# Settings of spatial dropout that Keras 3 refuses (its `trainable` too), which change nothing outside training;
+# the shapes a MultiHeadAttention was built for, which Keras 3 takes from its call
+CLASS_DROPPED = {**{f"SpatialDropout{d}D": ("trainable", "noise_shape") for d in (1, 2, 3)},
+                 "MultiHeadAttention": ("query_shape", "key_shape", "value_shape")}
 RENAMED = {"ThresholdedReLU": ("ReLU", {"theta": "threshold"})}  # Keras 3's ReLU(threshold=) does the same
 APPLICATION_LAYERS = {"LayerScale": "convnext", "StochasticDepth": "convnext"}  # keras.applications' own layers
 # Keras 2's random resizing, which Keras 3 dropped: outside training they pass the picture on as it is
@@ -37,6 +41,9 @@ GONE_AUGMENTATION = ("RandomHeight", "RandomWidth")
 KEPT_OPTIONS = ("name", "trainable", "dtype", "batch_input_shape")  # of such a layer, as an Identity layer
 POLICIES = ("Policy", "PolicyV1")  # Keras 2's mixed precision (mixed_float16), a layer's dtype by name in Keras 3
 SAVED_MODEL_METADATA = "keras_metadata.pb"  # Keras 2's settings of the model, beside a SavedModel
+# Activations that Keras 3 has under the same name but computes otherwise, and the name of Keras 2's own here:
+# Keras 2's hard_sigmoid is clip(0.2 x + 0.5, 0, 1), Keras 3's clip(x / 6 + 0.5, 0, 1), maps that differ silently
+CHANGED_ACTIVATIONS = {"hard_sigmoid": "keras2_hard_sigmoid"}
 
 
 def saved_by(path: Path) -> str:
@@ -217,7 +224,25 @@ def _refused(layer: dict) -> bool:
     """Whether Keras 3 would refuse the layer's settings as Keras 2 wrote them."""
     return (layer.get("class_name") in (*TF_OP_LAYERS, *APPLICATION_LAYERS, *GONE_AUGMENTATION, *RENAMED)
             or "/" in _name(layer) or bool(_dropped(layer)) or _policy(layer) is not None
-            or _wrapped_without_module(layer) is not None)
+            or _wrapped_without_module(layer) is not None or _called_with_outputs(layer)
+            or bool(_changed_activations(layer)))
+
+
+def _changed_activations(layer: dict) -> list[str]:
+    """The settings of a layer that name an activation of CHANGED_ACTIVATIONS (`activation`, a ConvLSTM2D's
+    `recurrent_activation`), as a name or, in a .keras archive, as {"class_name": "function", "config": name}."""
+    return [key for key, value in _options(layer).items() if key.endswith("activation")
+            and (value.get("config") if isinstance(value, dict) else value) in CHANGED_ACTIVATIONS]
+
+
+def _called_with_outputs(layer: dict) -> bool:
+    """Whether a layer (not a TFOpLambda) is called with another layer's output as an argument after its first:
+    MultiHeadAttention's `value`, which Keras 2 wrote as ["layer", node, tensor] and Keras 3 passes on as that
+    list, so that the layer was built without it ("build() missing 1 required positional argument: 'value_shape'")."""
+    return layer.get("class_name") not in TF_OP_LAYERS and any(
+        isinstance(arguments, dict) and any(_is_reference(value) for value in arguments.values())
+        for node in layer.get("inbound_nodes", []) if isinstance(node, list)
+        for call in node if isinstance(call, list) for arguments in call[3:])
 
 
 def _wrapped_without_module(layer: dict) -> dict | None:
@@ -268,6 +293,9 @@ def translated(config: dict) -> dict:
             del layer["config"][key]
         if (policy := _policy(layer)) is not None:
             layer["config"]["dtype"] = policy
+        for key in _changed_activations(layer):
+            value = layer["config"][key]
+            layer["config"][key] = CHANGED_ACTIVATIONS[value.get("config") if isinstance(value, dict) else value]
         if (wrapped := _wrapped_without_module(layer)) is not None:
             wrapped.update(module="keras.layers", registered_name=None)
         if layer.get("class_name") in RENAMED:
@@ -278,6 +306,8 @@ def translated(config: dict) -> dict:
             layer["config"] = {key: value for key, value in _options(layer).items() if key in KEPT_OPTIONS}
         if layer.get("class_name") in TF_OP_LAYERS:
             layer["inbound_nodes"] = [_op_node(node, _options(layer)) for node in layer.get("inbound_nodes", [])]
+        elif _called_with_outputs(layer):
+            layer["inbound_nodes"] = [_call_node(node) for node in layer["inbound_nodes"]]
     return config
 
 
@@ -308,6 +338,22 @@ def _op_node(node: list, options: dict) -> list:
     return [[name, index, tensor, constants], *[[*value, constants] for value in tensors.values()]]
 
 
+def _call_node(node: list) -> dict:
+    """A layer's call as Keras 3 writes one, {"args", "kwargs"}, each output in it a tensor that names the layer it
+    comes from, as Keras 3 reads them in its arguments too (in Keras 2's form, only its inputs). The arguments
+    are the last input's, as Keras 3 takes them from a call in Keras 2's form."""
+    inputs = [_tensor(call[:3]) for call in node]
+    arguments = node[-1][3] if node and len(node[-1]) > 3 else {}
+    return {"args": [inputs[0] if len(inputs) == 1 else inputs],
+            "kwargs": {key: _tensor(value) if _is_reference(value) else value for key, value in arguments.items()}}
+
+
+def _tensor(reference: list) -> dict:
+    """A layer's output as Keras 3 writes one in a call; its shape and type are those of the output it names,
+    which takes its place as the model is rebuilt."""
+    return {"class_name": "__keras_tensor__", "config": {"shape": [], "dtype": "float32", "keras_history": reference}}
+
+
 def _is_reference(value) -> bool:
     """Whether a call's argument is another layer's output, as Keras 2 wrote one: ["layer", node, tensor]."""
     return (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
@@ -319,7 +365,7 @@ def load(path: Path, config: dict, own: dict, safe_mode: bool):
     with its suffix in lower case, as Keras needs it)."""
     import importlib
 
-    objects = {**dict(zip(TF_OP_LAYERS, tf_op_layers())),
+    objects = {**dict(zip(TF_OP_LAYERS, tf_op_layers())), **keras2_activations(),
                **{name: getattr(importlib.import_module(f"keras.src.applications.{module}"), name)
                   for name, module in APPLICATION_LAYERS.items()}, **own}
     model = rebuilt(path, translated(config), objects, safe_mode)
@@ -384,11 +430,16 @@ def _load_saved_model_weights(model, folder: Path) -> None:
             saved[(path[:-1], keras3_name(settings["name"]))] = path
 
     def node_at(path: tuple[str, ...]) -> int:
-        node = 0
-        for name in path[1:]:
+        node = child(0, path[1:])
+        if node is None:
+            raise ValueError(f"the SavedModel's checkpoint has no {'.'.join(path)}")
+        return node
+
+    def child(node: int, names: tuple[str, ...]) -> int | None:
+        for name in names:
             node = next((child.node_id for child in graph.nodes[node].children if child.local_name == name), None)
             if node is None:
-                raise ValueError(f"the SavedModel's checkpoint has no {'.'.join(path)}")
+                return None
         return node
 
     def load_layers(layers, model_path: tuple[str, ...]) -> None:
@@ -401,11 +452,13 @@ def _load_saved_model_weights(model, folder: Path) -> None:
             if isinstance(layer, keras.Model):
                 load_layers(layer.layers, path)
                 continue
-            children = {child.local_name: child.node_id for child in graph.nodes[node_at(path)].children}
-            attributes = {id(value): name for name, value in vars(layer).items() if isinstance(value, keras.Variable)}
+            start = node_at(path)
+            attributes = _attribute_paths(layer, keras)
             for variable in layer.weights:
-                names = (attributes.get(id(variable)), variable.name, f"depthwise_{variable.name}")
-                node = next((children[name] for name in names if name in children), None)
+                within = attributes.get(id(variable), ("",))[:-1]  # the sublayer it is in: ('_query_dense',)
+                paths = (attributes.get(id(variable)), (*within, variable.name),
+                         (*within, f"depthwise_{variable.name}"))
+                node = next((found for path in paths if path and (found := child(start, path)) is not None), None)
                 keys = [kept.checkpoint_key for kept in graph.nodes[node].attributes] if node is not None else []
                 value = reader.get_tensor(keys[0]) if keys else None
                 if value is None or tuple(value.shape) != tuple(variable.shape):
@@ -414,6 +467,31 @@ def _load_saved_model_weights(model, folder: Path) -> None:
                 variable.assign(value)
 
     load_layers(model.layers, ("root",))
+
+
+def _attribute_paths(layer, keras, depth: int = 3) -> dict[int, tuple[str, ...]]:
+    """The attributes that lead from `layer` to each of its variables, by the variable's id: ('kernel',) for a
+    convolution's, ('_query_dense', 'kernel') for an attention layer's, ('layer', 'kernel') for the layer inside
+    a TimeDistributed; Keras 2 named the objects of its checkpoints so, and Keras 3 names its attributes alike."""
+    found = {}
+    for name, value in vars(layer).items():
+        if isinstance(value, keras.Variable):
+            found.setdefault(id(value), (name,))
+        elif isinstance(value, keras.layers.Layer) and depth > 0:
+            for key, path in _attribute_paths(value, keras, depth - 1).items():
+                found.setdefault(key, (name, *path))
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def keras2_activations() -> dict:
+    """Keras 2's own activations of CHANGED_ACTIVATIONS, by the names its settings are translated to."""
+    import keras
+
+    def keras2_hard_sigmoid(x):
+        return keras.ops.clip(0.2 * x + 0.5, 0.0, 1.0)
+
+    return {"keras2_hard_sigmoid": keras2_hard_sigmoid}
 
 
 @functools.lru_cache(maxsize=None)

@@ -4,7 +4,8 @@ tutorial's shape, and keras2_sequential.h5 / .npz, of its image-classification t
 other formats (a .keras archive, SavedModel folders); keras2_functional.keras / .npz; keras2_own_layer.keras;
 keras2_resized.h5 / .keras / .npz; keras2_mixed.h5 / .npz; keras2_layers.h5 / .npz; keras2_locally.h5;
 keras2_tf212.keras / .npz, the functional model as TensorFlow 2.12 saved a .keras name, and
-keras2_tf212_wrapped.h5 / .npz.
+keras2_tf212_wrapped.h5 / .npz; keras2_attention.h5 / _savedmodel / .npz; keras2_hard_sigmoid.h5 / .keras /
+.npz.
 
 Run once with tf_keras installed (not a requirement of the program): `pip install tf_keras==2.21.0`, then
 `python tests/data/make_keras2_models.py` from the repository's folder; the keras2_tf212 files with TensorFlow
@@ -185,6 +186,43 @@ def wrapped(name: str = "keras2_tf212_wrapped") -> None:
     model.save(HERE / f"{name}.h5")
     pixels = rng.uniform(0, 255, (1, 32, 32, 3)).astype("float32")
     np.savez(HERE / f"{name}.npz", pixels=pixels, maps=model(pixels, training=False).numpy())
+
+
+def attention() -> None:
+    """A convolution's map attended to as a vision transformer's block does (MobileViT's): its pixels as tokens,
+    each through TimeDistributed(Dense), then MultiHeadAttention(x, x), whose second argument Keras 2 wrote as
+    another layer's output among its call's settings, with the shapes it was built for; then a convolution. As
+    an .h5 file and a SavedModel folder, whose checkpoint keeps these layers' weights under their sublayers."""
+    rng = np.random.default_rng(11)
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu", name="stem")(inputs / 255.0)
+    tokens = keras.layers.TimeDistributed(keras.layers.Dense(8), name="embed")(keras.layers.Reshape((64, 8))(x))
+    attended = keras.layers.MultiHeadAttention(2, 4, name="attend")(tokens, tokens)
+    x = keras.layers.Reshape((8, 8, 8))(keras.layers.Add()([tokens, attended]))
+    model = keras.Model(inputs, keras.layers.Conv2D(4, 3, name="conv")(x))
+    for layer in model.layers:
+        layer.set_weights([rng.normal(0, 0.3, w.shape).astype("float32") for w in layer.get_weights()])
+    model.save(HERE / "keras2_attention.h5")
+    model.save(HERE / "keras2_attention_savedmodel")
+    pixels = rng.uniform(0, 255, (1, 16, 16, 3)).astype("float32")
+    np.savez(HERE / "keras2_attention.npz", pixels=pixels, maps=model(pixels, training=False).numpy())
+
+
+def hard_sigmoid() -> None:
+    """Keras 2's hard_sigmoid, clip(0.2 x + 0.5, 0, 1), which Keras 3 computes as clip(x / 6 + 0.5, 0, 1) under the
+    same name, as a convolution's activation and as an Activation layer, as an .h5 file and a .keras archive."""
+    rng = np.random.default_rng(12)
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(8, 3, activation="hard_sigmoid", name="gate")(keras.layers.Rescaling(1 / 64)(inputs))
+    model = keras.Model(inputs, keras.layers.Activation("hard_sigmoid", name="conv")(
+        keras.layers.Conv2D(4, 3, name="mix")(x)))
+    for layer in (model.get_layer("gate"), model.get_layer("mix")):
+        layer.set_weights([rng.normal(0, 1, w.shape).astype("float32") for w in layer.get_weights()])
+    model.save(HERE / "keras2_hard_sigmoid.h5")
+    model.save(HERE / "keras2_hard_sigmoid.keras")
+    pixels = rng.uniform(0, 255, (1, 16, 16, 3)).astype("float32")
+    maps = keras.Model(inputs, [model.get_layer("gate").output, model.output])(pixels, training=False)
+    np.savez(HERE / "keras2_hard_sigmoid.npz", pixels=pixels, gate=maps[0].numpy(), conv=maps[1].numpy())
 
 
 if __name__ == "__main__":
