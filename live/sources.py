@@ -474,8 +474,8 @@ class SlideshowSource(FrameSource):
             if image is not None:
                 self._image = image
                 return True
-            log.warning("%s: skipping '%s', which %s", self, path, why_unreadable(path) or "could not be read as an "
-                                                                                           "image")
+            why = why_unreadable(path) or "could not be read as an image"
+            log.warning("%s: skipping '%s', which %s", self, path, why)
             self._set_paths(self.paths[:self._position] + self.paths[self._position + 1:])  # nor tried at the next loop
             self._position -= 1
         return False
