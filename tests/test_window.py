@@ -237,9 +237,11 @@ def test_the_card_keeps_moving_while_numba_compiles_on_a_first_start(xserver, tm
     assert seen and window.process.returncode == 0, output
     changes = [when for (when, card), (_, before) in zip(seen[1:], seen) if not np.array_equal(card, before)]
     stills = np.diff([seen[0][0], *changes, seen[-1][0]])
-    # Its first change waits for TensorFlow's shared library, which loads at the start of the import holding
-    # Python's lock (0.7 to 1.8 s here, 3 s under the whole test run's load); after that it never stands still long
-    assert len(changes) > 10 and stills[0] < 6 and stills[1:].max() < 2.5, f"the card stood still: {stills} s"
+    # It stands still once while TensorFlow's shared library loads, at the start of the import, holding Python's
+    # lock (0.7 to 1.8 s here, 3 s under the whole test run's load): mostly before its first change, now and then
+    # (2.7 s, in a CI run) just after it; otherwise it never stands still long
+    longest, *others = sorted(stills, reverse=True)
+    assert len(changes) > 10 and longest < 6 and max(others) < 2.5, f"the card stood still: {stills} s"
     # numba's compiling is said at most once (where it was waited for), and not put down to the first layer (it
     # was, for the channel ranges' part)
     assert output.count("numba compiles its kernels") <= 1 and "a deep layer of a large model" not in output, output
