@@ -34,7 +34,9 @@ SEPARABLE_DROPPED = ("kernel_initializer", "kernel_regularizer", "kernel_constra
 # the shapes a MultiHeadAttention was built for, which Keras 3 takes from its call
 CLASS_DROPPED = {**{f"SpatialDropout{d}D": ("trainable", "noise_shape") for d in (1, 2, 3)},
                  "MultiHeadAttention": ("query_shape", "key_shape", "value_shape")}
-RENAMED = {"ThresholdedReLU": ("ReLU", {"theta": "threshold"})}  # Keras 3's ReLU(threshold=) does the same
+# Layers that Keras 3 has under another name or with settings named otherwise: ReLU(threshold=) does what
+# ThresholdedReLU did; LeakyReLU's `alpha`, which Keras 3 still takes, had it warn at each start in Python's words
+RENAMED = {"ThresholdedReLU": ("ReLU", {"theta": "threshold"}), "LeakyReLU": ("LeakyReLU", {"alpha": "negative_slope"})}
 APPLICATION_LAYERS = {"LayerScale": "convnext", "StochasticDepth": "convnext"}  # keras.applications' own layers
 # Keras 2's random resizing, which Keras 3 dropped: outside training they pass the picture on as it is
 GONE_AUGMENTATION = ("RandomHeight", "RandomWidth")
@@ -221,18 +223,37 @@ def _dropped(layer: dict) -> list[str]:
 
 
 def _refused(layer: dict) -> bool:
-    """Whether Keras 3 would refuse the layer's settings as Keras 2 wrote them."""
+    """Whether Keras 3 would refuse the layer's settings as Keras 2 wrote them, or read them otherwise."""
     return (layer.get("class_name") in (*TF_OP_LAYERS, *APPLICATION_LAYERS, *GONE_AUGMENTATION, *RENAMED)
             or "/" in _name(layer) or bool(_dropped(layer)) or _policy(layer) is not None
             or _wrapped_without_module(layer) is not None or _called_with_outputs(layer)
-            or bool(_changed_activations(layer)))
+            or bool(_changed_activations(layer)) or bool(_renamed_activations(layer)))
 
 
 def _changed_activations(layer: dict) -> list[str]:
     """The settings of a layer that name an activation of CHANGED_ACTIVATIONS (`activation`, a ConvLSTM2D's
-    `recurrent_activation`), as a name or, in a .keras archive, as {"class_name": "function", "config": name}."""
-    return [key for key, value in _options(layer).items() if key.endswith("activation")
-            and (value.get("config") if isinstance(value, dict) else value) in CHANGED_ACTIVATIONS]
+    `recurrent_activation`)."""
+    return [key for key, value in _options(layer).items()
+            if key.endswith("activation") and _activation_name(value) in CHANGED_ACTIVATIONS]
+
+
+def _renamed_activations(layer: dict) -> list[dict]:
+    """The settings of layers of RENAMED given as a layer's activation (`activation=LeakyReLU(0.1)`)."""
+    return [value for key, value in _options(layer).items()
+            if key.endswith("activation") and isinstance(value, dict) and value.get("class_name") in RENAMED]
+
+
+def _renamed(layer: dict) -> None:
+    """A layer of RENAMED made as Keras 3 has it: its class, and the names of its settings."""
+    layer["class_name"], names = RENAMED[layer["class_name"]]
+    layer["config"] = {names.get(key, key): value for key, value in _options(layer).items()}
+
+
+def _activation_name(value) -> str | None:
+    """The name of an activation as a layer's settings give it: a name, or in a .keras archive {"class_name":
+    "function", "config": name}; None for one given otherwise (a layer as activation, its settings a dict)."""
+    name = value.get("config") if isinstance(value, dict) else value
+    return name if isinstance(name, str) else None
 
 
 def _called_with_outputs(layer: dict) -> bool:
@@ -294,13 +315,12 @@ def translated(config: dict) -> dict:
         if (policy := _policy(layer)) is not None:
             layer["config"]["dtype"] = policy
         for key in _changed_activations(layer):
-            value = layer["config"][key]
-            layer["config"][key] = CHANGED_ACTIVATIONS[value.get("config") if isinstance(value, dict) else value]
+            layer["config"][key] = CHANGED_ACTIVATIONS[_activation_name(layer["config"][key])]
         if (wrapped := _wrapped_without_module(layer)) is not None:
             wrapped.update(module="keras.layers", registered_name=None)
-        if layer.get("class_name") in RENAMED:
-            layer["class_name"], names = RENAMED[layer["class_name"]]
-            layer["config"] = {names.get(key, key): value for key, value in _options(layer).items()}
+        for renamed in (layer, *_renamed_activations(layer)):
+            if renamed.get("class_name") in RENAMED:
+                _renamed(renamed)
         if layer.get("class_name") in GONE_AUGMENTATION:
             layer["class_name"] = "Identity"
             layer["config"] = {key: value for key, value in _options(layer).items() if key in KEPT_OPTIONS}

@@ -210,19 +210,21 @@ def attention() -> None:
 
 def hard_sigmoid() -> None:
     """Keras 2's hard_sigmoid, clip(0.2 x + 0.5, 0, 1), which Keras 3 computes as clip(x / 6 + 0.5, 0, 1) under the
-    same name, as a convolution's activation and as an Activation layer, as an .h5 file and a .keras archive."""
+    same name, as a convolution's activation and as an Activation layer, then a convolution whose activation is
+    a layer (its settings a dict where a name was looked for), as an .h5 file and a .keras archive."""
     rng = np.random.default_rng(12)
     inputs = keras.Input((16, 16, 3))
     x = keras.layers.Conv2D(8, 3, activation="hard_sigmoid", name="gate")(keras.layers.Rescaling(1 / 64)(inputs))
-    model = keras.Model(inputs, keras.layers.Activation("hard_sigmoid", name="conv")(
-        keras.layers.Conv2D(4, 3, name="mix")(x)))
-    for layer in (model.get_layer("gate"), model.get_layer("mix")):
+    x = keras.layers.Activation("hard_sigmoid", name="conv")(keras.layers.Conv2D(4, 3, name="mix")(x))
+    model = keras.Model(inputs, keras.layers.Conv2D(4, 1, activation=keras.layers.LeakyReLU(0.1), name="leaky")(x))
+    for layer in (model.get_layer("gate"), model.get_layer("mix"), model.get_layer("leaky")):
         layer.set_weights([rng.normal(0, 1, w.shape).astype("float32") for w in layer.get_weights()])
     model.save(HERE / "keras2_hard_sigmoid.h5")
     model.save(HERE / "keras2_hard_sigmoid.keras")
     pixels = rng.uniform(0, 255, (1, 16, 16, 3)).astype("float32")
-    maps = keras.Model(inputs, [model.get_layer("gate").output, model.output])(pixels, training=False)
-    np.savez(HERE / "keras2_hard_sigmoid.npz", pixels=pixels, gate=maps[0].numpy(), conv=maps[1].numpy())
+    maps = keras.Model(inputs, [model.get_layer(name).output for name in ("gate", "conv", "leaky")])(pixels)
+    np.savez(HERE / "keras2_hard_sigmoid.npz", pixels=pixels, **{name: layer_maps.numpy() for name, layer_maps
+                                                                 in zip(("gate", "conv", "leaky"), maps)})
 
 
 if __name__ == "__main__":
