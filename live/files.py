@@ -39,13 +39,14 @@ def why_unreadable(path: str, wanted: str = PICTURES) -> str | None:
             movie = _movie_layout(file, size) if head[4:8] in ISO_FIRST_BOXES else None
     except OSError:
         return None
-    if movie is not None:
-        has_index, handlers, cut = movie
-        if not has_index and handlers is None:
-            return NO_INDEX
-        if has_index and handlers and b"vide" not in handlers and b"soun" in handlers:
-            return SOUND_ONLY
-    return CUT_SHORT if cut_short(path) else None
+    if movie is None:
+        return CUT_SHORT if cut_short(path) else None
+    has_index, handlers, cut = movie  # walked once: cut_short would walk its boxes again
+    if not has_index and handlers is None:
+        return NO_INDEX
+    if has_index and handlers and b"vide" not in handlers and b"soun" in handlers:
+        return SOUND_ONLY
+    return CUT_SHORT if cut else None
 
 
 def cut_short(path: str) -> bool:

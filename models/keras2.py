@@ -230,17 +230,19 @@ def _refused(layer: dict) -> bool:
             or bool(_changed_activations(layer)) or bool(_renamed_activations(layer)))
 
 
+def _activations(layer: dict) -> list[tuple[str, object]]:
+    """A layer's settings of activations (`activation`, a ConvLSTM2D's `recurrent_activation`): (key, value)."""
+    return [(key, value) for key, value in _options(layer).items() if key.endswith("activation")]
+
+
 def _changed_activations(layer: dict) -> list[str]:
-    """The settings of a layer that name an activation of CHANGED_ACTIVATIONS (`activation`, a ConvLSTM2D's
-    `recurrent_activation`)."""
-    return [key for key, value in _options(layer).items()
-            if key.endswith("activation") and _activation_name(value) in CHANGED_ACTIVATIONS]
+    """The keys of a layer's settings that name an activation of CHANGED_ACTIVATIONS."""
+    return [key for key, value in _activations(layer) if _activation_name(value) in CHANGED_ACTIVATIONS]
 
 
 def _renamed_activations(layer: dict) -> list[dict]:
     """The settings of layers of RENAMED given as a layer's activation (`activation=LeakyReLU(0.1)`)."""
-    return [value for key, value in _options(layer).items()
-            if key.endswith("activation") and isinstance(value, dict) and value.get("class_name") in RENAMED]
+    return [value for _, value in _activations(layer) if isinstance(value, dict) and value.get("class_name") in RENAMED]
 
 
 def _renamed(layer: dict) -> None:
