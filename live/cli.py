@@ -343,10 +343,11 @@ def _load(config: Config, args, picture_hw: tuple[int, int] | None = None):
     return loaded, device
 
 
-def _load_in_window(config: Config, args, source, window, ahead):
+def _load_in_window(config: Config, args, source, window, ahead, notices):
     """`_load`, and the pipeline prepared for its first frame, while the window shows the source's picture and
     what is loading; (the Visualizer, the device), or None where the user quit or a signal came meanwhile.
-    `ahead` (numba's kernels being compiled) is waited for before the first frame."""
+    `ahead` (numba's kernels being compiled) is waited for before the first frame; the warnings said until then
+    and afterwards (`notices`) show on the window too."""
     from live.pipeline import Visualizer
     from live.starting import load_in_window
 
@@ -358,7 +359,7 @@ def _load_in_window(config: Config, args, source, window, ahead):
         ahead.wait(stop)
         if stop.is_set():
             return None
-        visualizer = Visualizer(config, source, loaded, window)
+        visualizer = Visualizer(config, source, loaded, window, notices=notices)
         visualizer.prepare()
         return visualizer, device
 
@@ -457,12 +458,15 @@ def run(config: Config, args) -> int:
         return _list_layers(_load(config, args)[0], sized_by_source=config.input_size is None)
     from live.inference import normalize_in_graph_expected
     from live.kernels import CompiledAhead
+    from live.notices import Notices
     from live.pipeline import Visualizer
     from live.sources import open_source
 
     # A missing file or camera fails at once, before TensorFlow; the window opens before it too. numba's kernels
-    # are compiled meanwhile, on a first start, by a process of their own.
-    with CompiledAhead(float_maps=not normalize_in_graph_expected(config.normalize_in, config.device)) as ahead, \
+    # are compiled meanwhile, on a first start, by a process of their own. Warnings from here on show on the
+    # window too (a presenter looks at it), from its first frame.
+    with Notices() as notices, \
+            CompiledAhead(float_maps=not normalize_in_graph_expected(config.normalize_in, config.device)) as ahead, \
             open_source(config.source, config.camera_size, config.seconds_per_image) as source:
         window = _open_window(config)
         try:
@@ -473,7 +477,7 @@ def run(config: Config, args) -> int:
                 visualizer = Visualizer(config, source, loaded)
             else:
                 _check_snapshot_dir(config.snapshot_dir)
-                ready = _load_in_window(config, args, source, window, ahead)
+                ready = _load_in_window(config, args, source, window, ahead, notices)
                 if ready is None:  # quit while loading: said by load_in_window
                     return 0
                 visualizer, device = ready

@@ -28,6 +28,7 @@ from live.handover import END, BufferPool, Handover
 from live.inference import Inference, Request, Result, normalize_in_graph
 from live.kernels import FIRST_START_NOTE, SlowNote
 from live.normalize import compile_ranges
+from live.notices import ON_WINDOW, Notices, reading_seconds
 from live.outputs import RECORD_FPS, Encoder, Recorder, check_room, make_folder, save_png, save_snapshot
 from live.preprocess import crop_box
 from live.tiler import MosaicLayout, colormap_lut, colormap_names
@@ -40,6 +41,7 @@ DARK_LEVEL = 8.0  # mean gray level under which a camera's picture counts as bla
 DARK_SECONDS = 2.0  # how long it stays black before the window says so
 THROUGHPUT_WORKERS = 2  # frames in flight through the model with --unpaced; live and paced sources keep one
 FIGURES_SECONDS = 0.25  # how often the overlay's FPS and latency figures change
+NOTICE_GAP = 0.5  # a warning not drawn for longer than this was hidden by another message (drawn every 20 ms)
 
 
 class Stats:
@@ -82,8 +84,10 @@ class Summary:
 class Visualizer:
     """The main thread's side: results → canvas → window and files; keys and clicks → controls → requests."""
 
-    def __init__(self, config, source, loaded, window=None, stats: Stats | None = None):
+    def __init__(self, config, source, loaded, window=None, stats: Stats | None = None,
+                 notices: Notices | None = None):
         self.config, self.source, self.loaded, self.window = config, source, loaded, window
+        self.notices = notices  # the warnings, shown at the foot of the picture after the messages of keys
         self.stats = stats or Stats()
         first_layer = config.layer or loaded.default_layer
         names = [layer.name for layer in loaded.layers]
@@ -109,6 +113,7 @@ class Visualizer:
         self.user_recorder = None
         self._spare_encoder = None  # with a window, a writer process kept ready for the key r
         self.message, self.message_until = "", 0.0
+        self._notice, self._notice_until, self._notice_seen = "", 0.0, 0.0
         self.version = 0
         self._request: Request | None = None
         self.ended = False  # a file's frames are all shown; its last one stays in the window
@@ -148,7 +153,7 @@ class Visualizer:
         """The capture thread's word on a live source: while it is lost, the window keeps saying so."""
         self._lost_status = text if lost else ""
         self.show(text)
-        (log.warning if lost else log.info)("%s", text)
+        (log.warning if lost else log.info)("%s", text, extra=ON_WINDOW)
 
     # --- the loop ----------------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -377,9 +382,23 @@ class Visualizer:
 
     def _message(self, result: Result) -> str:
         """What the foot of the camera picture says: a lost or black camera for as long as it lasts, else the last
-        message for a few seconds, else a layer asked for and not shown yet."""
-        return (self._lost_status or self._dark_notice
-                or (self.message if time.monotonic() < self.message_until else "") or self._switching(result))
+        message for a few seconds, else a layer asked for and not shown yet, else a warning (`notices`)."""
+        now = time.monotonic()
+        return (self._lost_status or self._dark_notice or (self.message if now < self.message_until else "")
+                or self._switching(result) or self._next_notice(now))
+
+    def _next_notice(self, now: float) -> str:
+        """The warning shown now, each for the time it takes to read, one after the other. Its time runs only while
+        it shows: one hidden by a key's message or by a lost camera is shown for the rest of it afterwards."""
+        if self.notices is None or self.capture is None:  # not the canvas prepared while the model loads
+            return ""
+        if self._notice and now - self._notice_seen > NOTICE_GAP:  # hidden meanwhile: that time is given back
+            self._notice_until += now - self._notice_seen
+        if not self._notice or now >= self._notice_until:
+            self._notice = self.notices.take()
+            self._notice_until = now + reading_seconds(self._notice)
+        self._notice_seen = now
+        return self._notice
 
     def _switching(self, result: Result) -> str:
         """`switching to conv_7b_ac...` while a layer asked for with a key is still being built and traced (a
@@ -403,7 +422,7 @@ class Visualizer:
         self._dark_since = self._dark_since or now
         if not self._dark_notice and now - self._dark_since >= DARK_SECONDS:
             self._dark_notice = "the camera's picture is black: is its cover or privacy shutter closed?"
-            log.warning("%s", self._dark_notice)
+            log.warning("%s", self._dark_notice, extra=ON_WINDOW)
 
     def _save_mosaic(self, result: Result) -> None:
         from live.tiler import render_mosaic

@@ -17,6 +17,7 @@ import pytest
 from live.cli import parse_config
 from live.config import Config
 from live.kernels import SlowNote
+from live.notices import Notices
 from live.pipeline import FIGURES_SECONDS, Stats, Visualizer
 from live.sources import FrameSource
 from tests.conftest import ROOT, count_frames, frames_said_saved, moving_frames, transfer_model, write_video
@@ -748,3 +749,62 @@ def test_a_layer_slow_to_build_is_said_to_be_on_its_way(vgg16, monkeypatch):
     presser.join()
     assert said == {"at once": "layer block1_conv2 (64 channels)",
                     "the key's message gone": "switching to block1_conv2...", "shown": "", "back": ("block1_conv1", "")}
+
+
+def test_warnings_show_at_the_foot_of_the_picture_one_after_the_other(vgg16, tmp_path, monkeypatch):
+    """A presenter looks at the window, not at the terminal: the warnings of the start (here a video cut short,
+    said by the source, and more channels asked for than the layer has, said by the loop) show on the picture
+    after one another, each for its reading time, then none."""
+    from live.sources import CaptureSource
+
+    monkeypatch.setattr("live.notices.SHOWN_SECONDS", (0.6, 0.6))
+    video = write_video(tmp_path / "talk.avi", moving_frames(90, 120, 160), fps=30)
+    video.write_bytes(video.read_bytes()[:video.stat().st_size * 2 // 3])
+    shown = []
+    original = Visualizer._show
+
+    def watched(self, result, new):
+        shown.append((time.monotonic(), self._message(result)))
+        return original(self, result, new)
+
+    monkeypatch.setattr(Visualizer, "_show", watched)
+    with Notices() as notices, CaptureSource(str(video), "video") as source:
+        Visualizer(Config(channels=100), source, vgg16, notices=notices).run()
+    said = [text for i, (_, text) in enumerate(shown) if i == 0 or text != shown[i - 1][1]]
+    cut = f"'{video}' is cut short: the file ends before its data does"
+    assert len(said) == 3 and said[0].startswith(cut) and said[0].endswith("plays only up to where the file stops")
+    assert said[1:] == ["layer block1_conv1 has 64 channels, fewer than --channels 100: showing all 64", ""]
+    for text in said[:2]:
+        times = [at for at, shown_text in shown if shown_text == text]
+        assert 0.4 < times[-1] - times[0] < 0.9  # each for its time, 0.6 s, give or take a frame or two
+
+
+def test_a_warning_hidden_by_a_key_s_message_is_shown_for_the_rest_of_its_time(vgg16):
+    """A warning's time runs only while it shows: a key pressed at the start (its message, 2 s) or a lost
+    camera hides it, and it comes back for the rest of its time, then the next one shows."""
+    from live.notices import reading_seconds
+    from live.sources import DemoSource
+
+    with Notices() as notices:
+        logging.getLogger("live.sources").warning("first warning, of six words")
+        logging.getLogger("models.loading").warning("second warning, of six words too")
+        logging.getLogger("live.sources").warning("first warning, of six words")  # said twice: shown once
+        visualizer = Visualizer(Config(), DemoSource().open(), vgg16, notices=notices)
+    assert reading_seconds("first warning, of six words") == 4.0  # the least: six words are read in 2 s
+    visualizer.capture = object()  # as when the loop runs: before it, the canvas prepared is not the one shown
+
+    def watched(start: float, end: float) -> list[tuple[str, float]]:
+        """What shows from `start` to `end`, drawn every 20 ms as with a window: (text, from about when) each."""
+        spans = []
+        for step in range(round((end - start) / 0.02)):
+            text = visualizer._next_notice(start + step * 0.02)
+            if not spans or spans[-1][0] != text:
+                spans.append((text, round(step * 0.02, 1)))
+        return spans
+
+    first, second = "first warning, of six words", "second warning, of six words too"
+    assert watched(0, 1) == [(first, 0)]
+    # hidden from 1 s to 10 s (a key's message, a lost camera): 3 s of its 4 are still to come, then the next
+    assert watched(10, 20) == [(first, 0), (second, 3.0), ("", 7.0)]
+    logging.getLogger("live.capture").warning("the camera's picture is black", extra={"on_window": True})
+    assert watched(30, 31) == [("", 0)]  # shown on the window by its own code already

@@ -473,13 +473,20 @@ def test_closing_the_window_quits_cleanly(xserver, tmp_path):
 
 @needs_tools
 def test_a_snapshot_folder_that_cannot_be_made_is_said_at_the_start(xserver, tmp_path):
-    """Found out at the start, not when the presenter presses s on stage."""
+    """Found out at the start, not when the presenter presses s on stage; said on the window too, which the
+    presenter looks at (in green at the foot of the picture, as in the recording of what the window shows)."""
     (tmp_path / "notes.txt").write_text("a file where the folder would go")
+    recording = tmp_path / "shown.avi"
     done = run_cli("--source", "demo", "--max-frames", "5", "--snapshot-dir", str(tmp_path / "notes.txt" / "snaps"),
-                   env_extra={"DISPLAY": xserver})
+                   "--output", str(recording), env_extra={"DISPLAY": xserver})
     assert done.returncode == 0, done.stderr
     before_running = done.stderr.split("running vgg16")[0]
     assert "notes.txt' is a file, not a folder: the keys s and r will not be able to save there" in before_running
+    video, feet = cv2.VideoCapture(str(recording)), []
+    while (frame := video.read()[1]) is not None:
+        foot = frame[-40:, :frame.shape[1] // 2].astype(int)  # the demo scene has no such green there
+        feet.append(int(((foot[..., 1] > 200) & (foot[..., 0] < 150) & (foot[..., 2] < 150)).sum()))
+    assert len(feet) >= 5 and min(feet) > 300, feet
 
 
 @needs_tools
