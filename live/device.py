@@ -19,11 +19,12 @@ CUDA_HINT = "pip install \"tensorflow[and-cuda]==2.21.0\" gives TensorFlow the C
 
 
 def import_tensorflow(debug: bool = False):
-    """Import TensorFlow without its start-up messages on the user's terminal (nor matplotlib, which Keras takes)."""
+    """Import TensorFlow without its start-up messages on the user's terminal (nor matplotlib and IPython, which
+    Keras takes when they are there)."""
     if not debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with open(os.devnull, "w") as devnull, (contextlib.nullcontext() if debug else redirected(devnull)), \
-            _without_matplotlib():
+            _without("matplotlib", "IPython"):
         import tensorflow as tf
         import keras  # noqa: F401
     tf.get_logger().setLevel(logging.ERROR)
@@ -31,19 +32,20 @@ def import_tensorflow(debug: bool = False):
 
 
 @contextlib.contextmanager
-def _without_matplotlib():
-    """Keras imports matplotlib's pyplot and patches whenever matplotlib is installed (it is, for the demo's
-    photo and the benchmark): 0.5 to 0.9 s of every start, for gallery plots that nothing here draws. Inside,
-    importing matplotlib fails as if it were missing, which Keras allows for; afterwards it imports again."""
-    if "matplotlib" in sys.modules:  # imported already: nothing to save
-        yield
-        return
-    sys.modules["matplotlib"] = None
+def _without(*names: str):
+    """Keras imports matplotlib's pyplot and patches, and IPython, whenever they are installed (matplotlib is, for
+    the demo's photo and the benchmark; IPython is wherever Jupyter is): 0.5 to 0.9 s of every start each, for
+    gallery plots and notebook displays that nothing here shows. Inside, importing them fails as if they were
+    missing, which Keras allows for; afterwards they import again."""
+    kept_out = [name for name in names if name not in sys.modules]  # one imported already: nothing to save
+    for name in kept_out:
+        sys.modules[name] = None
     try:
         yield
     finally:
-        if sys.modules.get("matplotlib", 0) is None:
-            del sys.modules["matplotlib"]
+        for name in kept_out:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
 
 
 def configure_device(tf, device: str) -> str:
