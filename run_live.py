@@ -1,9 +1,7 @@
 #!/usr/bin/env python3
 """Live CNN feature maps beside the camera picture: `python run_live.py --help`."""
 
-import sys
-
-from live.cli import main
+from live.cli import exit_at_once, main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_at_once(main())

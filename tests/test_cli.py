@@ -108,9 +108,12 @@ def test_list_layers_of_a_named_model_needs_no_download(tmp_path):
 
 
 def test_list_layers():
-    done = run_cli("--list-layers")
+    """Into a pipe or a file, where Python keeps what is printed in its buffer until the end (unlike the other
+    tests' unbuffered runs): the program ends at once after its last line, and the listing is whole, to its end."""
+    done = run_cli("--list-layers", env_extra={"PYTHONUNBUFFERED": ""})
     assert done.returncode == 0, done.stderr
-    assert "block1_conv1" in done.stdout and "(224, 224, 64)" in done.stdout and "block5_pool" in done.stdout
+    assert "block1_conv1" in done.stdout and "(224, 224, 64)" in done.stdout
+    assert done.stdout.splitlines()[-1].split()[:1] == ["block5_pool"]
     lines = {line.split()[0]: line for line in done.stdout.splitlines()[1:]}
     assert lines["block3_conv1"].split()[-2:] == ["Conv2D", "3"]  # the type, and the digit key
     assert lines["block3_conv2"].split()[-1] == "Conv2D" and lines["block3_pool"].split()[-1] == "MaxPooling2D"
@@ -192,6 +195,20 @@ def _main_alone(*args: str):
                           env={k: v for k, v in os.environ.items() if k != "DISPLAY"})
     *printed, imported = done.stdout.splitlines()
     return done, printed, imported == "tensorflow True"
+
+
+@pytest.mark.parametrize("buffered", [True, False])
+def test_a_listing_whose_reader_went_away_ends_without_a_word(buffered):
+    """`--list-layers | head` stops reading after its lines: the program ends as other command-line tools do
+    then, with exit code 141 and nothing said, rather than with "error: unexpected failure: BrokenPipeError".
+    --list-cameras, which needs no TensorFlow, into a pipe whose reader is gone before the first line."""
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    env["PYTHONUNBUFFERED"] = "" if buffered else "1"
+    process = subprocess.Popen([sys.executable, str(ROOT / "run_live.py"), "--list-cameras"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process.stdout.close()
+    said = process.stderr.read()
+    assert process.wait(timeout=60) == 141 and said == "", said
 
 
 def test_version_names_the_libraries_without_importing_them():
