@@ -36,12 +36,11 @@ def why_unreadable(path: str, wanted: str = PICTURES) -> str | None:
             said = _as_text(head, wanted)
             if said is not None:
                 return said
-            movie = _movie_layout(file, size) if head[4:8] in ISO_FIRST_BOXES else None
+            if head[4:8] not in ISO_FIRST_BOXES:
+                return CUT_SHORT if _cut_short(path, file, head, size) else None
+            has_index, handlers, cut = _movie_layout(file, size)  # its boxes walked once, for all three
     except OSError:
         return None
-    if movie is None:
-        return CUT_SHORT if cut_short(path) else None
-    has_index, handlers, cut = movie  # walked once: cut_short would walk its boxes again
     if not has_index and handlers is None:
         return NO_INDEX
     if has_index and handlers and b"vide" not in handlers and b"soun" in handlers:
@@ -56,23 +55,27 @@ def cut_short(path: str) -> bool:
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as file:
-            head = file.read(16)
-            if head[:2] == b"\xff\xd8":
-                return jpeg_cut_short(path)
-            if head[:8] == b"\x89PNG\r\n\x1a\n":
-                return _png_cut_short(file, size)
-            if head[:4] == b"RIFF":
-                return 8 + int.from_bytes(head[4:8], "little") > size
-            if head[:4] == b"\x1a\x45\xdf\xa3":
-                return _matroska_cut_short(file, size)
-            if head[4:8] in ISO_FIRST_BOXES:
-                return _movie_layout(file, size)[2]
-            if head[:4] == b"PK\x03\x04":
-                return _zip_cut_short(file, size)
-            if head[:8] == b"\x89HDF\r\n\x1a\n":
-                return _hdf5_cut_short(file, size)
+            return _cut_short(path, file, file.read(16), size)
     except OSError:
-        pass
+        return False
+
+
+def _cut_short(path: str, file, head: bytes, size: int) -> bool:
+    """`cut_short` of the open `file`, whose first bytes (16 at least, where it has them) are `head`."""
+    if head[:2] == b"\xff\xd8":
+        return jpeg_cut_short(path)  # the whole file: its coded data is walked
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return _png_cut_short(file, size)
+    if head[:4] == b"RIFF":
+        return 8 + int.from_bytes(head[4:8], "little") > size
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return _matroska_cut_short(file, size)
+    if head[4:8] in ISO_FIRST_BOXES:
+        return _movie_layout(file, size)[2]
+    if head[:4] == b"PK\x03\x04":
+        return _zip_cut_short(file, size)
+    if head[:8] == b"\x89HDF\r\n\x1a\n":
+        return _hdf5_cut_short(file, size)
     return False
 
 
