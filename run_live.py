@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Live CNN feature maps beside the camera picture: `python run_live.py --help`."""
 
-from live.cli import exit_at_once, main
+from live.cli import run_and_exit
 
 if __name__ == "__main__":
-    exit_at_once(main())
+    run_and_exit()

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import NoReturn
 
+from live import cut_off
 from live.config import Config
 from live.device import configure_device, import_tensorflow
 from live.errors import LiveError, OutputError, UsageError
@@ -497,6 +498,7 @@ def run(config: Config, args) -> int:
                 window.close()
             raise
         log.info("running %s on %s; %s", visualizer.loaded.name, device, "q or Esc quits" if window else "Ctrl+C stops")
+        cut_off.arm_again()  # after TensorFlow's and the model's start
         _stopper.event = visualizer.stop
         try:
             summary = visualizer.run()
@@ -540,6 +542,23 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def run_and_exit(argv: list[str] | None = None) -> NoReturn:
+    """The command line's way in: `main`, then the process ends at once (`exit_at_once`) however `main` ended, never
+    through Python's finalization. So the handler of live/cut_off.py can be armed, which says what happened where
+    Qt ends the process when the window's X connection breaks."""
+    cut_off.arm()
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's --help and --version (0), said already; as Python ends on one
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+        if code == 1 and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)
+    except BaseException as exc:  # with --debug, errors come through, with their traceback as Python prints it
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+        code = 130 if isinstance(exc, KeyboardInterrupt) else 1
+    exit_at_once(code)
+
+
 def exit_at_once(code: int) -> NoReturn:
     """End the process right after its last line. Python's own finalization would then spend 1.2 to 1.5 s of a
     core here taking TensorFlow's 2,300 modules apart, for nothing: by now recordings are finished, child
@@ -553,4 +572,4 @@ def exit_at_once(code: int) -> NoReturn:
 
 
 if __name__ == "__main__":
-    exit_at_once(main())
+    run_and_exit()

@@ -4,12 +4,14 @@ keys, clicks and the mouse wheel."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 
 import cv2
 import numpy as np
 
+from live import cut_off
 from live.screen import XScreen, monitor_at, numbered
 from live.wording import counted
 
@@ -93,6 +95,7 @@ class Window:
         # FREERATIO: Qt stretches what it is given to the window, and is given the canvas on black of the window's
         # shape (_on_black), so nothing is stretched and no band of Qt's light gray shows around the picture.
         cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_FREERATIO | cv2.WINDOW_GUI_NORMAL)
+        cut_off.window_opened(os.environ.get("DISPLAY", ""))
         self.clicks: list[tuple[int, int]] = []
         self.pointer: tuple[int, int] | None = None
         self._scrolled = 0  # the mouse wheel's turn not yet taken, in Qt's units: 120 a notch, up positive
@@ -409,6 +412,7 @@ class Window:
             return True
 
     def close(self) -> None:
+        cut_off.window_closed()
         self.screen.close()
         try:
             cv2.destroyWindow(self.title)

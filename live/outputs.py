@@ -25,6 +25,7 @@ try:
 except ImportError:  # Windows
     fcntl = None
 
+from live import cut_off
 from live.children import start_python
 from live.errors import OutputError
 from live.wording import counted
@@ -255,6 +256,22 @@ class Encoder:
             log.warning("the recording '%s' is still being finished in the background", self.path)
             return True
 
+    def end_at_once(self, seconds: float) -> int | None:
+        """Close the pipe now, under the feeding thread (this process is ending: see live/cut_off.py), and wait up to
+        `seconds` for the child to finish the file: its exit code, None where it is still at it. The pipe's end is
+        replaced by /dev/null's rather than closed, so that no file opened meanwhile gets its number and the
+        feeding thread's frames."""
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._child.stdin.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # closed already: the child has its end of file
+            pass
+        try:
+            return self._child.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            return None
+
 
 def encode_from_stdin() -> None:
     """The child's side of `Encoder`: stdin gives a JSON line (path, fourcc, fps, height, width), then raw BGR
@@ -338,6 +355,7 @@ class Recorder:
                          "such limit)", self.path, self._size[1], self._size[0], MP4_MAX_WIDTH)
             self._encoder.begin(self.path, _fourcc_for(self.path), self.fps, self._size)
             self._start = time.monotonic()
+            cut_off.recording(self)
         copies = 1 if new else 0
         if self.real_time:
             copies = max(1 if self.every_canvas and new else 0, self._due())
@@ -391,6 +409,7 @@ class Recorder:
         failed = self._encoder.failed
         finished = self._encoder.finish()  # a recorder that never wrote ends its child without making a file
         self._encoder = None
+        cut_off.recorded(self)
         if self._start is None:
             return True
         if self.frames_written == 0:  # stopped before its first frame: a header, not a recording
@@ -412,6 +431,16 @@ class Recorder:
         else:
             log.warning("the recording '%s' could not be finished: its writing process was stopped", self.path)
         return finished
+
+    def end_at_once(self, seconds: float) -> str:
+        """What becomes of the file when this process ends under the recording, its window cut off: the frames on
+        their way to the writing process are lost, and the file is finished by that process, if it can be."""
+        code = self._encoder.end_at_once(seconds) if self._encoder is not None else 0
+        if code == 0:
+            return f"recording saved: {self.path} (about {counted(self.frames_written, 'frame')})"
+        if code is None:
+            return f"the recording '{self.path}' is still being finished by its writing process"
+        return f"the recording '{self.path}' could not be finished: its writing process ended with exit code {code}"
 
 
 def write_atomically(path: Path, write) -> None:

@@ -27,6 +27,7 @@ DECODER_LINE = re.compile(  # libpng's lines, libjpeg's warnings (its JWRN_ mess
     r"many scanlines|Unsupported marker type|Not a JPEG file|JPEG datastream contains no image|Bogus |Unexpected "
     r"element\. )")
 _taken = threading.RLock()  # stderr is the whole process's: one taker at a time
+_saved: list[int] = []  # while stderr is taken, where it went before, the first one the terminal's
 
 
 @contextlib.contextmanager
@@ -88,12 +89,19 @@ def redirected(into):
         with records_held():
             _flush()
             os.dup2(into.fileno(), 2)
+            _saved.append(saved)
             try:
                 yield
             finally:
                 _flush()
+                _saved.remove(saved)
                 os.dup2(saved, 2)
                 os.close(saved)
+
+
+def terminal() -> int:
+    """The file descriptor of stderr as the user gave it (the terminal, say), also while it is taken."""
+    return _saved[0] if _saved else 2
 
 
 def _stderr_handlers() -> list[logging.Handler]:

@@ -230,7 +230,7 @@ def _start_x(command: list[str]) -> tuple[str, subprocess.Popen]:
     return (f":{number}" if number else ""), server
 
 
-def _start_xvfb(size_wh: str = "1920x1080") -> tuple[str, subprocess.Popen]:
+def start_xvfb(size_wh: str = "1920x1080") -> tuple[str, subprocess.Popen]:
     """An Xvfb server of 1920x1080 (or `size_wh`) on a free display number: (display, process)."""
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed (apt-get install xvfb)")
@@ -247,7 +247,7 @@ def _start_xvfb(size_wh: str = "1920x1080") -> tuple[str, subprocess.Popen]:
 @contextmanager
 def xvfb(size_wh: str = "1920x1080"):
     """An Xvfb server of its own while in the block: its display; skipped where Xvfb is not installed."""
-    display, server = _start_xvfb(size_wh)
+    display, server = start_xvfb(size_wh)
     try:
         yield display
     finally:

@@ -211,6 +211,20 @@ def test_a_listing_whose_reader_went_away_ends_without_a_word(buffered):
     assert process.wait(timeout=60) == 141 and said == "", said
 
 
+@pytest.mark.parametrize("args, code, said", [
+    (["--help"], 0, "usage: run_live.py"),
+    (["--frames"], 2, "error: unrecognized arguments: --frames (see --help)"),
+    (["--source", "nothere.mp4", "--headless"], 1, "error: source 'nothere.mp4' is not a camera index"),
+    (["--source", "nothere.mp4", "--headless", "--debug"], 1, "live.errors.SourceError: source 'nothere.mp4'"),
+])
+def test_the_program_ends_with_the_exit_code_of_how_it_ended(args, code, said):
+    """run_live.py ends its process at once, never through Python's own end: still with the exit codes and words
+    Python would give, --debug's traceback included."""
+    done = run_cli(*args)
+    assert done.returncode == code and said in done.stdout + done.stderr, done.stdout + done.stderr
+    assert ("Traceback (most recent call last)" in done.stderr) == ("--debug" in args)
+
+
 def test_version_names_the_libraries_without_importing_them():
     from importlib import metadata
 

@@ -15,8 +15,8 @@ import pytest
 
 from live.compose import Composer, text_zoom
 from live.tiler import BACKGROUND, MosaicLayout, colormap_lut
-from tests.conftest import (ROOT, count_frames, direct_feature_map, extraction, frames_once_finished, frames_said_saved,
-                            run_cli, small_disk)
+from tests.conftest import (ROOT, count_frames, direct_feature_map, extraction, frames_said_saved, run_cli, small_disk,
+                            start_xvfb)
 
 needs_tools = pytest.mark.skipif(shutil.which("import") is None or shutil.which("xdotool") is None,
                                  reason="needs ImageMagick's import and xdotool (apt-get install imagemagick xdotool)")
@@ -417,8 +417,8 @@ def test_a_frozen_picture_is_recorded_for_as_long_as_it_is_shown(xserver, tmp_pa
 
 @needs_tools
 def test_a_recording_survives_the_window_being_cut_off(xserver, tmp_path):
-    """xkill (or a dropped ssh -X) cuts the window's X connection, and Qt ends the program on the spot: the
-    recording's writer process still finishes the file."""
+    """xkill (or a dropped ssh -X) cuts the window's X connection, and Qt ends the program on the spot: that is
+    said, and the recording's writer process finishes the file before the program ends, which names it."""
     folder = tmp_path / "snaps"
     window = LiveWindow(xserver, "--source", "demo", "--snapshot-dir", str(folder))
     try:
@@ -428,10 +428,33 @@ def test_a_recording_survives_the_window_being_cut_off(xserver, tmp_path):
     finally:
         if window.process.poll() is None:
             window.process.kill()
-    assert window.process.returncode != 0 and "recording saved" not in output  # no orderly end
+    assert window.process.returncode == 1, output  # not 134 (an abort) nor 139 (a crash) as C++ tears down
+    assert f"error: the window's connection to the X display '{xserver}' was lost" in output
     videos = list(folder.glob("recording_*.mp4"))
     assert len(videos) == 1
-    assert frames_once_finished(videos[0], 30) >= 30  # about 3 s at 30 frames per second
+    said = re.search(r"recording saved: (\S+) \(about (\d+) frames\)", output)
+    assert said and Path(said[1]) == videos[0], output
+    assert count_frames(videos[0]) == int(said[2]) >= 30  # about 3 s at 30 frames per second, finished already
+
+
+@needs_tools
+def test_the_x_server_ending_while_the_model_loads_is_said(tmp_path):
+    """The X server ends (a desktop session closed, a dropped ssh -X) while TensorFlow imports, stderr kept from the
+    terminal meanwhile: Qt ended the program without a word from it."""
+    display, server = start_xvfb("1280x800")
+    window = None
+    try:
+        window = LiveWindow(display, "--source", "demo", loaded=False)
+        server.terminate()
+        server.wait(timeout=10)
+        output, _ = window.process.communicate(timeout=60)
+    finally:
+        server.kill()
+        if window is not None and window.process.poll() is None:
+            window.process.kill()
+    assert "running vgg16" not in output  # still loading when the X server ended
+    assert window.process.returncode == 1, output
+    assert f"error: the window's connection to the X display '{display}' was lost" in output
 
 
 def close_like_a_window_manager(display: str, window_id: str) -> None:
