@@ -336,11 +336,13 @@ def _load(config: Config, args, picture_hw: tuple[int, int] | None = None):
     """TensorFlow, the device and the model: the slow part of starting. A model of open size runs at the shape
     of the source's pictures (`picture_hw`) unless --input-size says otherwise."""
     tf = import_tensorflow(args.debug)
+    cut_off.arm_again()  # after TensorFlow's libraries, whose teardown would crash first
     device = configure_device(tf, config.device)
     from models import load_model
 
     loaded = load_model(config.model, config.weights, config.preprocess, config.custom_objects, config.input_size,
                         picture_hw, layers_only=args.list_layers, trust_lambda=config.trust_lambda)
+    cut_off.arm_again()
     if config.layer is not None:
         loaded.layer(config.layer)
     return loaded, device
@@ -498,7 +500,7 @@ def run(config: Config, args) -> int:
                 window.close()
             raise
         log.info("running %s on %s; %s", visualizer.loaded.name, device, "q or Esc quits" if window else "Ctrl+C stops")
-        cut_off.arm_again()  # after TensorFlow's and the model's start
+        cut_off.arm_again()  # after the model's first call
         _stopper.event = visualizer.stop
         try:
             summary = visualizer.run()
