@@ -27,6 +27,7 @@ import numpy as np
 
 from live.config import Config
 from live.errors import LiveError
+from live.libraries import missing_library
 
 log = logging.getLogger("live.bench")
 
@@ -501,6 +502,12 @@ def main(argv: list[str] | None = None) -> int:
     except LiveError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except ImportError as exc:
+        said = missing_library(exc)
+        if said is None:
+            raise
+        print(f"error: {said}", file=sys.stderr)
+        return 1
 
 
 def _check_json_path(path: Path) -> None:

@@ -18,6 +18,7 @@ from live import cut_off
 from live.config import Config
 from live.device import configure_device, import_tensorflow
 from live.errors import LiveError, OutputError, UsageError
+from live.libraries import missing_library
 from live.wording import counted
 
 log = logging.getLogger("live")
@@ -539,7 +540,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug, not bad input: still one sentence, the traceback only with --debug
         if debug:
             raise
-        print(f"error: unexpected failure: {type(exc).__name__}: {exc} (run again with --debug for details)",
+        missing = missing_library(exc) if isinstance(exc, ImportError) else None  # the machine's setup, not a bug
+        print(f"error: {missing}" if missing else
+              f"error: unexpected failure: {type(exc).__name__}: {exc} (run again with --debug for details)",
               file=sys.stderr)
         return 1
 
