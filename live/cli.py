@@ -18,7 +18,7 @@ from live import cut_off
 from live.config import Config
 from live.device import configure_device, import_tensorflow
 from live.errors import LiveError, OutputError, UsageError
-from live.libraries import missing_library
+from live.libraries import missing_for_window, missing_library
 from live.wording import counted
 
 log = logging.getLogger("live")
@@ -434,6 +434,10 @@ def _open_window(config: Config):
         return None
     if built_without_windows():
         log.warning("%s; running headless", no_windows(list(installed(OPENCV_PACKAGES))))
+        return None
+    missing = missing_for_window()  # else Qt would end the process, saying only "Reinstalling ... may fix this"
+    if missing:
+        log.warning("%s; running headless", missing)
         return None
     try:
         return Window(fullscreen=config.fullscreen, monitor=config.monitor, x_connection=connection)

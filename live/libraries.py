@@ -1,10 +1,15 @@
 """The system's libraries under the Python packages. OpenCV's wheel (opencv-python, with its window) needs a few that
 a minimal Linux lacks: a Docker image, a cloud server, WSL. Its import then fails naming the library alone
-("libGL.so.1: cannot open shared object file"), which is said here with the package that installs it."""
+("libGL.so.1: cannot open shared object file"), and its window's Qt plugin, where only that one is missing (libSM),
+ends the process with "Reinstalling the application may fix this problem". Both are said here with the packages that
+install them."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 MISSING = re.compile(r"(lib[\w+.-]*?\.so[\d.]*): cannot open shared object file")
 DEBIAN_PACKAGES = {  # a library's name (as the error gives it) -> the Debian and Ubuntu package that installs it
@@ -32,14 +37,40 @@ def missing_library(exc: ImportError) -> str | None:
     found = MISSING.search(str(exc))
     if found is None:
         return None
-    library = found[1]
     top = (exc.name or "").split(".")[0]
-    package = DEBIAN_PACKAGES.get(library)
-    install = (f"on Debian or Ubuntu: sudo apt-get install {package}" if package else
-               "install the system package that provides it")
-    said = (f"{PACKAGES.get(top, top or 'a library')} cannot start here: the system library {library} is missing, as "
-            f"on a minimal Linux (a Docker image, a server); {install}")
+    said = (f"{PACKAGES.get(top, top or 'a library')} cannot start here: the system library {found[1]} is missing, "
+            f"as on a minimal Linux (a Docker image, a server); {_install([found[1]])}")
     if top == "cv2":
         said += (f". Without a window (--headless, the benchmark), OpenCV's build without windows needs none of "
                  f"these: pip uninstall opencv-python, then pip install {OPENCV_WITHOUT_WINDOWS}")
     return said
+
+
+def missing_for_window() -> str | None:
+    """Why OpenCV's window cannot start here, or None: the system libraries its Qt plugin needs and this machine
+    lacks (libSM, libICE beside an installed libGL), found with `ldd` before Qt tries, which would end the process.
+    None too where that cannot be told (another build of OpenCV, without Qt's plugin, or no ldd)."""
+    import cv2
+
+    plugin = Path(cv2.__file__).parent / "qt" / "plugins" / "platforms" / "libqxcb.so"
+    if not plugin.is_file() or shutil.which("ldd") is None:
+        return None
+    try:
+        listed = subprocess.run(["ldd", str(plugin)], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    missing = list(dict.fromkeys(line.split()[0] for line in listed.splitlines() if "=> not found" in line))
+    if not missing:
+        return None
+    return (f"OpenCV's window cannot start here: the system {'library' if len(missing) == 1 else 'libraries'} "
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing, which its Qt plugin needs; "
+            f"{_install(missing)}")
+
+
+def _install(libraries: list[str]) -> str:
+    """How to install `libraries`: the apt line where each one's package is known."""
+    packages = [DEBIAN_PACKAGES.get(library) for library in libraries]
+    if None in packages:
+        return ("install the system package that provides it" if len(libraries) == 1 else
+                "install the system packages that provide them")
+    return f"on Debian or Ubuntu: sudo apt-get install {' '.join(dict.fromkeys(packages))}"

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from live.libraries import missing_library
-from tests.conftest import ROOT
+from tests.conftest import ROOT, xvfb
 
 WITHOUT_LIBRARY = r"""
 set -e
@@ -30,22 +30,44 @@ def can_hide_libraries() -> bool:
     if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("ldconfig") is None:
         return False
     listed = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout.split()
-    return "libGL.so.1" in listed and subprocess.run(["unshare", "-m", "true"]).returncode == 0
+    return {"libGL.so.1", "libSM.so.6"} <= set(listed) and subprocess.run(["unshare", "-m", "true"]).returncode == 0
 
 
-@pytest.mark.skipif(not can_hide_libraries(), reason="needs root and unshare, to leave libGL.so.1 out of one process")
+def without(library: str, *command: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`python command...` in a mount namespace of its own where the system library `library` is missing."""
+    return subprocess.run(["unshare", "-m", "bash", "-c", WITHOUT_LIBRARY, "-", library, sys.executable, *command],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+
+
+needs_hiding = pytest.mark.skipif(not can_hide_libraries(),
+                                  reason="needs root and unshare, to leave a system library out of one process")
+
+
+@needs_hiding
 @pytest.mark.parametrize("command", [["run_live.py", "--source", "demo", "--headless", "--max-frames", "3"],
                                      ["-m", "live.bench", "--quick"]])
 def test_opencv_without_its_system_library_is_said_with_the_package_to_install(command):
     """As on a Docker image or a cloud server: `import cv2` fails with "libGL.so.1: cannot open shared object
     file". The program and the benchmark name it, with the apt package, and the build of OpenCV without windows."""
-    done = subprocess.run(["unshare", "-m", "bash", "-c", WITHOUT_LIBRARY, "-", "libGL.so.1", sys.executable,
-                           *command], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = without("libGL.so.1", *command)
     assert done.returncode == 1, done.stderr
     assert done.stderr.startswith("error: OpenCV cannot start here: the system library libGL.so.1 is missing"), \
         done.stderr
     assert "sudo apt-get install libgl1" in done.stderr and "pip install opencv-python-headless==" in done.stderr
     assert "unexpected" not in done.stderr and "Traceback" not in done.stderr
+
+
+@needs_hiding
+def test_a_window_whose_qt_plugin_lacks_a_library_is_said_and_the_run_goes_on_headless():
+    """With libGL there (`import cv2` works) but not libSM, which only the window's Qt plugin needs: Qt would end the
+    process (exit 134) saying "Reinstalling the application may fix this problem". Told before it tries."""
+    with xvfb("1280x800") as display:
+        done = without("libSM.so.6", "run_live.py", "--source", "demo", "--max-frames", "3",
+                       env=dict(os.environ, DISPLAY=display))
+    assert done.returncode == 0, done.stderr
+    assert ("OpenCV's window cannot start here: the system library libSM.so.6 is missing, which its Qt plugin needs; "
+            "on Debian or Ubuntu: sudo apt-get install libsm6; running headless") in done.stderr
+    assert "processed 3 frames" in done.stderr and "Reinstalling" not in done.stderr
 
 
 def test_the_headless_build_named_is_the_required_version_of_opencv():
