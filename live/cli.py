@@ -378,12 +378,12 @@ def _load_in_window(config: Config, args, source, window, ahead, notices):
 
 
 def _list_cameras() -> int:
-    from live.sources import list_cameras
+    from live.sources import cameras_not_allowed, list_cameras
 
     cameras = list_cameras()
     if not cameras:
-        return _print_lines(["no camera could be opened here (one in use by another program cannot be); --source "
-                             "demo shows the built-in scene"])
+        return _print_lines([f"no camera could be opened here (one in use by another program cannot be)"
+                             f"{cameras_not_allowed()}; --source demo shows the built-in scene"])
     lines = [f"{spec:14} {f'{width}x{height}':11} {name}{'  (gray pictures: an infrared camera?)' if gray else ''}"
              .rstrip() for spec, (height, width), name, gray in cameras]
     return _print_lines([*lines, "choose one with --source; --camera-size asks it for another picture size"])

@@ -14,7 +14,6 @@ import logging
 import math
 import os
 import re
-import sys
 import threading
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from live.devices import camera_candidates, camera_name, device_of, not_allowed, permission_advice
 from live.errors import SourceError, UsageError
 from live.files import CUT_SHORT, cut_short, why_unreadable
 from live.images import CameraPictures, fit_still, read_image, to_bgr8
@@ -272,6 +272,9 @@ class CaptureSource(FrameSource):
 
     def _open_failure(self, seconds: float) -> str:
         if self.kind == "camera":
+            denied = not_allowed([device_of(self.spec)])
+            if denied:
+                return f"camera {self.shown} could not be opened: {permission_advice(denied)}"
             return f"camera {self.shown} could not be opened (is it connected, and not used by another program?)"
         if self.kind == "stream":
             if seconds >= 0.9 * STREAM_TIMEOUT_MS / 1000:
@@ -647,22 +650,6 @@ def _frame_count(spec: str) -> int:
         return 0
 
 
-def camera_candidates(devices_dir: Path = Path("/dev")) -> list[str]:
-    """Where cameras may be: the video devices on Linux (in number order), the first few indices elsewhere."""
-    if sys.platform.startswith("linux"):
-        devices = [path for path in Path(devices_dir).glob("video*") if path.name[5:].isdigit()]
-        return [str(path) for path in sorted(devices, key=lambda path: int(path.name[5:]))]
-    return [str(index) for index in range(6)]
-
-
-def camera_name(spec: str) -> str:
-    """The name a Linux video device gives itself ("HD Pro Webcam C920"), or '' where there is none to read."""
-    try:
-        return (Path("/sys/class/video4linux") / Path(spec).name / "name").read_text().strip()
-    except OSError:
-        return ""
-
-
 def list_cameras(candidates: list[str] | None = None) -> list[tuple[str, tuple[int, int], str, bool]]:
     """(spec, (height, width) of its first frame, name, whether that frame is gray) for each camera that opens
     and gives a frame.
@@ -692,13 +679,20 @@ def list_cameras(candidates: list[str] | None = None) -> list[tuple[str, tuple[i
     return found
 
 
-def _cameras_here() -> str:
-    """The cameras that open, for the sentence about one that does not: `--source 1` on a laptop whose webcam is
-    /dev/video2 gets the name to use instead of a guess."""
+def _cameras_here(but: str) -> str:
+    """The cameras that open, for the sentence about one that does not (the device `but`): `--source 1` on a laptop
+    whose webcam is /dev/video2 gets the name to use instead of a guess."""
     cameras = [f"{spec} ({name})" if name else spec for spec, _, name, _ in list_cameras()]
     if not cameras:
-        return "no camera opens here (--source demo plays the built-in scene)"
+        return f"no camera opens here{cameras_not_allowed(but)} (--source demo plays the built-in scene)"
     return f"{'the camera that opens' if len(cameras) == 1 else 'the cameras that open'} here: {', '.join(cameras)}"
+
+
+def cameras_not_allowed(but: str = "") -> str:
+    """Where video devices are there that this user may not open (`but` one named already): why, and what lets them
+    in, to end a sentence about cameras that did not open; else ''."""
+    denied = [device for device in not_allowed(camera_candidates()) if device != but]
+    return f"; {permission_advice(denied)}" if denied else ""
 
 
 def is_gray(bgr: np.ndarray) -> bool:
@@ -744,7 +738,7 @@ def open_source(spec: str | None, camera_size: tuple[int, int] | None = None,
         except SourceError as exc:
             if source.kind != "camera":
                 raise
-            raise SourceError(f"{exc}; {_cameras_here()}") from None
+            raise SourceError(f"{exc}; {_cameras_here(but=device_of(source.spec))}") from None
     if seconds_per_image is not None:
         raise UsageError("--seconds-per-image is for a slideshow: give --source a folder of images, or a pattern "
                          "such as 'photos/*.jpg'")
@@ -761,7 +755,7 @@ def open_source(spec: str | None, camera_size: tuple[int, int] | None = None,
                         "pictures%s (--source chooses another, --list-cameras lists them)", spec,
                         f" ({name})" if name else "", "; its pictures are gray (an infrared camera?)" if gray else "")
             return camera
-    log.warning("no camera could be opened (one in use by another program, a video call say, cannot be); showing "
-                "the built-in demo scene instead%s",
+    log.warning("no camera could be opened (one in use by another program, a video call say, cannot be)%s; showing "
+                "the built-in demo scene instead%s", cameras_not_allowed(),
                 " (--camera-size is for cameras: the demo stays 640x480)" if camera_size else "")
     return DemoSource().open()

@@ -248,7 +248,7 @@ def test_listed_cameras_say_which_gives_gray_pictures(tmp_path, monkeypatch, cap
     import functools
 
     from live.cli import _list_cameras
-    from live.sources import camera_candidates
+    from live.devices import camera_candidates
 
     write_video(tmp_path / "colour.avi", moving_frames(2, 48, 64)).rename(tmp_path / "video0")
     gray = gray_frames(2, 36, 36)

@@ -12,8 +12,9 @@ import pytest
 
 from live.capture import Frame
 from live.errors import SourceError, UsageError
-from live.sources import (SNAPSHOT_MAX_FPS, CaptureSource, DemoSource, ImageSource, SlideshowSource, camera_candidates,
-                          describe_kind, list_cameras, open_source)
+from live.devices import camera_candidates
+from live.sources import (SNAPSHOT_MAX_FPS, CaptureSource, DemoSource, ImageSource, SlideshowSource, describe_kind,
+                          list_cameras, open_source)
 from tests.conftest import DATA, gray_frames, jpeg_bytes, moving_frames, write_video
 
 
