@@ -74,7 +74,7 @@ def _ended_by_a_library(status: int, _argument) -> None:
     try:
         # Straight to the terminal: stderr may be sent elsewhere meanwhile (TensorFlow's import), its log records held
         _say(f"error: the window's connection to the X display '{display}' was lost (its X server ended, an ssh -X "
-            f"connection dropped, or xkill), and Qt, which draws the window, ended the program")
+             f"connection dropped, or xkill), and Qt, which draws the window, ended the program")
         for recorder in list(_recordings):
             _say(recorder.end_at_once(FINISH_SECONDS))
     finally:

@@ -27,22 +27,25 @@ def camera_name(spec: str) -> str:
         return ""
 
 
-def device_of(spec: str, devices_dir: Path = Path("/dev")) -> str:
-    """The device a camera's --source names: camera 3 is /dev/video3 on Linux."""
-    return str(Path(devices_dir) / f"video{spec}") if spec.isdigit() and sys.platform.startswith("linux") else spec
+def device_of(spec: str) -> str:
+    """The device a camera's --source names (camera 3 is /dev/video3 on Linux), or '' where it names none."""
+    if spec.isdigit() and sys.platform.startswith("linux"):
+        return f"/dev/video{spec}"
+    return spec if spec.startswith("/dev/") else ""
 
 
 def not_allowed(devices: list[str]) -> list[str]:
     """Those of `devices` that are there but that this user may not open (read and write, as a camera's driver
     wants)."""
-    return [device for device in devices if os.path.exists(device) and not os.access(device, os.R_OK | os.W_OK)]
+    return [device for device in devices
+            if device and os.path.exists(device) and not os.access(device, os.R_OK | os.W_OK)]
 
 
 def permission_advice(devices: list[str]) -> str:
     """Why `devices` (from `not_allowed`) did not open, and what lets this user in."""
     groups = sorted({_group(device) for device in devices})
-    which = f"{devices[0]} is there, but this user may not open it" if len(devices) == 1 else \
-        f"{', '.join(devices)} are there, but this user may not open them"
+    which = (f"{devices[0]} is there, but this user may not open it" if len(devices) == 1 else
+             f"{', '.join(devices)} are there, but this user may not open them")
     if len(groups) == 1 and groups[0] not in ("", "root"):
         return f"{which} (sudo usermod -aG {groups[0]} $USER lets this user in, from the next login)"
     return f"{which} (permission denied)"

@@ -1,8 +1,8 @@
 """The system's libraries under the Python packages. OpenCV's wheel (opencv-python, with its window) needs a few that
 a minimal Linux lacks: a Docker image, a cloud server, WSL. Its import then fails naming the library alone
-("libGL.so.1: cannot open shared object file"), and its window's Qt plugin, where only that one is missing (libSM),
-ends the process with "Reinstalling the application may fix this problem". Both are said here with the packages that
-install them."""
+("libGL.so.1: cannot open shared object file"); where a library that only its window's Qt plugin needs is missing
+(libSM), Qt ends the process with "Reinstalling the application may fix this problem". Both are said here with the
+packages that install them."""
 
 from __future__ import annotations
 

@@ -62,4 +62,4 @@ def _has_group(name: str) -> bool:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux names its cameras' devices so")
 def test_a_camera_index_is_its_video_device():
-    assert device_of("3") == "/dev/video3" and device_of("/dev/video2") == "/dev/video2"
+    assert device_of("3") == "/dev/video3" and device_of("/dev/video2") == "/dev/video2" and device_of("rtsp://x") == ""
