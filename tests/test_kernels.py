@@ -2,6 +2,7 @@
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -78,3 +79,30 @@ def test_the_child_is_ended_where_the_program_stops_before_the_first_frame(monke
         began = time.monotonic()
         ahead.wait(stop)
         assert time.monotonic() - began < 1 and ahead._child.poll() is not None
+
+
+READ_ONLY = r"""
+set -e
+mount --bind "$1" "$1" && mount -o remount,bind,ro "$1"
+mount --bind "$2" "$2" && mount -o remount,bind,ro "$2"
+shift 2
+exec "$@"
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None or not sys.platform.startswith("linux"),
+                    reason="needs root and unshare, for read-only mounts in a process of its own")
+def test_the_kernels_are_cached_in_the_temporary_folder_where_neither_the_code_nor_home_can_be_written(tmp_path):
+    """A read-only checkout run by a user without a home of their own (a container run with --user): numba refused
+    to define the kernels, "cannot cache function 'channel_ranges': no locator available"."""
+    home, temporary = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir()
+    temporary.mkdir()
+    program = "import os, live.normalize, live.tiler; print(os.environ['NUMBA_CACHE_DIR'])"
+    env = {**os.environ, "HOME": str(home), "TMPDIR": str(temporary)}
+    env.pop("NUMBA_CACHE_DIR", None)
+    env.pop("XDG_CACHE_HOME", None)
+    done = subprocess.run(["unshare", "-m", "bash", "-c", READ_ONLY, "-", str(ROOT), str(home), sys.executable, "-c",
+                           program], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(temporary / f"live-numba-cache-{os.getuid()}")
