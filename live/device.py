@@ -6,21 +6,28 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import platform
 import sys
 from pathlib import Path
 
-from live.errors import UsageError
+from live.errors import SetupError, UsageError
 from live.stderr import redirected
 
 log = logging.getLogger(__name__)
 
 NVIDIA_DRIVER = Path("/proc/driver/nvidia/version")  # present wherever NVIDIA's kernel driver is loaded
 CUDA_HINT = "pip install \"tensorflow[and-cuda]==2.21.0\" gives TensorFlow the CUDA libraries it needs"
+CPU_INFO = Path("/proc/cpuinfo")
 
 
 def import_tensorflow(debug: bool = False):
     """Import TensorFlow without its start-up messages on the user's terminal (nor matplotlib and IPython, which
     Keras takes when they are there)."""
+    if lacks_avx():
+        raise SetupError("TensorFlow's wheel needs a processor with AVX instructions, which this one does not offer; "
+                         "in a virtual machine, give it the host's processor model (CPU type 'host' in Proxmox, "
+                         "host-passthrough in virt-manager, -cpu host in QEMU), whose default models often leave AVX "
+                         "out")
     if not debug:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with open(os.devnull, "w") as devnull, (contextlib.nullcontext() if debug else redirected(devnull)), \
@@ -29,6 +36,21 @@ def import_tensorflow(debug: bool = False):
         import keras  # noqa: F401
     tf.get_logger().setLevel(logging.ERROR)
     return tf
+
+
+def lacks_avx(cpu_info: str | None = None) -> bool:
+    """Whether this is an x86-64 processor without AVX, which TensorFlow's wheel is built for: importing it would end
+    the process with "Illegal instruction" or an abort, its own words kept off the terminal with its chatter.
+    `cpu_info`: /proc/cpuinfo's text (read here where not given); False where it cannot be told."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    if cpu_info is None:
+        try:
+            cpu_info = CPU_INFO.read_text()
+        except OSError:
+            return False
+    flags = next((line.split(":", 1)[1].split() for line in cpu_info.splitlines() if line.startswith("flags")), None)
+    return flags is not None and "avx" not in flags
 
 
 @contextlib.contextmanager

@@ -27,3 +27,7 @@ class LayerError(UsageError):
 
 class OutputError(LiveError):
     """A recording, snapshot or mosaic cannot be written."""
+
+
+class SetupError(LiveError):
+    """This machine cannot run a library the program needs (a processor without the instructions it was built for)."""

@@ -1,8 +1,11 @@
 """TensorFlow and the device: the GPU or the CPU, a GPU TensorFlow cannot use, and the host's threads."""
 
 import os
+import platform
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import pytest
@@ -95,3 +98,36 @@ def test_numba_workers_wait_passively_unless_the_user_says_otherwise(preset, exp
             "print(os.environ['OMP_WAIT_POLICY'])")
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == [expected], out.stderr
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64") or not Path("/proc/cpuinfo").exists(),
+                    reason="an x86-64 Linux's /proc/cpuinfo")
+def test_a_processor_without_avx_is_told_before_tensorflow_s_import_would_end_the_process():
+    """TensorFlow's wheel is built for AVX, which a virtual machine's default processor model may leave out
+    (Proxmox's x86-64-v2): its import then ends the process with "Illegal instruction", unexplained. This machine's
+    own processor information, with and without that flag."""
+    from live.device import lacks_avx
+
+    cpu_info = Path("/proc/cpuinfo").read_text()
+    flags = [line for line in cpu_info.splitlines() if line.startswith("flags")]
+    assert flags and " avx " in flags[0] + " "  # this machine runs TensorFlow, so it has AVX
+    without = "\n".join(" ".join(word for word in line.split(" ") if word != "avx")
+                        if line.startswith("flags") else line for line in cpu_info.splitlines())
+    assert not lacks_avx() and not lacks_avx(cpu_info) and lacks_avx(without)
+    assert not lacks_avx("processor\t: 0\n")  # no flags line to tell by: TensorFlow is tried
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64") or os.geteuid() != 0
+                    or shutil.which("unshare") is None,
+                    reason="root and unshare on x86-64, to show the program another /proc/cpuinfo")
+def test_the_program_says_so_where_the_processor_lacks_avx(tmp_path):
+    """The program itself, shown (in a mount namespace of its own) this machine's /proc/cpuinfo without AVX."""
+    cpu_info = tmp_path / "cpuinfo"
+    cpu_info.write_text("\n".join(line.replace(" avx ", " ") if line.startswith("flags") else line
+                                  for line in Path("/proc/cpuinfo").read_text().splitlines()) + "\n")
+    done = subprocess.run(["unshare", "-m", "bash", "-c", 'mount --bind "$1" /proc/cpuinfo && shift && exec "$@"', "-",
+                           str(cpu_info), sys.executable, str(ROOT / "run_live.py"), "--source", "demo", "--headless",
+                           "--max-frames", "3"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("error: TensorFlow's wheel needs a processor with AVX instructions, which this one "
+                                  "does not offer"), done.stderr
