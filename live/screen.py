@@ -3,6 +3,7 @@ scales, the screen kept awake, the wheel turned over the window, and a window Qt
 
 from __future__ import annotations
 
+import getpass
 import logging
 import os
 import sys
@@ -40,7 +41,19 @@ def check_display():
     try:
         return None, xdisplay.Display(name)
     except Exception as exc:  # Xlib's connection errors say what failed
-        return f"the X display '{name}' cannot be reached ({str(exc).strip() or type(exc).__name__})", None
+        return _unreachable(name, exc), None
+
+
+def _unreachable(name: str, exc: Exception) -> str:
+    """Why the X display `name` could not be reached, in words (python-xlib gives an X server's refusal as bytes).
+    An X server lets in its desktop's own user alone: the program run with sudo, or by another user, is refused."""
+    reason = getattr(exc, "msg", None) or str(exc)
+    reason = (reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)).strip()
+    if "authorization" in reason.lower():
+        return (f"the X display '{name}' refused this program ({reason}; an X server lets in its desktop's own user: "
+                f"run the program as that user rather than with sudo, or let this one in with xhost "
+                f"+SI:localuser:{getpass.getuser()})")
+    return f"the X display '{name}' cannot be reached ({reason or type(exc).__name__})"
 
 
 def _x_connection():

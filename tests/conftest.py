@@ -230,14 +230,15 @@ def _start_x(command: list[str]) -> tuple[str, subprocess.Popen]:
     return (f":{number}" if number else ""), server
 
 
-def start_xvfb(size_wh: str = "1920x1080") -> tuple[str, subprocess.Popen]:
-    """An Xvfb server of 1920x1080 (or `size_wh`) on a free display number: (display, process)."""
+def start_xvfb(size_wh: str = "1920x1080", *options: str) -> tuple[str, subprocess.Popen]:
+    """An Xvfb server of 1920x1080 (or `size_wh`), with Xvfb's `options`, on a free display number: (display,
+    process)."""
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed (apt-get install xvfb)")
     # -noreset: as a desktop's X server, which always has clients, never resets. A bare Xvfb resets whenever its
     # last client leaves, as each xdotool call that looks for the window does, and refuses connections while it
     # resets (the window's own was seen refused so, under load).
-    display, server = _start_x(["Xvfb", "-screen", "0", f"{size_wh}x24", "-nolisten", "tcp", "-noreset"])
+    display, server = _start_x(["Xvfb", "-screen", "0", f"{size_wh}x24", "-nolisten", "tcp", "-noreset", *options])
     if not display:
         server.kill()
         raise RuntimeError("Xvfb did not start")

@@ -2,6 +2,7 @@
 
 import functools
 import os
+import shutil
 import subprocess
 import sys
 
@@ -13,7 +14,7 @@ from live.cli import parse_config
 from live.errors import UsageError
 from models.hed_weights import HED_BGR_MEAN, bundled_weights_path
 from tests.conftest import (DATA, ROOT, count_frames, frames_said_saved, gray_frames, installed_distributions,
-                            moving_frames, run_cli, small_disk, transfer_model, write_video)
+                            moving_frames, run_cli, small_disk, start_xvfb, transfer_model, write_video)
 
 
 def test_demo_headless_runs_100_frames():
@@ -310,6 +311,28 @@ def test_a_display_that_cannot_be_used_means_headless_not_a_crash(env, reason):
     done = run_cli("--source", "demo", "--max-frames", "3", env_extra=env)
     assert done.returncode == 0, done.stderr  # not 134 (SIGABRT)
     assert reason in done.stderr and "running headless" in done.stderr and "processed 3 frames" in done.stderr
+
+
+@pytest.mark.skipif(shutil.which("xauth") is None, reason="xauth makes the X server's cookie")
+def test_an_x_display_that_lets_in_only_its_own_user_is_said_with_the_way_in(tmp_path):
+    """`sudo python run_live.py` on a desktop: the X server, which lets in its user alone (a cookie in their
+    XAUTHORITY), refuses root. Said with what lets the program in, and the run goes on headless."""
+    pytest.importorskip("Xlib", reason="python-xlib (in requirements.txt) is what reaches the X display first")
+    cookie = tmp_path / "cookie"
+    subprocess.run(["xauth", "-f", str(cookie), "add", ":0", ".", os.urandom(16).hex()], check=True,
+                   capture_output=True)
+    display, server = start_xvfb("640x480", "-auth", str(cookie))
+    try:
+        done = run_cli("--source", "demo", "--max-frames", "3",
+                       env_extra={"DISPLAY": display, "XAUTHORITY": str(tmp_path / "not_the_user_s")})
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert done.returncode == 0, done.stderr
+    assert (f"the X display '{display}' refused this program (Authorization required, but no authorization protocol "
+            f"specified; an X server lets in its desktop's own user: run the program as that user rather than with "
+            f"sudo, or let this one in with xhost +SI:localuser:") in done.stderr
+    assert "running headless" in done.stderr and "processed 3 frames" in done.stderr
 
 
 def test_a_layer_inside_a_nested_model_runs_end_to_end(tmp_path):
