@@ -50,9 +50,12 @@ def _unreachable(name: str, exc: Exception) -> str:
     reason = getattr(exc, "msg", None) or str(exc)
     reason = (reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)).strip()
     if "authorization" in reason.lower():
+        try:
+            let_in = f", or let this one in with xhost +SI:localuser:{getpass.getuser()}"
+        except Exception:  # a user id without a name (a container run with --user 1234): xhost needs a name
+            let_in = ""
         return (f"the X display '{name}' refused this program ({reason}; an X server lets in its desktop's own user: "
-                f"run the program as that user rather than with sudo, or let this one in with xhost "
-                f"+SI:localuser:{getpass.getuser()})")
+                f"run the program as that user rather than with sudo{let_in})")
     return f"the X display '{name}' cannot be reached ({reason or type(exc).__name__})"
 
 
