@@ -434,7 +434,9 @@ def test_a_recording_survives_the_window_being_cut_off(xserver, tmp_path):
     assert len(videos) == 1
     said = re.search(r"recording saved: (\S+) \(about (\d+) frames\)", output)
     assert said and Path(said[1]) == videos[0], output
-    assert count_frames(videos[0]) == int(said[2]) >= 30  # about 3 s at 30 frames per second, finished already
+    # About 3 s at 30 frames per second, finished already: all those handed to the writing process but the one or two
+    # still on their way to it, which the end cuts off (hence "about").
+    assert int(said[2]) - 2 <= count_frames(videos[0]) <= int(said[2]) and int(said[2]) >= 30
 
 
 @needs_tools
