@@ -535,6 +535,9 @@ def _load(name: str, weights: str, custom: tuple = (), trust_lambda: bool = Fals
 
 def _measure(args: argparse.Namespace) -> int:
     """Every case and reference in turn, then the table and the JSON."""
+    import importlib
+
+    importlib.import_module("cv2")  # first: a system library OpenCV lacks is said before TensorFlow's seconds of import
     from live.device import configure_device, import_tensorflow
     from models.loading import check_choice
 
