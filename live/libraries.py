@@ -27,8 +27,7 @@ DEBIAN_PACKAGES = {  # a library's name (as the error gives it) -> the Debian an
     "libICE.so.6": "libice6",
     "libgomp.so.1": "libgomp1",
 }
-PACKAGES = {"cv2": "OpenCV", "tensorflow": "TensorFlow", "numba": "numba", "llvmlite": "numba's llvmlite",
-            "h5py": "h5py"}
+PACKAGES = {"cv2": "OpenCV", "tensorflow": "TensorFlow", "llvmlite": "numba's llvmlite"}  # others by their own name
 OPENCV_WITHOUT_WINDOWS = "opencv-python-headless==5.0.0.93"  # the requirements' version, built without windows
 
 

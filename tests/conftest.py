@@ -207,6 +207,24 @@ def small_disk(mount: Path, megabytes: int):
         subprocess.run(["umount", str(mount)], check=False)
 
 
+def _own_mounts_possible() -> bool:
+    """Whether a process can be given a mount namespace of its own here (root, with unshare, allowed to make one:
+    a container may refuse it even to root), to show the program another machine's files."""
+    return (sys.platform.startswith("linux") and os.geteuid() == 0 and shutil.which("unshare") is not None
+            and subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0)
+
+
+needs_own_mounts = pytest.mark.skipif(not _own_mounts_possible(),
+                                      reason="needs root and unshare, for mounts in a process of its own")
+
+
+def in_own_mounts(script: str, *args: str, **run: object) -> subprocess.CompletedProcess:
+    """Run the bash `script` with `args` ($1, $2, ...) in a mount namespace of its own, where it mounts what it
+    needs and then execs its command; text output captured, from the repository's root unless `run` says."""
+    return subprocess.run(["unshare", "-m", "bash", "-c", script, "-", *args],
+                          **{"cwd": ROOT, "capture_output": True, "text": True, "timeout": 120, **run})
+
+
 def run_cli(*args: str, timeout: float = 240, env_extra: dict | None = None, cwd: Path | None = None):
     """Run `python run_live.py ARGS` as a user would; return the CompletedProcess."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")

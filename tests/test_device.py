@@ -2,7 +2,6 @@
 
 import os
 import platform
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, in_own_mounts, needs_own_mounts
 
 
 @pytest.mark.parametrize("on_gpu, cores, threads", [(False, 2, 1), (False, 64, 1), (True, 2, 1), (True, 8, 2),
@@ -117,17 +116,15 @@ def test_a_processor_without_avx_is_told_before_tensorflow_s_import_would_end_th
     assert not lacks_avx("processor\t: 0\n")  # no flags line to tell by: TensorFlow is tried
 
 
-@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64") or os.geteuid() != 0
-                    or shutil.which("unshare") is None,
-                    reason="root and unshare on x86-64, to show the program another /proc/cpuinfo")
+@needs_own_mounts
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="AVX is x86-64's")
 def test_the_program_says_so_where_the_processor_lacks_avx(tmp_path):
     """The program itself, shown (in a mount namespace of its own) this machine's /proc/cpuinfo without AVX."""
     cpu_info = tmp_path / "cpuinfo"
     cpu_info.write_text("\n".join(line.replace(" avx ", " ") if line.startswith("flags") else line
                                   for line in Path("/proc/cpuinfo").read_text().splitlines()) + "\n")
-    done = subprocess.run(["unshare", "-m", "bash", "-c", 'mount --bind "$1" /proc/cpuinfo && shift && exec "$@"', "-",
-                           str(cpu_info), sys.executable, str(ROOT / "run_live.py"), "--source", "demo", "--headless",
-                           "--max-frames", "3"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    done = in_own_mounts('mount --bind "$1" /proc/cpuinfo && shift && exec "$@"', str(cpu_info), sys.executable,
+                         str(ROOT / "run_live.py"), "--source", "demo", "--headless", "--max-frames", "3")
     assert done.returncode == 1, done.stderr
     assert done.stderr.startswith("error: TensorFlow's wheel needs a processor with AVX instructions, which this one "
                                   "does not offer"), done.stderr

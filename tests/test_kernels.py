@@ -2,7 +2,6 @@
 
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -13,7 +12,7 @@ import numpy as np
 import pytest
 
 from live.kernels import CompiledAhead, SlowNote, compile_kernels, sample_extraction
-from tests.conftest import ROOT
+from tests.conftest import ROOT, in_own_mounts, needs_own_mounts
 
 
 def test_a_slow_start_is_explained_and_a_quick_one_is_not(caplog):
@@ -90,8 +89,7 @@ exec "$@"
 """
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None or not sys.platform.startswith("linux"),
-                    reason="needs root and unshare, for read-only mounts in a process of its own")
+@needs_own_mounts
 def test_the_kernels_are_cached_in_the_temporary_folder_where_neither_the_code_nor_home_can_be_written(tmp_path):
     """A read-only checkout run by a user without a home of their own (a container run with --user): numba refused
     to define the kernels, "cannot cache function 'channel_ranges': no locator available"."""
@@ -102,7 +100,6 @@ def test_the_kernels_are_cached_in_the_temporary_folder_where_neither_the_code_n
     env = {**os.environ, "HOME": str(home), "TMPDIR": str(temporary)}
     env.pop("NUMBA_CACHE_DIR", None)
     env.pop("XDG_CACHE_HOME", None)
-    done = subprocess.run(["unshare", "-m", "bash", "-c", READ_ONLY, "-", str(ROOT), str(home), sys.executable, "-c",
-                           program], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    done = in_own_mounts(READ_ONLY, str(ROOT), str(home), sys.executable, "-c", program, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(temporary / f"live-numba-cache-{os.getuid()}")

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from live.libraries import missing_library
-from tests.conftest import ROOT, xvfb
+from tests.conftest import ROOT, in_own_mounts, needs_own_mounts, xvfb
 
 WITHOUT_LIBRARY = r"""
 set -e
@@ -24,25 +24,23 @@ exec "$@"
 """
 
 
-def can_hide_libraries() -> bool:
-    """Whether a command can be run here in a mount namespace of its own (root, with unshare) where OpenCV's libGL
-    can be left out of the system's library folder."""
-    if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("ldconfig") is None:
-        return False
-    listed = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout.split()
-    return {"libGL.so.1", "libSM.so.6"} <= set(listed) and subprocess.run(["unshare", "-m", "true"]).returncode == 0
+def system_libraries() -> set[str]:
+    """The system's shared libraries by name, as the dynamic loader lists them."""
+    if shutil.which("ldconfig") is None:
+        return set()
+    return set(subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout.split())
 
 
 def without(library: str, *command: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """`python command...` in a mount namespace of its own where the system library `library` is missing."""
-    return subprocess.run(["unshare", "-m", "bash", "-c", WITHOUT_LIBRARY, "-", library, sys.executable, *command],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    return in_own_mounts(WITHOUT_LIBRARY, library, sys.executable, *command, env=env)
 
 
-needs_hiding = pytest.mark.skipif(not can_hide_libraries(),
-                                  reason="needs root and unshare, to leave a system library out of one process")
+needs_hiding = pytest.mark.skipif(not {"libGL.so.1", "libSM.so.6"} <= system_libraries(),
+                                  reason="needs ldconfig to list libGL.so.1 and libSM.so.6, to leave them out")
 
 
+@needs_own_mounts
 @needs_hiding
 @pytest.mark.parametrize("command", [["run_live.py", "--source", "demo", "--headless", "--max-frames", "3"],
                                      ["-m", "live.bench", "--quick"]])
@@ -57,6 +55,7 @@ def test_opencv_without_its_system_library_is_said_with_the_package_to_install(c
     assert "unexpected" not in done.stderr and "Traceback" not in done.stderr
 
 
+@needs_own_mounts
 @needs_hiding
 def test_a_window_whose_qt_plugin_lacks_a_library_is_said_and_the_run_goes_on_headless():
     """With libGL there (`import cv2` works) but not libSM, which only the window's Qt plugin needs: Qt would end the
