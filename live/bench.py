@@ -23,11 +23,16 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
+from live.libraries import NEEDED, missing_library, missing_package, missing_packages
 
-from live.config import Config
-from live.errors import LiveError
-from live.libraries import missing_library
+# Said before the imports below would fail, and before minutes of measuring that end in the lesson's plot
+if __name__ == "__main__" and (missing := missing_packages({**NEEDED, "matplotlib": "matplotlib"})):
+    sys.exit(f"error: {missing}")
+
+import numpy as np  # noqa: E402
+
+from live.config import Config  # noqa: E402
+from live.errors import LiveError  # noqa: E402
 
 log = logging.getLogger("live.bench")
 
@@ -503,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except ImportError as exc:
-        said = missing_library(exc)
+        said = missing_library(exc) or missing_package(exc)
         if said is None:
             raise
         print(f"error: {said}", file=sys.stderr)

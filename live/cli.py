@@ -17,8 +17,8 @@ from typing import NoReturn
 from live import cut_off
 from live.config import Config
 from live.device import configure_device, import_tensorflow
-from live.errors import LiveError, OutputError, UsageError
-from live.libraries import missing_for_window, missing_library
+from live.errors import LiveError, OutputError, SetupError, UsageError
+from live.libraries import missing_for_window, missing_library, missing_package, missing_packages
 from live.wording import counted
 
 log = logging.getLogger("live")
@@ -531,6 +531,8 @@ def main(argv: list[str] | None = None) -> int:
         if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:  # nohup's choice is kept
             signal.signal(signum, _stopper)
     try:
+        if missing := missing_packages():  # before --help even, whose parser imports numpy
+            raise SetupError(missing)
         config, args = parse_config(argv)
         return run(config, args)
     except LiveError as exc:
@@ -544,7 +546,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug, not bad input: still one sentence, the traceback only with --debug
         if debug:
             raise
-        missing = missing_library(exc) if isinstance(exc, ImportError) else None  # the machine's setup, not a bug
+        # the machine's setup, not a bug
+        missing = missing_library(exc) or missing_package(exc) if isinstance(exc, ImportError) else None
         print(f"error: {missing}" if missing else
               f"error: unexpected failure: {type(exc).__name__}: {exc} (run again with --debug for details)",
               file=sys.stderr)

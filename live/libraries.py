@@ -1,16 +1,29 @@
-"""The system's libraries under the Python packages. OpenCV's wheel (opencv-python, with its window) needs a few that
-a minimal Linux lacks: a Docker image, a cloud server, WSL. Its import then fails naming the library alone
-("libGL.so.1: cannot open shared object file"); where a library that only its window's Qt plugin needs is missing
-(libSM), Qt ends the process with "Reinstalling the application may fix this problem". Both are said here with the
-packages that install them."""
+"""What the program needs from this machine beneath its own code: the Python packages of requirements.txt, and the
+system libraries under them.
+
+The packages are most often missing from the Python that runs the program, not from the machine: a virtual
+environment not activated, or the requirements never installed; Python then says only "No module named 'numpy'".
+OpenCV's wheel (opencv-python, with its window) needs a few system libraries that a minimal Linux lacks: a Docker
+image, a cloud server, WSL. Its import then fails naming the library alone ("libGL.so.1: cannot open shared object
+file"); where a library that only its window's Qt plugin needs is missing (libSM), Qt ends the process with
+"Reinstalling the application may fix this problem". Each is said here with the way to install it."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
+NEEDED = {"numpy": "numpy", "cv2": "opencv-python", "numba": "numba", "tensorflow": "tensorflow", "keras": "keras"}
+# ^ what every run imports, by its import name -> the package that pip installs; below, what imports fail without
+# at times: numba's compiler, Keras' file format (when Keras is imported), the benchmark's plot of the lesson's way
+NEEDED_AT_TIMES = {"llvmlite": "llvmlite", "h5py": "h5py", "matplotlib": "matplotlib"}
+REQUIREMENTS = Path(__file__).resolve().parents[1] / "requirements.txt"
 MISSING = re.compile(r"(lib[\w+.-]*?\.so[\d.]*): cannot open shared object file")
 DEBIAN_PACKAGES = {  # a library's name (as the error gives it) -> the Debian and Ubuntu package that installs it
     "libGL.so.1": "libgl1",
@@ -29,6 +42,47 @@ DEBIAN_PACKAGES = {  # a library's name (as the error gives it) -> the Debian an
 }
 PACKAGES = {"cv2": "OpenCV", "tensorflow": "TensorFlow", "llvmlite": "numba's llvmlite"}  # others by their own name
 OPENCV_WITHOUT_WINDOWS = "opencv-python-headless==5.0.0.93"  # the requirements' version, built without windows
+
+
+def missing_packages(needed: dict[str, str] = NEEDED) -> str | None:
+    """The sentence for the packages among `needed` that this Python lacks, found without importing them (2 ms,
+    against seconds for TensorFlow), or None where it has them all."""
+    missing = [package for name, package in needed.items() if importlib.util.find_spec(name) is None]
+    return _not_installed(missing) if missing else None
+
+
+def missing_package(exc: ImportError) -> str | None:
+    """The sentence for an import that failed, during a run, for want of a package of requirements.txt (h5py for a
+    Keras 2 file, say), or None where it failed otherwise: a module missing from within an installed package is a
+    broken install, and a module that a user's own file imports is theirs to name."""
+    top = (exc.name or "").split(".")[0] if isinstance(exc, ModuleNotFoundError) else ""
+    package = {**NEEDED, **NEEDED_AT_TIMES}.get(top)
+    if package is None or importlib.util.find_spec(top) is not None:
+        return None
+    return _not_installed([package])
+
+
+def _not_installed(packages: list[str]) -> str:
+    """That `packages` are not installed for this Python, with the commands that install them where it runs."""
+    listed = packages[0] if len(packages) == 1 else f"{', '.join(packages[:-1])} and {packages[-1]}"
+    said = f"{listed} {'is' if len(packages) == 1 else 'are'} not installed"
+    requirements = shlex.quote(_shown(REQUIREMENTS))
+    python = shlex.quote(sys.executable)
+    if sys.prefix != sys.base_prefix:  # a virtual environment, whose packages went elsewhere or not at all
+        return (f"{said} in this virtual environment ({sys.prefix}), and the program needs "
+                f"{'it' if len(packages) == 1 else 'them'}: {python} -m pip install -r {requirements}")
+    activate = r".venv\Scripts\activate" if os.name == "nt" else "source .venv/bin/activate"
+    return (f"{said} for this Python ({sys.executable}), and the program needs "
+            f"{'it' if len(packages) == 1 else 'them'}: where the requirements went into a virtual environment, activate it first ({activate}); else make one "
+            f"for them: {python} -m venv .venv, then {activate} and pip install -r {requirements}")
+
+
+def _shown(path: Path) -> str:
+    """`path` as the user would type it here: relative to the current folder where it lies below it."""
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def missing_library(exc: ImportError) -> str | None:
