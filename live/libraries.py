@@ -73,15 +73,16 @@ def _not_installed(packages: list[str]) -> str:
                 f"{'it' if len(packages) == 1 else 'them'}: {python} -m pip install -r {requirements}")
     activate = r".venv\Scripts\activate" if os.name == "nt" else "source .venv/bin/activate"
     return (f"{said} for this Python ({sys.executable}), and the program needs "
-            f"{'it' if len(packages) == 1 else 'them'}: where the requirements went into a virtual environment, activate it first ({activate}); else make one "
-            f"for them: {python} -m venv .venv, then {activate} and pip install -r {requirements}")
+            f"{'it' if len(packages) == 1 else 'them'}: where the requirements went into a virtual environment, "
+            f"activate it first ({activate}); else make one for them: {python} -m venv .venv, then {activate} and "
+            f"pip install -r {requirements}")
 
 
 def _shown(path: Path) -> str:
     """`path` as the user would type it here: relative to the current folder where it lies below it."""
     try:
         return str(path.relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError):  # elsewhere, or the current folder was removed
         return str(path)
 
 
