@@ -16,6 +16,7 @@ from typing import Callable
 
 from live import files
 from live.errors import LayerError, ModelError, UsageError
+from live.urls import without_secrets
 from live.wording import counted
 from models import custom_objects, earlier_keras3, hed_weights, keras2, lambdas
 from models.layers import FeatureLayer, cut_at, feature_layers, sized, stage_starts
@@ -152,6 +153,13 @@ def check_choice(name: str, weights: str = "auto", preprocess: str = "auto", cus
     """What can be told about a model choice without TensorFlow: the options, a known name, a model file that
     exists and is of its kind, the files of its own layers. Run before anything slow starts, so that a typo fails
     at once; Keras can still refuse a file later, for reasons only it can tell."""
+    if WEB_ADDRESS.match(name):  # before, read as a path: "model file 'https:/host/m.keras' does not exist"
+        shown = without_secrets(name)  # a command with its password hidden would not work: none given then
+        web = name.lower().startswith(("http:", "https:")) and shown.lower() == name.lower()
+        fetch = f" (curl -LO '{name}', say)" if web else ""
+        raise UsageError(f"--model '{shown}' is a web address; this program opens a model file on "
+                         f"this machine, or a keras.applications name: download the file first{fetch}, then give "
+                         f"its name")
     for given, flag in ((custom, "--custom-objects"), (trust_lambda, lambdas.FLAG)):
         if given and not is_model_file(name):
             raise UsageError(f"{flag} goes with a model file (.keras, .h5); '{name}' is not one")
@@ -178,6 +186,7 @@ def check_choice(name: str, weights: str = "auto", preprocess: str = "auto", cus
         raise ModelError(f"--weights hed is the bundled VGG16 backbone and fits only vgg16, not {spec.name}")
 
 
+WEB_ADDRESS = re.compile(r"[a-z][a-z0-9+.-]+://", re.IGNORECASE)  # https://, hf:// (Keras 3's Hugging Face Hub)
 OTHER_FRAMEWORKS = {".pt": "a PyTorch file", ".pth": "a PyTorch file", ".onnx": "an ONNX model",
                     ".safetensors": "a file of weights (safetensors)"}
 

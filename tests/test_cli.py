@@ -152,6 +152,7 @@ def test_no_display_runs_headless_with_a_message():
     (["--model", "missing.keras"], 1, "model file 'missing.keras' does not exist"),
     (["--model", "missing.pt"], 1, "model file 'missing.pt' does not exist"),  # was: unknown model, and 40 names
     (["--model", "vgg61"], 2, "unknown model 'vgg61'. Did you mean: vgg19, vgg16"),
+    (["--model", "https://example.com/m.keras"], 2, "--model 'https://example.com/m.keras' is a web address"),
     (["--layer", "block1_conv9"], 2, "has no layer 'block1_conv9'. Did you mean: block1_conv2, block1_conv1"),
     (["--layer", "block1_pool", "--page", "9"], 2, "--page 9 is past the last page"),
     (["--channels", "0"], 2, "must be at least 1"),

@@ -69,6 +69,22 @@ def test_a_folder_named_like_a_model_does_not_hide_the_model(tmp_path, monkeypat
         check_choice("vgg61")
 
 
+@pytest.mark.parametrize("address, fetch", [
+    ("https://example.com/models/m.keras", " (curl -LO 'https://example.com/models/m.keras', say)"),
+    ("HTTP://example.com/m.h5", " (curl -LO 'HTTP://example.com/m.h5', say)"),
+    ("hf://keras/vgg16", ""),  # Keras 3's own address on the Hugging Face Hub: a download too
+    ("https://me:secret@example.com/m.keras?token=abc", ""),  # no command, which would need the hidden password
+])
+def test_a_model_s_web_address_is_told_to_be_downloaded_first(address, fetch):
+    """Before, a URL was taken for a path: "model file 'https:/example.com/models/m.keras' does not exist"."""
+    with pytest.raises(UsageError) as raised:
+        check_choice(address)
+    said = str(raised.value)
+    assert said.endswith(f"is a web address; this program opens a model file on this machine, or a "
+                         f"keras.applications name: download the file first{fetch}, then give its name"), said
+    assert "secret" not in said and "abc" not in said
+
+
 @pytest.mark.parametrize("name, expected", [("MobileNetV2", "mobilenet_v2"), ("efficientnet-b0", "efficientnet_b0"),
                                             ("resnet50", "resnet50")])
 def test_names_are_forgiving(name, expected):
