@@ -78,13 +78,11 @@ class LoadedModel:
         if "/" in name and len(slashed) == 1:  # conv1/conv of a Keras 2 file, whose '/' are '_' here
             return slashed[0]
         try:
-            self.model.get_layer(name)
-            exists = True
+            found = self.model.get_layer(name)
         except ValueError:
-            exists = False
-        if exists:
-            raise LayerError(f"layer '{name}' does not give a 4-D feature map (height, width, channels); "
-                             f"try {listing}")
+            found = None
+        if found is not None:
+            raise LayerError(self._not_maps(found, listing))
         import difflib
 
         folded = {layer.name.casefold(): layer.name for layer in self.layers}
@@ -96,6 +94,19 @@ class LoadedModel:
             hint = (f" --layer takes a layer's name (see {listing}); stage {int(name)}, which the key "
                     f"{int(name)} jumps to, is {stage}.")
         raise LayerError(f"model '{self.name}' has no layer '{name}'.{hint}")
+
+    def _not_maps(self, layer, listing: str) -> str:
+        """Why `layer`, which the model has, is not one whose maps can be shown, and which one to ask for instead:
+        an engineer often tries the input, or the last layer (a Dense layer's vector of classes)."""
+        if type(layer).__name__ == "InputLayer":
+            return (f"layer '{layer.name}' is the model's input, the picture before any layer has worked on it; the "
+                    f"first layer that gives maps is {self.layers[0].name} ({listing} lists them all)")
+        try:
+            shape = f"gives {tuple(layer.output.shape)}"
+        except (AttributeError, ValueError):  # a layer called more than once has no one output
+            shape = "does not give maps"
+        return (f"layer '{layer.name}' ({type(layer).__name__}) {shape}, not maps of (height, width, channels); the "
+                f"last layer that gives maps is {self.layers[-1].name} ({listing} lists them all)")
 
     @property
     def default_layer(self) -> str:

@@ -135,7 +135,7 @@ def test_hed_weights_only_fit_vgg16():
 def _small_model():
     import keras
 
-    inputs = keras.Input((32, 32, 3))
+    inputs = keras.Input((32, 32, 3), name="picture")
     x = keras.layers.Conv2D(5, 3, padding="same", name="conv_a")(inputs)
     x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
     return keras.Model(inputs, keras.layers.Dense(2, name="head")(x))
@@ -148,8 +148,15 @@ def test_model_files_load(tmp_path, suffix):
     loaded = load_model(str(path))
     assert loaded.input_hw == (32, 32)
     assert [layer.name for layer in loaded.layers] == ["conv_a"]
-    with pytest.raises(LayerError, match="not give a 4-D feature map"):
-        loaded.layer("pool")
+    # The layers an engineer tries first, which give no maps: the last one (its classes), and the input
+    for name, said in [("head", "layer 'head' (Dense) gives (None, 2), not maps of (height, width, channels); the "
+                                "last layer that gives maps is conv_a (--list-layers lists them all)"),
+                       ("pool", "layer 'pool' (GlobalAveragePooling2D) gives (None, 5), not maps"),
+                       ("picture", "layer 'picture' is the model's input, the picture before any layer has worked on "
+                                   "it; the first layer that gives maps is conv_a (--list-layers lists them all)")]:
+        with pytest.raises(LayerError) as raised:
+            loaded.layer(name)
+        assert str(raised.value).startswith(said), raised.value
 
 
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
