@@ -11,8 +11,26 @@ from pathlib import Path
 import pytest
 
 from live.devices import device_of
+from tests.conftest import in_own_mounts, needs_own_mounts
 
 ROOT = Path(__file__).parents[1]
+UNOPENABLE_CAMERA = r"""
+set -e
+tmp=$(mktemp -d)
+mount -t tmpfs -o mode=755 tmpfs "$tmp"
+for f in null zero random urandom tty full; do cp -a "/dev/$f" "$tmp/"; done
+mkdir "$tmp/shm" "$tmp/pts"
+mount --rbind /dev/shm "$tmp/shm"
+mount --rbind /dev/pts "$tmp/pts"
+ln -s /proc/self/fd "$tmp/fd"
+touch "$tmp/video0"
+chgrp video "$tmp/video0"
+chmod 660 "$tmp/video0"
+mount --bind "$tmp/video0" "$tmp/video0"
+mount -o remount,ro,bind "$tmp/video0"
+mount --rbind "$tmp" /dev
+exec "$@"
+"""
 SYSTEM_PYTHON = "/usr/bin/python3"  # another user may run it; this one's Python may sit in root's own folder
 
 
@@ -63,3 +81,33 @@ def _has_group(name: str) -> bool:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux names its cameras' devices so")
 def test_a_camera_index_is_its_video_device():
     assert device_of("3") == "/dev/video3" and device_of("/dev/video2") == "/dev/video2" and device_of("rtsp://x") == ""
+
+
+@needs_own_mounts
+@pytest.mark.skipif(not _has_group("video"), reason="needs the group 'video', to give the stand-in device")
+@pytest.mark.parametrize("args, said", [
+    (["--list-cameras"], "no camera could be opened here (one in use by another program cannot be); /dev/video0 is "
+                         "there, but this user may not open it (sudo usermod -aG video $USER lets this user in, from "
+                         "the next login); --source demo shows the built-in scene\n"),
+    (["--source", "0"], "error: camera 0 could not be opened: /dev/video0 is there, but this user may not open it "
+                        "(sudo usermod -aG video $USER lets this user in, from the next login); no camera opens here "
+                        "(--source demo plays the built-in scene)\n"),
+    ([], "no camera could be opened (one in use by another program, a video call say, cannot be); /dev/video0 is "
+         "there, but this user may not open it (sudo usermod -aG video $USER lets this user in, from the next "
+         "login); showing the built-in demo scene instead\n"),
+])
+def test_the_program_says_which_camera_this_user_may_not_open(args, said):
+    """The three places that look for a camera, in a /dev of the program's own whose video0 (a file standing in,
+    root:video, 0660) is on a read-only mount, which even root may not open for writing. Before, each said only
+    that no camera opened. The default search goes on to the demo: its first line is taken, and the run ended."""
+    command = [sys.executable, "run_live.py", *args, "--headless", "--max-frames", "1"]
+    if args:
+        done = in_own_mounts(UNOPENABLE_CAMERA, *command)
+        assert done.returncode == (0 if args == ["--list-cameras"] else 1), done.stderr
+        told = done.stdout + done.stderr
+    else:
+        with subprocess.Popen(["unshare", "-m", "bash", "-c", UNOPENABLE_CAMERA, "-", *command], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as running:
+            told = running.stderr.readline()
+            running.kill()
+    assert told == said
