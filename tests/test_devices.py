@@ -6,14 +6,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
 
 from live.devices import device_of
-from tests.conftest import in_own_mounts, needs_own_mounts
+from tests.conftest import ROOT, in_own_mounts, needs_own_mounts
 
-ROOT = Path(__file__).parents[1]
 UNOPENABLE_CAMERA = r"""
 set -e
 tmp=$(mktemp -d)
@@ -108,6 +108,9 @@ def test_the_program_says_which_camera_this_user_may_not_open(args, said):
     else:
         with subprocess.Popen(["unshare", "-m", "bash", "-c", UNOPENABLE_CAMERA, "-", *command], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as running:
+            watchdog = threading.Timer(60, running.kill)  # a program that says nothing fails the test, not hangs it
+            watchdog.start()
             told = running.stderr.readline()
+            watchdog.cancel()
             running.kill()
     assert told == said
