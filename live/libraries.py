@@ -24,6 +24,7 @@ NEEDED = {"numpy": "numpy", "cv2": "opencv-python", "numba": "numba", "tensorflo
 # at times: numba's compiler, Keras' file format (when Keras is imported), the benchmark's plot of the lesson's way
 NEEDED_AT_TIMES = {"llvmlite": "llvmlite", "h5py": "h5py", "matplotlib": "matplotlib"}
 REQUIREMENTS = Path(__file__).resolve().parents[1] / "requirements.txt"
+PYTHONS = ((3, 11), (3, 13))  # the Python versions that pip finds the pinned requirements for, first and last
 MISSING = re.compile(r"(lib[\w+.-]*?\.so[\d.]*): cannot open shared object file")
 DEBIAN_PACKAGES = {  # a library's name (as the error gives it) -> the Debian and Ubuntu package that installs it
     "libGL.so.1": "libgl1",
@@ -68,10 +69,17 @@ def _not_installed(packages: list[str]) -> str:
     said = f"{listed} {'is' if len(packages) == 1 else 'are'} not installed"
     requirements = shlex.quote(_shown(REQUIREMENTS))
     python = shlex.quote(sys.executable)
+    activate = r".venv\Scripts\activate" if os.name == "nt" else "source .venv/bin/activate"
+    (first, last), version = PYTHONS, sys.version_info[:2]
+    if not first <= version <= last:  # pip would find none of them for this Python (Ubuntu 22.04's 3.10, say)
+        newest = f"python{last[0]}.{last[1]}"
+        return (f"{said} for this Python ({sys.executable}), which is Python {version[0]}.{version[1]}: the "
+                f"requirements are pinned to versions made for Python {first[0]}.{first[1]} to "
+                f"{last[0]}.{last[1]}, so make a virtual environment with one of those ({newest} -m venv .venv, "
+                f"say), then {activate} and pip install -r {requirements}")
     if sys.prefix != sys.base_prefix:  # a virtual environment, whose packages went elsewhere or not at all
         return (f"{said} in this virtual environment ({sys.prefix}), and the program needs "
                 f"{'it' if len(packages) == 1 else 'them'}: {python} -m pip install -r {requirements}")
-    activate = r".venv\Scripts\activate" if os.name == "nt" else "source .venv/bin/activate"
     return (f"{said} for this Python ({sys.executable}), and the program needs "
             f"{'it' if len(packages) == 1 else 'them'}: where the requirements went into a virtual environment, "
             f"activate it first ({activate}); else make one for them: {python} -m venv .venv, then {activate} and "

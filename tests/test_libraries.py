@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -150,3 +151,43 @@ def test_only_the_requirements_that_are_missing_are_named(monkeypatch):
     assert missing_package(ModuleNotFoundError("broken install", name="numpy.no_such_part")) is None  # installed
     assert missing_package(ModuleNotFoundError("the user's own", name="torch")) is None  # not ours to name
     assert missing_package(ImportError("cannot import name 'x'", name="numpy")) is None
+
+
+def an_older_python() -> str | None:
+    """A Python older than the requirements are made for, on this machine (Ubuntu 22.04's 3.10, pyenv's), or None."""
+    found = [shutil.which(f"python3.{minor}") for minor in (10, 9, 8)]
+    found += sorted(str(path) for path in Path("~/.pyenv/versions").expanduser().glob("3.*/bin/python3"))
+    for python in filter(None, found):
+        try:
+            version = subprocess.run([python, "-c", "import sys; print(sys.version_info[1])"], capture_output=True,
+                                     text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if version.isdigit() and 8 <= int(version) < libraries.PYTHONS[0][1]:
+            return python
+    return None
+
+
+OLDER_PYTHON = an_older_python()
+
+
+@pytest.mark.skipif(OLDER_PYTHON is None, reason="needs a Python 3.8 to 3.10 on this machine")
+def test_a_python_too_old_for_the_requirements_is_told_to_make_the_environment_with_a_newer_one():
+    """Ubuntu 22.04's own Python is 3.10, for which pip finds none of the pinned versions: being told to install
+    them there would lead to "No matching distribution found for numpy==2.4.6"."""
+    done = subprocess.run([OLDER_PYTHON, "run_live.py"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith(f"error: {ALL_NEEDED} for this Python ("), done.stderr
+    assert ("the requirements are pinned to versions made for Python 3.11 to 3.13, so make a virtual environment "
+            "with one of those (python3.13 -m venv .venv, say), then source .venv/bin/activate and pip install -r "
+            "requirements.txt\n") in done.stderr
+
+
+def test_the_python_versions_told_are_those_of_the_requirements(monkeypatch):
+    """The versions said come from one place; a Python outside them is told so, inside them it is not."""
+    monkeypatch.setattr(libraries, "PYTHONS", ((3, 99), (3, 100)))
+    said = missing_packages({"no_such_module_here": "no-such-package"})
+    assert f"which is Python {sys.version_info[0]}.{sys.version_info[1]}: the requirements are pinned to versions " \
+           f"made for Python 3.99 to 3.100" in said and "python3.100 -m venv .venv" in said
+    monkeypatch.setattr(libraries, "PYTHONS", (sys.version_info[:2], sys.version_info[:2]))
+    assert "pinned" not in missing_packages({"no_such_module_here": "no-such-package"})
