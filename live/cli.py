@@ -394,11 +394,17 @@ def _list_layers(loaded, sized_by_source: bool = False) -> int:
     where a stage begins; for a model of open size run without --input-size, at what size they are listed."""
     width = max(32, *(len(layer.name) + 1 for layer in loaded.layers))
     keys = {index: str(number) for number, index in enumerate(loaded.stage_starts[:9], start=1)}
-    kinds = max(8, *(len(layer.kind) + 1 for layer in loaded.layers))
+    from models.layers import training_only
+
+    marked = [layer.kind + "*" if training_only(layer.kind) else layer.kind for layer in loaded.layers]
+    kinds = max(8, *(len(kind) + 1 for kind in marked))
     lines = [f"{'layer':{width}} {'output (height, width, channels)':34} {'type':{kinds}} key"]
-    for index, layer in enumerate(loaded.layers):
-        line = f"{layer.name:{width}} {str((layer.height, layer.width, layer.channels)):34} {layer.kind:{kinds}} "
+    for index, (layer, kind) in enumerate(zip(loaded.layers, marked)):
+        line = f"{layer.name:{width}} {str((layer.height, layer.width, layer.channels)):34} {kind:{kinds}} "
         lines.append((line + keys.get(index, "")).rstrip())
+    if marked != [layer.kind for layer in loaded.layers]:  # an engineer stepping onto one would wonder at its maps
+        lines.append("* acts in training only: while the model runs it passes its input on unchanged, and its maps "
+                     "are those of the layer before it")
     if sized_by_source and loaded.takes_any_shape:
         from models.loading import input_for_picture
 

@@ -25,6 +25,16 @@ class FeatureLayer:
     kind: str = ""  # the Keras layer class, e.g. Conv2D
 
 
+TRAINING_ONLY = {"Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "AlphaDropout"}
+
+
+def training_only(kind: str) -> bool:
+    """Whether a layer of the Keras class `kind` acts in training only, and passes its input on unchanged while the
+    model runs (training=False): data augmentation (RandomFlip, RandomRotation, ..., but RandomCrop, which crops),
+    dropout and noise. Its maps are those of the layer before it."""
+    return kind.startswith("Random") and kind != "RandomCrop" or kind in TRAINING_ONLY
+
+
 STAGE_SHRINK = 1.5  # a stage's maps have at most 1/1.5 of the area of the stage's before: a stride halves each side
 
 

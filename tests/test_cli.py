@@ -120,6 +120,28 @@ def test_list_layers():
     assert lines["block3_conv2"].split()[-1] == "Conv2D" and lines["block3_pool"].split()[-1] == "MaxPooling2D"
 
 
+def test_list_layers_marks_the_layers_that_act_in_training_only(tmp_path, capsys):
+    """A model of Keras' transfer-learning guide begins with data augmentation, and may hold dropout: while it runs
+    they pass their input on unchanged, which the listing says rather than leave their maps to be wondered at."""
+    import keras
+
+    from live.cli import _list_layers
+    from models.loading import load_model
+
+    augment = keras.Sequential([keras.layers.RandomFlip("horizontal"), keras.layers.RandomCrop(28, 28)],
+                               name="augment")
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", name="conv")(augment(inputs))
+    x = keras.layers.SpatialDropout2D(0.2, name="drop")(x)
+    keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv2")(x)).save(tmp_path / "augmented.keras")
+    assert _list_layers(load_model(str(tmp_path / "augmented.keras"))) == 0
+    lines = capsys.readouterr().out.splitlines()
+    kinds = {line.split()[0]: line.split()[4] for line in lines[1:-1]}  # name, (h, w, c), type, key
+    assert kinds["augment/random_flip"] == "RandomFlip*" and kinds["drop"] == "SpatialDropout2D*"
+    assert kinds["augment/random_crop"] == "RandomCrop" and kinds["conv2"] == "Conv2D"  # a crop changes its input
+    assert lines[-1].startswith("* acts in training only: while the model runs it passes its input on unchanged")
+
+
 def test_output_records_what_the_window_shows(tmp_path):
     output = tmp_path / "out.mp4"
     done = run_cli("--source", "demo", "--headless", "--max-frames", "12", "--unpaced", "--output", str(output))
