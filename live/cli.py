@@ -392,10 +392,10 @@ def _list_cameras() -> int:
 def _list_layers(loaded, sized_by_source: bool = False) -> int:
     """Every feature layer, with its type (Conv2D, BatchNormalization, ...), and the digit key that jumps to it
     where a stage begins; for a model of open size run without --input-size, at what size they are listed."""
-    width = max(32, *(len(layer.name) + 1 for layer in loaded.layers))
-    keys = {index: str(number) for number, index in enumerate(loaded.stage_starts[:9], start=1)}
     from models.layers import training_only
 
+    width = max(32, *(len(layer.name) + 1 for layer in loaded.layers))
+    keys = {index: str(number) for number, index in enumerate(loaded.stage_starts[:9], start=1)}
     marked = [layer.kind + "*" if training_only(layer.kind) else layer.kind for layer in loaded.layers]
     kinds = max(8, *(len(kind) + 1 for kind in marked))
     lines = [f"{'layer':{width}} {'output (height, width, channels)':34} {'type':{kinds}} key"]
