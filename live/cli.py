@@ -100,12 +100,14 @@ NAME_MAX_BYTES, PATH_MAX_BYTES = 255, 4095  # Linux's limits for one name in a p
 def non_empty(convert, path: bool = False):
     """An argparse type for a name or path that must not be empty: an empty one (an unset shell variable, as in
     --output "$OUT") was read as the current folder, and --save-mosaics filled it with PNGs. With `path`, a
-    file's name must also fit the file system (a stream URL is not checked), which the OS would otherwise say
-    wherever the path is first used, as an unexpected failure."""
+    leading ~ is the home folder, as the shell makes it everywhere but after '=' (--source=~/talk.mp4) and in
+    quotes, and a file's name must fit the file system (a stream URL is not checked), which the OS would otherwise
+    say wherever the path is first used, as an unexpected failure."""
     def parse(text: str):
         if not text.strip():
             raise argparse.ArgumentTypeError("it is empty (an unset shell variable?)")
         if path and "://" not in text:
+            text = os.path.expanduser(text)
             _check_fits(text)
         return convert(text)
 

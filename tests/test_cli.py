@@ -299,6 +299,20 @@ def test_camera_sizes_are_read_as_width_by_height_and_kept_as_height_width(text,
     assert parse_config(["--input-size", text])[0].input_size == size_hw
 
 
+def test_a_path_after_equals_or_in_quotes_begins_at_the_home_folder(monkeypatch, tmp_path):
+    """The shell makes ~ the home folder everywhere but after '=' and in quotes: --source=~/talk.mp4 was read as a
+    folder named '~' in the current one ("is not ... an existing file")."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    config, args = parse_config(["--source=~/talk.mp4", "--output=~/rec.mp4", "--save-mosaics", "~/maps",
+                                 "--snapshot-dir=~/snaps", "--model=~/m.keras", "--custom-objects=~/layers.py"])
+    assert config.source == str(tmp_path / "talk.mp4") and config.model == str(tmp_path / "m.keras")
+    assert (config.output, config.save_mosaics, config.snapshot_dir) == (
+        tmp_path / "rec.mp4", tmp_path / "maps", tmp_path / "snaps")
+    assert config.custom_objects == (tmp_path / "layers.py",)
+    assert parse_config(["--source", "rtsp://host/~stream"])[0].source == "rtsp://host/~stream"  # a URL as it is
+    assert parse_config(["--source", "0"])[0].source == "0"
+
+
 def test_named_choices_take_any_case():
     """`--weights None`, as Python writes it, and `--colormap Viridis` were refused; keys ignore Caps Lock too."""
     config, _ = parse_config(["--weights", "None", "--device", "CPU", "--colormap", "Viridis", "--normalize", "Layer",
