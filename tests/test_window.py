@@ -316,6 +316,23 @@ def snap(window: LiveWindow, folder: Path) -> Path:
     raise AssertionError("no snapshot appeared after pressing s")
 
 
+def click_to_focus(window: LiveWindow, folder: Path, x: int, y: int) -> dict:
+    """Click (x, y) on a tile and return the snapshot's JSON once it shows a channel in focus. Clicked once more
+    only where none came within 4 s: under load Qt now and then loses a synthetic click, as a key (CI once found
+    no focus); a click that lands on the wrong tile still shows another channel, which the test then finds."""
+    import json
+
+    for _ in range(2):
+        window.click(x, y)
+        deadline = time.monotonic() + 4
+        while (taken := json.loads(snap(window, folder).read_text()))["focus"] is None and \
+                time.monotonic() < deadline:
+            time.sleep(0.5)
+        if taken["focus"] is not None:
+            break
+    return taken
+
+
 def snap_of_layer(window: LiveWindow, folder: Path, layer: str) -> Path:
     """A snapshot once the window shows `layer`: a layer asked for by a key is built first, which took more than
     the 2.5 s waited on a loaded machine (the snapshot then is of the layer before)."""
@@ -361,8 +378,7 @@ def test_keys_and_a_click_drive_the_real_window(xserver, tmp_path, vgg16):
         colored = snap(window, folder)
         x, y, width, height = window.geometry()
         mosaic_left = x + width - height  # the 4 x 4 mosaic is square, at the right of the canvas
-        window.click(mosaic_left + int(2.5 * height / 4), y + int(0.5 * height / 4))
-        focused = json.loads(snap(window, folder).read_text())
+        focused = click_to_focus(window, folder, mosaic_left + int(2.5 * height / 4), y + int(0.5 * height / 4))
         window.key("r", pause=3)
         window.key("r")
     finally:
@@ -662,8 +678,6 @@ def test_fullscreen_from_the_start_and_through_a_slideshow(managed_xserver, tmp_
 def test_fullscreen_is_black_around_the_picture_and_clicks_still_find_their_tile(managed_xserver, tmp_path):
     """Qt fills a fullscreen window around the picture with its light gray: bright bands on a projector. The canvas
     is now shown on black of the screen's shape, and a click is moved back by the black above it."""
-    import json
-
     folder = tmp_path / "snaps"
     window = LiveWindow(managed_xserver, "--source", "demo", "--fullscreen", "--snapshot-dir", str(folder))
     try:
@@ -674,8 +688,7 @@ def test_fullscreen_is_black_around_the_picture_and_clicks_still_find_their_tile
         scale = 1920 / width  # the canvas is wider than the screen: it fills its width
         top = (1080 - height * scale) / 2
         x, y = width - height + 2.5 * height / 8, 0.5 * height / 8  # the third tile of the mosaic's first row
-        window.click(round(x * scale), round(top + y * scale))
-        focused = json.loads(snap(window, folder).read_text())
+        focused = click_to_focus(window, folder, round(x * scale), round(top + y * scale))
         window.key("f")  # a window again, then made taller by hand: black above and below there too
         subprocess.run(["xdotool", "windowsize", window.window_id, "1200", "900"], env=window.env, check=True)
         time.sleep(1.5)
