@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from live.libraries import NEEDED, missing_library, missing_package, missing_packages
+from live.libraries import NEEDED, missing_packages, unmet_need
 
 # Said before the imports below would fail, and before minutes of measuring that end in the lesson's plot
 if __name__ == "__main__" and (missing := missing_packages({**NEEDED, "matplotlib": "matplotlib"})):
@@ -508,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except ImportError as exc:
-        said = missing_library(exc) or missing_package(exc)
+        said = unmet_need(exc)
         if said is None:
             raise
         print(f"error: {said}", file=sys.stderr)

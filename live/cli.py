@@ -18,7 +18,7 @@ from live import cut_off
 from live.config import Config
 from live.device import configure_device, import_tensorflow
 from live.errors import LiveError, OutputError, SetupError, UsageError
-from live.libraries import missing_for_window, missing_library, missing_package, missing_packages
+from live.libraries import missing_for_window, missing_packages, unmet_need
 from live.wording import counted
 
 log = logging.getLogger("live")
@@ -554,8 +554,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug, not bad input: still one sentence, the traceback only with --debug
         if debug:
             raise
-        # the machine's setup, not a bug
-        missing = missing_library(exc) or missing_package(exc) if isinstance(exc, ImportError) else None
+        missing = unmet_need(exc)  # the machine's setup, not a bug
         print(f"error: {missing}" if missing else
               f"error: unexpected failure: {type(exc).__name__}: {exc} (run again with --debug for details)",
               file=sys.stderr)

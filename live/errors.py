@@ -30,4 +30,5 @@ class OutputError(LiveError):
 
 
 class SetupError(LiveError):
-    """This machine cannot run a library the program needs (a processor without the instructions it was built for)."""
+    """This machine or this Python lacks what the program needs: a package of requirements.txt, a system library
+    under one, a processor with the instructions TensorFlow was built for."""

@@ -45,6 +45,14 @@ PACKAGES = {"cv2": "OpenCV", "tensorflow": "TensorFlow", "llvmlite": "numba's ll
 OPENCV_WITHOUT_WINDOWS = "opencv-python-headless==5.0.0.93"  # the requirements' version, built without windows
 
 
+def unmet_need(exc: BaseException) -> str | None:
+    """The sentence for an import that failed for want of something this machine's setup should give (a system
+    library, a package of requirements.txt), or None where it failed otherwise: a bug, said as one."""
+    if not isinstance(exc, ImportError):
+        return None
+    return missing_library(exc) or missing_package(exc)
+
+
 def missing_packages(needed: dict[str, str] = NEEDED) -> str | None:
     """The sentence for the packages among `needed` that this Python lacks, found without importing them (2 ms,
     against seconds for TensorFlow), or None where it has them all."""
