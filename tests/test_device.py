@@ -99,6 +99,12 @@ def test_numba_workers_wait_passively_unless_the_user_says_otherwise(preset, exp
     assert out.stdout.split() == [expected], out.stderr
 
 
+def without_avx(cpu_info: str) -> str:
+    """/proc/cpuinfo's text with the flag 'avx' taken out of its flags lines, as a processor without AVX gives it."""
+    return "".join((" ".join(word for word in line.split(" ") if word != "avx") if line.startswith("flags") else line)
+                   + "\n" for line in cpu_info.splitlines())
+
+
 @pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64") or not Path("/proc/cpuinfo").exists(),
                     reason="an x86-64 Linux's /proc/cpuinfo")
 def test_a_processor_without_avx_is_told_before_tensorflow_s_import_would_end_the_process():
@@ -110,9 +116,7 @@ def test_a_processor_without_avx_is_told_before_tensorflow_s_import_would_end_th
     cpu_info = Path("/proc/cpuinfo").read_text()
     flags = [line for line in cpu_info.splitlines() if line.startswith("flags")]
     assert flags and " avx " in flags[0] + " "  # this machine runs TensorFlow, so it has AVX
-    without = "\n".join(" ".join(word for word in line.split(" ") if word != "avx")
-                        if line.startswith("flags") else line for line in cpu_info.splitlines())
-    assert not lacks_avx() and not lacks_avx(cpu_info) and lacks_avx(without)
+    assert not lacks_avx() and not lacks_avx(cpu_info) and lacks_avx(without_avx(cpu_info))
     assert not lacks_avx("processor\t: 0\n")  # no flags line to tell by: TensorFlow is tried
 
 
@@ -121,8 +125,7 @@ def test_a_processor_without_avx_is_told_before_tensorflow_s_import_would_end_th
 def test_the_program_says_so_where_the_processor_lacks_avx(tmp_path):
     """The program itself, shown (in a mount namespace of its own) this machine's /proc/cpuinfo without AVX."""
     cpu_info = tmp_path / "cpuinfo"
-    cpu_info.write_text("\n".join(line.replace(" avx ", " ") if line.startswith("flags") else line
-                                  for line in Path("/proc/cpuinfo").read_text().splitlines()) + "\n")
+    cpu_info.write_text(without_avx(Path("/proc/cpuinfo").read_text()))
     done = in_own_mounts('mount --bind "$1" /proc/cpuinfo && shift && exec "$@"', str(cpu_info), sys.executable,
                          str(ROOT / "run_live.py"), "--source", "demo", "--headless", "--max-frames", "3")
     assert done.returncode == 1, done.stderr
