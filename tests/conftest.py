@@ -51,6 +51,13 @@ def frames_said_saved(log: str) -> int:
     return int(found.group(1))
 
 
+def frames_said_left_out(log: str) -> int:
+    """The frames a recording's writer had no time for, as its 'recording saved' line counts them; 0 where it names
+    none."""
+    found = re.search(r"recording saved: .*; (\d+) left out where its writer fell behind", log)
+    return int(found.group(1)) if found else 0
+
+
 def frames_once_finished(path: Path, at_least: int, seconds: float = 20) -> int:
     """`count_frames` of a recording that a writer process may still be finishing after its program died."""
     deadline = time.monotonic() + seconds

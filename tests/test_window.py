@@ -15,8 +15,8 @@ import pytest
 
 from live.compose import Composer, text_zoom
 from live.tiler import BACKGROUND, MosaicLayout, colormap_lut
-from tests.conftest import (ROOT, count_frames, direct_feature_map, extraction, frames_said_saved, run_cli, small_disk,
-                            start_xvfb)
+from tests.conftest import (ROOT, count_frames, direct_feature_map, extraction, frames_said_left_out, frames_said_saved,
+                            run_cli, small_disk, start_xvfb)
 
 needs_tools = pytest.mark.skipif(shutil.which("import") is None or shutil.which("xdotool") is None,
                                  reason="needs ImageMagick's import and xdotool (apt-get install imagemagick xdotool)")
@@ -428,8 +428,7 @@ def test_a_frozen_picture_is_recorded_for_as_long_as_it_is_shown(xserver, tmp_pa
         frames.append(read[1].astype(np.int16))
     # Under load its writer may fall behind the clock: the frames it had no time for are left out, and counted in
     # the closing line.
-    found = re.search(r"recording saved: .*; (\d+) left out", output)
-    left_out = int(found[1]) if found else 0
+    left_out = frames_said_left_out(output)
     assert len(frames) + left_out >= 0.8 * 30 * seconds, (len(frames), seconds)  # before, 32 in all for 3 s frozen
     # The file ends on the frozen picture, unchanged but for the codec's noise (under 0.3 here; the last live frame
     # differs by 1.6, a moving one by 5 to 20) and the key's message going after 2 s (0.1).
